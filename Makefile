@@ -1,0 +1,45 @@
+# Hark developer entry points. `make demo` and `make test` work on a fresh clone: each creates
+# the virtualenv and installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SYSTEM_TOOLS := espeak-ng sox ffmpeg
+
+.PHONY: demo test serve key system-deps venv clean bench
+
+$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Audio tools are only needed to rebuild test fixtures and to convert formats in tests.
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_TOOLS) >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_TOOLS) >/dev/null; fi; \
+	fi
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest
+
+demo: $(STAMP)
+	$(PY) -m devstack demo
+
+serve: $(STAMP)
+	$(PY) -m devstack serve
+
+key: $(STAMP)
+	$(PY) -m devstack key --tenant "$(TENANT)"
+
+bench: $(STAMP)
+	$(PY) -m bench.all
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,94 @@
+"""HTTP plumbing shared by all routes: body parsing, validation messages, responses, and
+the one place where errors become HTTP responses."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable, Mapping, Optional, TypeVar
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import BadRequest, HarkError, PayloadTooLarge
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+MAX_JSON_BODY = 1_000_000
+
+
+def json_response(body: BaseModel | dict[str, Any], status: int = 200) -> Response:
+    payload = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    return Response(body=payload, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def error_response(status: int, message: str) -> Response:
+    return Response(body={"error": message}, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def parse_body(raw: Optional[bytes], model: type[M], parser: Optional[Callable[[dict[str, Any]], M]] = None) -> M:
+    if raw is not None and len(raw) > MAX_JSON_BODY:
+        raise PayloadTooLarge(f"the JSON body is larger than {MAX_JSON_BODY} bytes")
+    try:
+        data = json.loads(raw or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRequest(f"the request body is not valid JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return validate(parser or model.model_validate, data)
+
+
+def parse_query(params: Optional[Mapping[str, str]], model: type[M]) -> M:
+    return validate(model.model_validate, dict(params or {}))
+
+
+def validate(parse: Callable[[dict[str, Any]], M], data: dict[str, Any]) -> M:
+    try:
+        return parse(data)
+    except ValidationError as e:
+        raise BadRequest(describe(e)) from e
+
+
+def describe(error: ValidationError) -> str:
+    """One readable line per problem, e.g. "speaker_count: Extra inputs are not permitted"."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def handled(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Maps Hark's errors to their status, and anything unexpected to a 500 without details."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except HarkError as e:
+            if e.status_code >= 500:
+                log.exception("request failed")
+            return error_response(e.status_code, e.message)
+        except Exception:
+            log.exception("unexpected error")
+            return error_response(500, "internal server error")
+
+    return wrapper
+
+
+def reshape_chalice_errors(response: Response) -> Response:
+    """Chalice answers some errors itself as {"Code", "Message"}; give them Hark's shape."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Message" in body:
+        return error_response(response.status_code, str(body["Message"]))
+    return response
+
+
+def base_url(headers: Mapping[str, str], stage: Optional[str]) -> str:
+    """The public address of this API, for URLs in responses. API Gateway's own domain
+    carries the stage in the path; a custom domain or the local server does not."""
+    host = headers.get("host", "localhost")
+    scheme = headers.get("x-forwarded-proto", "https" if "amazonaws.com" in host else "http")
+    prefix = f"/{stage}" if stage and host.endswith("amazonaws.com") else ""
+    return f"{scheme}://{host}{prefix}"

@@ -1,0 +1,137 @@
+"""Request and response bodies of the v2 API, shaped as AssemblyAI's (the official SDK's
+``types.py`` is the schema matched here)."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.errors import UnsupportedFeature
+
+ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
+
+# AssemblyAI features Hark does not offer (yet). A client may send them switched off (the
+# official SDK never sends unset fields); switched on they are refused, not silently ignored.
+UNSUPPORTED_FEATURES = (
+    "audio_channels", "audio_end_at", "audio_start_from", "auto_chapters", "auto_highlights",
+    "content_safety", "content_safety_confidence", "disfluencies", "dual_channel",
+    "entity_detection", "filter_profanity", "iab_categories", "keyterms_prompt_options",
+    "language_codes", "language_confidence_threshold", "language_detection",
+    "language_detection_options", "multichannel", "prompt", "redact_pii", "redact_pii_audio",
+    "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
+    "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
+    "sentiment_analysis", "speaker_labels", "speaker_options", "speakers_expected",
+    "speech_threshold", "speech_understanding", "summarization", "summary_model",
+    "summary_type", "temperature", "webhook_url", "webhook_auth_header_name",
+    "webhook_auth_header_value", "word_boost", "boost_param", "custom_spelling",
+    "keyterms_prompt", "custom_model_id", "domain",
+)
+
+
+class Status(str, Enum):
+    queued = "queued"
+    processing = "processing"
+    completed = "completed"
+    error = "error"
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TranscriptRequest(StrictModel):
+    audio_url: str = Field(min_length=1, max_length=4096)
+    language_code: Optional[str] = None
+    punctuate: Optional[bool] = None
+    format_text: Optional[bool] = None
+    speech_model: Optional[str] = None
+    speech_models: Optional[list[str]] = None
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> "TranscriptRequest":
+        """Validates a body, naming any AssemblyAI feature that is asked for but not offered."""
+        requested = sorted(k for k in UNSUPPORTED_FEATURES if body.get(k) not in (None, False, [], {}, ""))
+        if requested:
+            raise UnsupportedFeature(f"not supported by this Hark deployment: {', '.join(requested)}")
+        return cls.model_validate({k: v for k, v in body.items() if k not in UNSUPPORTED_FEATURES})
+
+    @field_validator("language_code")
+    @classmethod
+    def english_only(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value.lower() not in ENGLISH_CODES:
+            raise ValueError(f"language '{value}' is not supported: the configured speech model is English-only")
+        return value.lower() if value else value
+
+    @field_validator("punctuate", "format_text")
+    @classmethod
+    def formatting_on(cls, value: Optional[bool]) -> Optional[bool]:
+        if value is False:
+            raise ValueError("unformatted output is not supported yet; leave it unset or true")
+        return value
+
+
+class ListParams(StrictModel):
+    limit: int = Field(default=10, ge=1, le=200)
+    status: Optional[Status] = None
+    before_id: Optional[str] = Field(default=None, max_length=64)
+    after_id: Optional[str] = Field(default=None, max_length=64)
+    created_on: Optional[str] = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    throttled_only: Optional[bool] = None
+
+
+class WordOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    confidence: float
+    speaker: Optional[str] = None
+
+
+class TranscriptOut(BaseModel):
+    id: str
+    status: Status
+    audio_url: str
+    text: Optional[str] = None
+    words: Optional[list[WordOut]] = None
+    utterances: Optional[list[Any]] = None
+    confidence: Optional[float] = None
+    audio_duration: Optional[int] = None
+    language_code: str = "en_us"
+    punctuate: bool = True
+    format_text: bool = True
+    speech_model: Optional[str] = None
+    speech_model_used: Optional[str] = None
+    error: Optional[str] = None
+    created: str
+    completed: Optional[str] = None
+    webhook_url: Optional[str] = None
+    webhook_auth: bool = False
+    webhook_status_code: Optional[int] = None
+
+
+class TranscriptItem(BaseModel):
+    id: str
+    resource_url: str
+    status: Status
+    created: str
+    completed: Optional[str] = None
+    audio_url: str
+    error: Optional[str] = None
+
+
+class PageDetails(BaseModel):
+    limit: int
+    result_count: int
+    current_url: str
+    prev_url: Optional[str] = None
+    next_url: Optional[str] = None
+
+
+class TranscriptList(BaseModel):
+    page_details: PageDetails
+    transcripts: list[TranscriptItem]
+
+
+class UploadOut(BaseModel):
+    upload_url: str

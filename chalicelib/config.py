@@ -1,0 +1,61 @@
+"""The one settings object of the Lambda side, read from the environment once.
+
+Resource names come from the deployed stack (its Outputs become Lambda environment
+variables); the local stack sets the same variables from the same template.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+# API Gateway accepts 10 MB bodies and a synchronous Lambda 6 MB of (base64-grown) payload,
+# so a direct upload above ~4.5 MB cannot reach a deployed function; the local stack has no
+# such gateway and raises its own limit.
+DEFAULT_MAX_UPLOAD_BYTES = 4_500_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    keys_table: str
+    transcripts_table: str
+    media_bucket: str
+    async_bucket: str
+    transcript_state_machine_arn: str
+    inference_endpoint: str
+    event_bus: str
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_fetch_bytes: int = 2_000_000_000
+    # Only the local stack turns this on, so its tests can serve audio from loopback.
+    allow_private_audio_urls: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        def flag(name: str) -> bool:
+            return env.get(name, "").lower() in {"1", "true", "yes"}
+
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            keys_table=env["HARK_KEYS_TABLE"],
+            transcripts_table=env["HARK_TRANSCRIPTS_TABLE"],
+            media_bucket=env["HARK_MEDIA_BUCKET"],
+            async_bucket=env["HARK_ASYNC_BUCKET"],
+            transcript_state_machine_arn=env["HARK_TRANSCRIPT_STATE_MACHINE_ARN"],
+            inference_endpoint=env["HARK_INFERENCE_ENDPOINT"],
+            event_bus=env["HARK_EVENT_BUS"],
+            max_upload_bytes=int(env.get("HARK_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
+            max_fetch_bytes=int(env.get("HARK_MAX_FETCH_BYTES", 2_000_000_000)),
+            allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+def queue_name(variable: str) -> str:
+    """Queue names for Chalice's event-source decorators, which are evaluated at import."""
+    return os.environ.get(variable, "unset-" + variable.lower())

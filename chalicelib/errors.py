@@ -1,0 +1,59 @@
+"""Hark's one error hierarchy. Each error carries the HTTP status it maps to, and its
+message is written for the API's user: it is returned verbatim as ``{"error": message}``.
+
+    HarkError
+    ├── BadRequest (400)
+    │   ├── InvalidAudioUrl
+    │   └── UnsupportedFeature
+    ├── Unauthorized (401)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    ├── PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415)
+    └── ServiceUnavailable (503)      an AWS dependency failed; safe to retry
+"""
+from __future__ import annotations
+
+
+class HarkError(Exception):
+    status_code = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(HarkError):
+    status_code = 400
+
+
+class InvalidAudioUrl(BadRequest):
+    pass
+
+
+class UnsupportedFeature(BadRequest):
+    pass
+
+
+class Unauthorized(HarkError):
+    status_code = 401
+
+
+class NotFound(HarkError):
+    status_code = 404
+
+
+class Conflict(HarkError):
+    status_code = 409
+
+
+class PayloadTooLarge(HarkError):
+    status_code = 413
+
+
+class UnsupportedMediaType(HarkError):
+    status_code = 415
+
+
+class ServiceUnavailable(HarkError):
+    status_code = 503

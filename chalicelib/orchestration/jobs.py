@@ -1,0 +1,147 @@
+"""The transcript job's work between its state machine steps: hand the audio to the
+SageMaker async endpoint (dispatch), and turn the endpoint's notification into the task
+result the state machine stores (complete). Both run from queues, at least once, so both
+are idempotent: a job moves only from the state it was found in."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Optional
+
+from chalicelib.config import Settings
+from chalicelib.domain import TranscriptRecord, now_iso
+from chalicelib.errors import HarkError
+from chalicelib.fetch import DownloadError, download
+from chalicelib.orchestration.endpoint import AsyncEndpoint
+from chalicelib.orchestration.messages import (
+    AsyncNotification,
+    DispatchMessage,
+    InferenceRequest,
+    InferenceResult,
+    TaskResult,
+)
+from chalicelib.orchestration.state_machines import TaskCallbacks
+from chalicelib.storage.objects import ObjectStore, s3_uri, split_s3_uri
+from chalicelib.storage.transcripts import TranscriptsTable
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
+
+
+def inference_id(tenant_id: str, transcript_id: str) -> str:
+    return f"{tenant_id}/{transcript_id}"
+
+
+def parse_inference_id(value: str) -> tuple[str, str]:
+    tenant_id, _, transcript_id = value.partition("/")
+    return tenant_id, transcript_id
+
+
+def result_key(tenant_id: str, transcript_id: str) -> str:
+    return f"results/{tenant_id}/{transcript_id}.json"
+
+
+class TranscriptJobs:
+    def __init__(
+        self,
+        table: TranscriptsTable,
+        objects: ObjectStore,
+        endpoint: AsyncEndpoint,
+        callbacks: TaskCallbacks,
+        settings: Settings,
+    ) -> None:
+        self._table = table
+        self._objects = objects
+        self._endpoint = endpoint
+        self._callbacks = callbacks
+        self._settings = settings
+
+    def dispatch(self, message: DispatchMessage) -> None:
+        job = message.job
+        if not self._table.start_processing(job.tenant_id, job.transcript_id, message.task_token):
+            log.info("job %s is not queued any more; duplicate dispatch ignored", job.transcript_id)
+            return
+        record = self._table.get(job.tenant_id, job.transcript_id)
+        try:
+            audio_key = self._stage_audio(record)
+        except (DownloadError, HarkError) as e:
+            self._callbacks.fail(message.task_token, "AudioUnavailable", str(e))
+            return
+        input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
+        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key))
+        self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
+        self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
+
+    def _stage_audio(self, record: TranscriptRecord) -> str:
+        """The S3 key of the job's audio, fetching it from its URL first if need be."""
+        assert record.media_key, "every record gets its media key at submit time"
+        if not record.media_key.startswith("fetched/"):
+            return record.media_key
+        bucket = self._settings.media_bucket
+        download(
+            record.audio_url,
+            lambda stream: self._objects.put_stream(bucket, record.media_key or "", stream),
+            self._settings.max_fetch_bytes,
+            self._settings.allow_private_audio_urls,
+        )
+        if self._objects.get_size(bucket, record.media_key) == 0:
+            raise DownloadError(f"Download error: the file at {record.audio_url} is empty")
+        return record.media_key
+
+    def complete(self, notification: AsyncNotification) -> None:
+        tenant_id, transcript_id = parse_inference_id(notification.inferenceId)
+        token = self._table.task_token(tenant_id, transcript_id)
+        if token is None:
+            log.info("job %s is not processing; late notification ignored", transcript_id)
+            return
+        if not notification.succeeded:
+            self._callbacks.fail(token, "TranscriptionFailed", self._failure_reason(notification))
+            return
+        bucket, key = split_s3_uri(notification.responseParameters.outputLocation or "")
+        result = InferenceResult.model_validate_json(self._objects.get_bytes(bucket, key))
+        stored = result_key(tenant_id, transcript_id)
+        self._objects.put_bytes(self._settings.media_bucket, stored, result.model_dump_json().encode(), "application/json")
+        self._callbacks.succeed(
+            token,
+            TaskResult(
+                result_key=stored,
+                confidence=f"{result.confidence:.4f}",
+                audio_duration=f"{result.audio_duration:.3f}",
+                language_code=result.language_code,
+                model=result.model or "",
+                completed=now_iso(),
+            ),
+        )
+
+    def _failure_reason(self, notification: AsyncNotification) -> str:
+        """The container's own ``{"error": ...}`` message when there is one: it is written for
+        users (e.g. "the file could not be decoded as audio"), unlike SageMaker's wrapper text."""
+        for text in (self._read_failure(notification.failureLocation), notification.failureReason):
+            message = _error_message(text)
+            if message:
+                return message
+        return GENERIC_FAILURE
+
+    def _read_failure(self, location: Optional[str]) -> Optional[str]:
+        if not location:
+            return None
+        try:
+            bucket, key = split_s3_uri(location)
+            return self._objects.get_bytes(bucket, key).decode("utf-8", "replace")
+        except (ValueError, HarkError):
+            return None
+
+
+def _error_message(text: Optional[str]) -> Optional[str]:
+    if not text:
+        return None
+    start = text.find("{")
+    if start >= 0:
+        try:
+            doc = json.loads(text[start : text.rfind("}") + 1])
+            if isinstance(doc, dict) and isinstance(doc.get("error"), str):
+                return doc["error"]
+        except json.JSONDecodeError:
+            pass
+    return text.strip()[:500] or None

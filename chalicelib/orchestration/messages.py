@@ -1,0 +1,92 @@
+"""Typed messages that cross the state machine, queue and SageMaker boundaries."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobInput(BaseModel):
+    """The transcript state machine's input; the record itself stays the source of truth."""
+
+    tenant_id: str
+    transcript_id: str
+
+
+class DispatchMessage(BaseModel):
+    """What the state machine's wait-for-callback task puts on the dispatch queue."""
+
+    task_token: str
+    job: JobInput
+
+
+class InferenceRequest(BaseModel):
+    """Body of the async endpoint's input object (the container's /invocations request)."""
+
+    audio_uri: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class InferenceWord(BaseModel):
+    text: str
+    start: int
+    end: int
+    confidence: float
+
+
+class InferenceResult(BaseModel):
+    """The container's /invocations response, as written to the async output location."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str
+    words: list[InferenceWord]
+    confidence: float
+    audio_duration: float
+    language_code: str
+    model: Optional[str] = None
+
+
+class AsyncRequestParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    inputLocation: Optional[str] = None
+    endpointName: Optional[str] = None
+
+
+class AsyncResponseParameters(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    outputLocation: Optional[str] = None
+
+
+class AsyncNotification(BaseModel):
+    """SageMaker async inference's SNS success/error notification."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    inferenceId: str
+    invocationStatus: str
+    requestParameters: AsyncRequestParameters = Field(default_factory=AsyncRequestParameters)
+    responseParameters: AsyncResponseParameters = Field(default_factory=AsyncResponseParameters)
+    failureReason: Optional[str] = None
+    failureLocation: Optional[str] = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.invocationStatus == "Completed"
+
+
+class TaskResult(BaseModel):
+    """SendTaskSuccess output, read by the state machine's StoreResult step. Numbers travel
+    as strings because DynamoDB's service integration takes ``N`` values as strings."""
+
+    result_key: str
+    confidence: str
+    audio_duration: str
+    language_code: str
+    model: str
+    completed: str
+
+
+class TaskFailure(BaseModel):
+    error: Literal["AudioUnavailable", "TranscriptionFailed"]
+    cause: str

@@ -1,0 +1,47 @@
+"""Step Functions adapter: start executions and complete wait-for-callback tasks."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.aws import guarded
+
+log = logging.getLogger(__name__)
+
+# Cause strings are capped by Step Functions; user-facing reasons are short anyway.
+MAX_CAUSE = 2000
+
+
+class Executions:
+    def __init__(self, sfn: Any, state_machine_arn: str) -> None:
+        self._sfn = sfn
+        self._arn = state_machine_arn
+
+    def start(self, name: str, job: BaseModel) -> None:
+        """Execution names are unique per state machine, so a retried start cannot run a job twice."""
+        guarded(
+            lambda: self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=job.model_dump_json()),
+            "starting the job",
+        )
+
+
+class TaskCallbacks:
+    def __init__(self, sfn: Any) -> None:
+        self._sfn = sfn
+
+    def succeed(self, token: str, output: BaseModel) -> None:
+        self._send(lambda: self._sfn.send_task_success(taskToken=token, output=output.model_dump_json()))
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        self._send(lambda: self._sfn.send_task_failure(taskToken=token, error=error, cause=cause[:MAX_CAUSE]))
+
+    def _send(self, call: Any) -> None:
+        try:
+            call()
+        except self._sfn.exceptions.TaskTimedOut:
+            # The execution already gave up (its timeout put the record in error): late news.
+            log.warning("task token already timed out; result dropped")
+        except self._sfn.exceptions.InvalidToken:
+            log.warning("unknown task token; result dropped")

@@ -1,0 +1,51 @@
+"""API keys and tenants. A key is shown once, when made; only its SHA-256 is stored."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Optional
+
+from chalicelib.domain import now_iso
+from chalicelib.errors import BadRequest, Unauthorized
+from chalicelib.storage.keys import KeysTable
+
+KEY_PREFIX = "hark_"
+# Tenant ids are part of S3 keys and SageMaker inference ids (64 chars at most), so they
+# stay short and plain.
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,23}$")
+AUTH_FAILED = "Authentication error, API token missing/invalid"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_from_header(header: Optional[str]) -> Optional[str]:
+    """Accepts ``<key>`` and ``Bearer <key>``, as AssemblyAI does."""
+    if not header:
+        return None
+    value = header.strip()
+    if value[:7].lower() == "bearer ":
+        value = value[7:].strip()
+    return value or None
+
+
+class KeyService:
+    def __init__(self, table: KeysTable) -> None:
+        self._table = table
+
+    def authenticate(self, authorization: Optional[str]) -> str:
+        key = key_from_header(authorization)
+        tenant = self._table.tenant_for(hash_key(key)) if key and len(key) < 256 else None
+        if tenant is None:
+            raise Unauthorized(AUTH_FAILED)
+        return tenant
+
+    def create_key(self, tenant_id: str, key: Optional[str] = None) -> str:
+        """Makes (or registers a chosen) key for ``tenant_id`` and returns it."""
+        if not TENANT_ID.match(tenant_id):
+            raise BadRequest("tenant id must be 2-24 characters of a-z, 0-9 and '-', starting with a letter or digit")
+        key = key or KEY_PREFIX + secrets.token_urlsafe(32)
+        self._table.put(hash_key(key), tenant_id, now_iso())
+        return key

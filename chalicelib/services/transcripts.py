@@ -1,0 +1,100 @@
+"""Transcripts as the API sees them: upload audio, submit a job, read, list, delete."""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from chalicelib.api.models import ListParams, TranscriptRequest
+from chalicelib.config import Settings
+from chalicelib.domain import Status, TranscriptRecord, new_id
+from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge
+from chalicelib.fetch import check_url
+from chalicelib.orchestration.messages import JobInput
+from chalicelib.orchestration.state_machines import Executions
+from chalicelib.storage.objects import ObjectStore
+from chalicelib.storage.transcripts import TranscriptsTable
+
+UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")
+DELETED_AUDIO_URL = "http://deleted_by_user"
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    record: TranscriptRecord
+    result: Optional[dict[str, Any]]
+
+
+def upload_key(tenant_id: str, upload_id: str) -> str:
+    return f"uploads/{tenant_id}/{upload_id}"
+
+
+class TranscriptService:
+    def __init__(
+        self,
+        table: TranscriptsTable,
+        objects: ObjectStore,
+        executions: Executions,
+        settings: Settings,
+    ) -> None:
+        self._table = table
+        self._objects = objects
+        self._executions = executions
+        self._settings = settings
+
+    def upload(self, tenant_id: str, body: bytes, base_url: str) -> str:
+        if not body:
+            raise BadRequest("the upload is empty: send the audio file's bytes as the request body")
+        if len(body) > self._settings.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"the upload is larger than {self._settings.max_upload_bytes} bytes; "
+                "pass a public audio_url to /v2/transcript instead"
+            )
+        upload_id = uuid.uuid4().hex
+        self._objects.put_bytes(self._settings.media_bucket, upload_key(tenant_id, upload_id), body)
+        return f"{base_url}/v2/upload/{upload_id}"
+
+    def submit(self, tenant_id: str, request: TranscriptRequest) -> TranscriptRecord:
+        record = TranscriptRecord(
+            tenant_id=tenant_id,
+            transcript_id=new_id(),
+            audio_url=request.audio_url,
+            options=request.model_dump(exclude_none=True, exclude={"audio_url"}),
+        )
+        record.media_key = self._media_key(tenant_id, record.transcript_id, request.audio_url)
+        self._table.create(record)
+        self._executions.start(record.transcript_id, JobInput(tenant_id=tenant_id, transcript_id=record.transcript_id))
+        return record
+
+    def _media_key(self, tenant_id: str, transcript_id: str, audio_url: str) -> str:
+        """Where the job will read its audio: this tenant's upload, or a copy of the URL's
+        body that the job fetches (checked here too, so a bad URL fails at submit time)."""
+        match = UPLOAD_PATH.search(urlsplit(audio_url).path) if audio_url.startswith(("http://", "https://")) else None
+        if match:
+            key = upload_key(tenant_id, match.group(1))
+            if not self._objects.exists(self._settings.media_bucket, key):
+                raise InvalidAudioUrl("upload_url not found: upload the file with POST /v2/upload first")
+            return key
+        check_url(audio_url, self._settings.allow_private_audio_urls)
+        return f"fetched/{tenant_id}/{transcript_id}"
+
+    def get(self, tenant_id: str, transcript_id: str) -> TranscriptView:
+        record = self._table.get(tenant_id, transcript_id)
+        result = None
+        if record.status is Status.completed and record.result_key:
+            result = self._objects.get_json(self._settings.media_bucket, record.result_key)
+        return TranscriptView(record, result)
+
+    def list(self, tenant_id: str, params: ListParams) -> list[TranscriptRecord]:
+        return self._table.list(tenant_id, params.limit, params.status, params.before_id, params.after_id)
+
+    def delete(self, tenant_id: str, transcript_id: str) -> TranscriptView:
+        record = self._table.get(tenant_id, transcript_id)
+        if not record.deleted:
+            if not self._table.mark_deleted(tenant_id, transcript_id, DELETED_AUDIO_URL):
+                raise Conflict("the transcript is still being processed; delete it once it is completed or error")
+            for key in (record.media_key, record.result_key):
+                self._objects.delete(self._settings.media_bucket, key)
+        return self.get(tenant_id, transcript_id)

@@ -1,0 +1,125 @@
+"""Starting and stopping the whole local stack in this process (plus one inference
+worker process per endpoint instance)."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import boto3
+import httpx
+
+from devstack.pollers import QueuePoller, bindings
+from devstack.provision import Provisioner, Stack
+
+log = logging.getLogger(__name__)
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    api_port: int = 8000
+    moto_port: int = 4566
+    runner_port: int = 0
+    host: str = "127.0.0.1"
+    stack_name: str = "hark-local"
+    # Unlike API Gateway, the local server has no 10 MB body limit to respect.
+    max_upload_bytes: int = 200_000_000
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def aws_environment(moto_port: int) -> dict[str, str]:
+    """What points boto3 (ours, the app's and the workers') at moto."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        # moto's Step Functions interpreter calls the other services at localhost:$MOTO_PORT.
+        "MOTO_PORT": str(moto_port),
+    }
+
+
+def client(service: str) -> Any:
+    return boto3.session.Session(region_name=REGION).client(service)
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.stack: Optional[Stack] = None
+        self._moto: Any = None
+        self._runner: Any = None
+        self._api: Any = None
+        self._pollers: list[QueuePoller] = []
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.options.host}:{self.options.api_port}"
+
+    def start(self) -> "LocalStack":
+        from moto.server import ThreadedMotoServer
+
+        os.environ.update(aws_environment(self.options.moto_port))
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.options.moto_port, verbose=False)
+        self._moto.start()
+        httpx.post(
+            f"http://127.0.0.1:{self.options.moto_port}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+        ).raise_for_status()
+        self.stack = Provisioner(client, self.options.stack_name, REGION).create()
+        os.environ.update(self.stack.environment())
+        os.environ["HARK_MAX_UPLOAD_BYTES"] = str(self.options.max_upload_bytes)
+        os.environ.update(self.options.extra_env)
+        self._start_runner()
+        self._start_app()
+        log.info("local stack up: API %s, AWS (moto) http://127.0.0.1:%d", self.api_url, self.options.moto_port)
+        return self
+
+    def _start_runner(self) -> None:
+        from sagemaker_jobs.local.clients import make_aws_clients
+        from sagemaker_jobs.local.runner import LocalEndpoint, LocalSageMakerRunner
+        from sagemaker_jobs.local.workers import ContainerSpec
+
+        assert self.stack is not None
+        container = ContainerSpec(
+            command=(sys.executable, "-m", "sagemaker_jobs.inference.serve", "--host", "127.0.0.1", "--port", "{port}"),
+            env={k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))},
+        )
+        endpoint = LocalEndpoint(self.stack.outputs["InferenceEndpoint"], container)
+        self._runner = LocalSageMakerRunner(
+            [endpoint], make_aws_clients(os.environ["AWS_ENDPOINT_URL"], REGION), port=self.options.runner_port
+        )
+        self._runner.start()
+        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = self._runner.endpoint_url
+
+    def _start_app(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from chalicelib import wiring
+
+        wiring.reset()  # settings and clients are read from the environment set above
+        import app as hark_app
+
+        sqs = client("sqs")
+        for binding in bindings(hark_app.app):
+            poller = QueuePoller(sqs, binding, REGION)
+            poller.start()
+            self._pollers.append(poller)
+        self._api = create_local_server(hark_app.app, Config(chalice_stage="local"), self.options.host, self.options.api_port)
+        threading.Thread(target=self._api.serve_forever, name="api", daemon=True).start()
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
+        if self._api is not None:
+            self._api.server.shutdown()
+        if self._runner is not None:
+            self._runner.stop()
+        if self._moto is not None:
+            self._moto.stop()
