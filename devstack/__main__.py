@@ -14,7 +14,7 @@ from chalicelib.errors import HarkError
 from devstack.stack import LocalStack, StackOptions
 
 # Where `make serve` leaves the running stack's environment for `make key`.
-STATE_FILE = Path(__file__).resolve().parent.parent / ".hark" / "local-stack.json"
+STATE_FILE = Path(os.environ.get("HARK_STATE_FILE") or Path(__file__).resolve().parent.parent / ".hark" / "local-stack.json")
 
 DEV_TENANT = "dev"
 

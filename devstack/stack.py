@@ -64,6 +64,9 @@ class LocalStack:
     def start(self) -> "LocalStack":
         from moto.server import ThreadedMotoServer
 
+        from devstack import moto_fixes
+
+        moto_fixes.apply()
         os.environ.update(aws_environment(self.options.moto_port))
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.options.moto_port, verbose=False)
         self._moto.start()
@@ -73,7 +76,7 @@ class LocalStack:
         ).raise_for_status()
         self.stack = Provisioner(client, self.options.stack_name, REGION).create()
         os.environ.update(self.stack.environment())
-        os.environ["HARK_MAX_UPLOAD_BYTES"] = str(self.options.max_upload_bytes)
+        os.environ.setdefault("HARK_MAX_UPLOAD_BYTES", str(self.options.max_upload_bytes))
         os.environ.update(self.options.extra_env)
         self._start_runner()
         self._start_app()

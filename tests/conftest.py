@@ -1,0 +1,51 @@
+"""Fixtures shared by every test tier."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from sagemaker_jobs.asr.engine import Engine
+
+AUDIO_FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: runs the speech model (seconds, not milliseconds)")
+
+
+@pytest.fixture(scope="session")
+def audio_dir() -> Path:
+    return AUDIO_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def references() -> dict[str, str]:
+    """Reference transcripts of the real-speech fixtures, by file name."""
+    return json.loads((AUDIO_FIXTURES / "references.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def engine() -> "Engine":
+    """The default engine (bundled tiny.en), loaded once per test session."""
+    # Imported here so that tests which never transcribe do not pay for faster-whisper.
+    from sagemaker_jobs.asr.engine import Engine, EngineSettings
+
+    return Engine(EngineSettings.from_env({}))
+
+
+@pytest.fixture(scope="session")
+def word_error_rate() -> Callable[[list[str], list[str]], float]:
+    """Corpus WER of hypotheses against references, both normalised as Whisper's authors do."""
+    import jiwer
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    normalize = EnglishTextNormalizer()
+
+    def wer(references: list[str], hypotheses: list[str]) -> float:
+        return jiwer.wer([normalize(r) for r in references], [normalize(h) for h in hypotheses])
+
+    return wer

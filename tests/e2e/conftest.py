@@ -1,0 +1,124 @@
+"""The end-to-end tier: a real local stack, started exactly as `make serve` starts it
+(a separate process), spoken to over real HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Small enough to test the 413 answer without pushing hundreds of MB through loopback.
+MAX_UPLOAD_BYTES = 20_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    api_url: str
+    key: str
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url, headers={"authorization": key or self.key}, timeout=60)
+
+    def new_key(self, tenant: str) -> str:
+        """`make key TENANT=...` against this stack."""
+        done = subprocess.run(
+            [sys.executable, "-m", "devstack", "key", "--tenant", tenant],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60, check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    def wait(self, transcript_id: str, key: str | None = None, timeout: float = 120) -> dict[str, Any]:
+        with self.client(key) as c:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                body = c.get(f"/v2/transcript/{transcript_id}").json()
+                if body["status"] in ("completed", "error"):
+                    return body
+                time.sleep(0.3)
+        raise AssertionError(f"transcript {transcript_id} did not finish in {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    api_port, moto_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "HARK_DEV_API_KEY": "hark_test_" + secrets.token_hex(8),
+        "HARK_STATE_FILE": str(tmp_path_factory.mktemp("stack") / "state.json"),
+        "HARK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = open(tmp_path_factory.mktemp("logs") / "stack.log", "w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "serve", "--port", str(api_port), "--moto-port", str(moto_port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in process.stdout:
+        if line.strip() == "READY" or time.monotonic() > deadline:
+            break
+    if process.poll() is not None or time.monotonic() > deadline:
+        log.seek(0)
+        pytest.fail(f"local stack did not start:\n{log.read()[-4000:]}")
+    try:
+        yield Stack(f"http://127.0.0.1:{api_port}", env["HARK_DEV_API_KEY"], env, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def other_key(stack: Stack) -> str:
+    return stack.new_key("other-tenant")
+
+
+@pytest.fixture()
+def sdk(stack: Stack) -> Iterator[Any]:
+    import assemblyai as aai
+
+    aai.settings.base_url = stack.api_url
+    aai.settings.api_key = stack.key
+    aai.settings.polling_interval = 0.3
+    yield aai
+
+
+def upload(stack: Stack, path: Path, key: str | None = None) -> str:
+    with stack.client(key) as c:
+        response = c.post("/v2/upload", content=path.read_bytes())
+        assert response.status_code == 200, response.text
+        return str(response.json()["upload_url"])
+
+
+def submit(stack: Stack, audio_url: str, key: str | None = None, **options: Any) -> dict[str, Any]:
+    with stack.client(key) as c:
+        response = c.post("/v2/transcript", json={"audio_url": audio_url, **options})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+def state_file(stack: Stack) -> dict[str, str]:
+    return dict(json.loads(Path(stack.env["HARK_STATE_FILE"]).read_text()))

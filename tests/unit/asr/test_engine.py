@@ -1,0 +1,123 @@
+from pathlib import Path
+
+import pytest
+from faster_whisper import WhisperModel
+
+from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr.engine import (
+    DecodeOptions,
+    Engine,
+    EngineSettings,
+    raw_decode_kwargs,
+    raw_model_kwargs,
+)
+from sagemaker_jobs.asr.errors import InvalidOptionsError
+
+CLIP = "ls_1089-134686-0002.flac"
+
+
+@pytest.mark.slow
+def test_engine_equals_faster_whisper_called_directly(engine: Engine, audio_dir: Path) -> None:
+    # The benchmark's premise: Hark's accuracy is faster-whisper's with the same kwargs.
+    result = engine.transcribe(audio.decode((audio_dir / CLIP).read_bytes()))
+
+    model = WhisperModel(**raw_model_kwargs(engine.settings))
+    segments, info = model.transcribe(str(audio_dir / CLIP), **raw_decode_kwargs(engine.settings))
+    segments = list(segments)
+
+    assert result.text == "".join(segment.text for segment in segments).strip()
+    assert [word.text for word in result.words] == [
+        word.word.strip() for segment in segments for word in segment.words or ()
+    ]
+    assert result.audio_duration_s == pytest.approx(info.duration)
+
+
+@pytest.mark.slow
+def test_result_json_has_the_invocation_contract(engine: Engine, audio_dir: Path, references: dict[str, str]) -> None:
+    result = engine.transcribe(audio.decode((audio_dir / CLIP).read_bytes()))
+
+    body = result.to_dict()
+
+    assert set(body) == {"text", "words", "confidence", "audio_duration", "language_code", "model"}
+    assert body["language_code"] == "en_us"
+    assert body["model"] == "whisper-tiny.en"
+    assert body["audio_duration"] == pytest.approx(6.625)
+    assert 0.0 <= body["confidence"] <= 1.0
+    assert len(body["words"]) == len(references[CLIP].split())
+    for word in body["words"]:
+        assert set(word) == {"text", "start", "end", "confidence"}
+        assert isinstance(word["start"], int) and isinstance(word["end"], int)
+        assert word["text"] == word["text"].strip()
+
+
+def test_decode_kwargs_are_faster_whisper_defaults_plus_beam_and_word_timestamps() -> None:
+    settings = EngineSettings(model_dir=Path("unused"), model_name="m", beam_size=3)
+
+    assert raw_decode_kwargs(settings) == {"beam_size": 3, "word_timestamps": True}
+    assert raw_decode_kwargs(settings, DecodeOptions(initial_prompt="Hark, AssemblyAI")) == {
+        "beam_size": 3,
+        "word_timestamps": True,
+        "initial_prompt": "Hark, AssemblyAI",
+    }
+
+
+def test_model_kwargs_pick_int8_on_cpu_and_float16_on_cuda() -> None:
+    cpu = EngineSettings(model_dir=Path("m"), model_name="m", device="cpu", cpu_threads=2)
+    cuda = EngineSettings(model_dir=Path("m"), model_name="m", device="cuda")
+    explicit = EngineSettings(model_dir=Path("m"), model_name="m", device="cpu", compute_type="float32")
+
+    assert raw_model_kwargs(cpu) == {
+        "model_size_or_path": "m",
+        "device": "cpu",
+        "compute_type": "int8",
+        "cpu_threads": 2,
+    }
+    assert raw_model_kwargs(cuda)["compute_type"] == "float16"
+    assert raw_model_kwargs(explicit)["compute_type"] == "float32"
+
+
+def test_settings_default_to_the_bundled_tiny_en() -> None:
+    settings = EngineSettings.from_env({})
+
+    assert (settings.model_dir / "model.bin").is_file()
+    assert settings.model_name == "whisper-tiny.en"
+    assert (settings.device, settings.compute_type) == ("auto", "default")
+    assert (settings.cpu_threads, settings.beam_size) == (0, 5)
+
+
+def test_settings_read_the_environment(tmp_path: Path) -> None:
+    settings = EngineSettings.from_env(
+        {
+            "HARK_MODEL_DIR": str(tmp_path / "large-v3"),
+            "HARK_DEVICE": "cuda",
+            "HARK_COMPUTE_TYPE": "int8_float16",
+            "HARK_CPU_THREADS": "8",
+            "HARK_BEAM_SIZE": "1",
+        }
+    )
+
+    assert settings == EngineSettings(
+        model_dir=tmp_path / "large-v3",
+        model_name="large-v3",
+        device="cuda",
+        compute_type="int8_float16",
+        cpu_threads=8,
+        beam_size=1,
+    )
+
+
+def test_settings_name_a_bad_number() -> None:
+    with pytest.raises(ValueError, match="HARK_BEAM_SIZE"):
+        EngineSettings.from_env({"HARK_BEAM_SIZE": "five"})
+
+
+def test_engine_refuses_a_folder_without_a_model(tmp_path: Path) -> None:
+    # Rather than letting faster-whisper try to download a model of that name.
+    with pytest.raises(FileNotFoundError, match=r"model\.bin"):
+        Engine(EngineSettings(model_dir=tmp_path, model_name="none"))
+
+
+def test_decode_options_ignore_unknown_keys_and_refuse_wrong_types() -> None:
+    assert DecodeOptions.from_mapping({"hotwords": "Hark", "word_boost": ["x"]}) == DecodeOptions(hotwords="Hark")
+    with pytest.raises(InvalidOptionsError, match="initial_prompt"):
+        DecodeOptions.from_mapping({"initial_prompt": ["not", "a", "string"]})
