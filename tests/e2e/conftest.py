@@ -88,6 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        process.stdout.close()
         log.close()
 
 
