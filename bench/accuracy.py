@@ -6,6 +6,7 @@ with the same model and settings, on the same clips in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Sequence
 
@@ -13,7 +14,7 @@ import jiwer
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from bench import raw
-from bench.data import SUBSETS, Clip, accuracy_clips, data_dir, dev_set_available
+from bench.data import ROOT, SUBSETS, Clip, accuracy_clips, data_dir, dev_set_available
 from bench.stack import local_stack, transcribe_all
 
 GOAL_ABS_DIFF = 0.005  # 0.5 % absolute
@@ -32,11 +33,12 @@ def run(subset: str = "all") -> bool:
     clips = accuracy_clips(subset)
     if not clips:
         raise SystemExit(f"no clips for subset {subset!r}")
-    source = str(data_dir()) if dev_set_available() else "tests/fixtures/audio (dev set not found)"
+    source = os.path.relpath(data_dir(), ROOT) if dev_set_available() else "tests/fixtures/audio (dev set not found)"
     print(f"accuracy: {len(clips)} clips, {sum(c.duration_s for c in clips) / 60:.2f} min of audio from {source}")
 
     raw_run = raw.transcribe([c.path for c in clips])
-    print(f"  raw faster-whisper: {raw_run.wall_s:.1f} s  ({raw_run.model_kwargs})")
+    print(f"  engine: {raw_run.settings}")
+    print(f"  raw faster-whisper: {raw_run.wall_s:.1f} s (model load excluded)")
     started = time.perf_counter()
     with local_stack() as stack:
         service_run = transcribe_all(stack, [c.path for c in clips])

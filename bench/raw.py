@@ -21,7 +21,9 @@ class RawRun:
     wall_s: float
     """All files, one after another, model load excluded."""
     load_s: float
-    model_kwargs: dict[str, object]
+    cpu_s: float
+    """CPU seconds this process spent over `wall_s`: comparable with the service worker's."""
+    settings: str
 
 
 def transcribe(paths: list[Path]) -> RawRun:
@@ -43,6 +45,7 @@ def _transcribe_in_child(paths: list[str]) -> RawRun:
     model = WhisperModel(**model_kwargs)
     load_s = time.perf_counter() - started
     texts, seconds = [], []
+    cpu_started = time.process_time()
     wall_started = time.perf_counter()
     for path in paths:
         file_started = time.perf_counter()
@@ -51,4 +54,9 @@ def _transcribe_in_child(paths: list[str]) -> RawRun:
         texts.append("".join(segment.text for segment in segments).strip())
         seconds.append(time.perf_counter() - file_started)
     wall_s = time.perf_counter() - wall_started
-    return RawRun(texts, seconds, wall_s, load_s, model_kwargs)
+    cpu_s = time.process_time() - cpu_started
+    described = (
+        f"{settings.model_name}, {model_kwargs['device']} {model_kwargs['compute_type']}, "
+        f"cpu_threads={settings.cpu_threads}, {', '.join(f'{k}={v}' for k, v in decode_kwargs.items())}"
+    )
+    return RawRun(texts, seconds, wall_s, load_s, cpu_s, described)

@@ -3,6 +3,7 @@ tests/e2e/conftest.py), and a client that pushes a batch of files through its AP
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -22,6 +23,8 @@ from bench.data import ROOT
 
 STARTUP_TIMEOUT_S = 300
 TIMEOUT_S = 3600
+# Logged by sagemaker_jobs/inference/serve.py for every invocation.
+_ENGINE_LINE = re.compile(r"transcribed [\d.]+ s of audio in ([\d.]+) s")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Stack:
     api_url: str
     key: str
     pid: int
+    log_path: Path
+    """The stack's stderr, the inference worker's log included; gone once the stack stops."""
+
+    def engine_seconds(self) -> list[float]:
+        """Time the worker spent in `Engine.transcribe`, per file, from its log lines."""
+        return [float(m) for m in _ENGINE_LINE.findall(self.log_path.read_text())]
 
 
 def _free_port() -> int:
@@ -57,7 +66,7 @@ def local_stack() -> Iterator[Stack]:
             )
             try:
                 _wait_ready(process, log)
-                yield Stack(f"http://127.0.0.1:{api_port}", env["HARK_DEV_API_KEY"], process.pid)
+                yield Stack(f"http://127.0.0.1:{api_port}", env["HARK_DEV_API_KEY"], process.pid, log_path)
             finally:
                 process.terminate()
                 try:

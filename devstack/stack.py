@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import boto3
 import httpx
+from chalice.local import ChaliceRequestHandler
 
 from devstack.pollers import QueuePoller, bindings
 from devstack.provision import Provisioner, Stack
@@ -48,6 +49,13 @@ def client(service: str) -> Any:
     return boto3.session.Session(region_name=REGION).client(service)
 
 
+class _QuietRequestHandler(ChaliceRequestHandler):
+    """Chalice's request handler without its access log line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -67,6 +75,8 @@ class LocalStack:
         from devstack import moto_fixes
 
         moto_fixes.apply()
+        # werkzeug logs every moto request at INFO unless told otherwise.
+        logging.getLogger("werkzeug").setLevel(max(logging.WARNING, logging.getLogger().level))
         os.environ.update(aws_environment(self.options.moto_port))
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.options.moto_port, verbose=False)
         self._moto.start()
@@ -91,7 +101,10 @@ class LocalStack:
         assert self.stack is not None
         container = ContainerSpec(
             command=(sys.executable, "-m", "sagemaker_jobs.inference.serve", "--host", "127.0.0.1", "--port", "{port}"),
-            env={k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))},
+            env={
+                **{k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))},
+                "HARK_LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+            },
         )
         endpoint = LocalEndpoint(self.stack.outputs["InferenceEndpoint"], container)
         self._runner = LocalSageMakerRunner(
@@ -102,7 +115,7 @@ class LocalStack:
 
     def _start_app(self) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import LocalDevServer
 
         from chalicelib import wiring
 
@@ -114,7 +127,10 @@ class LocalStack:
             poller = QueuePoller(sqs, binding, REGION)
             poller.start()
             self._pollers.append(poller)
-        self._api = create_local_server(hark_app.app, Config(chalice_stage="local"), self.options.host, self.options.api_port)
+        handler = ChaliceRequestHandler if log.isEnabledFor(logging.INFO) else _QuietRequestHandler
+        self._api = LocalDevServer(
+            hark_app.app, Config(chalice_stage="local"), self.options.host, self.options.api_port, handler_cls=handler
+        )
         threading.Thread(target=self._api.serve_forever, name="api", daemon=True).start()
 
     def stop(self) -> None:

@@ -56,6 +56,7 @@ class ServeSettings:
     engine: EngineSettings
     port: int
     max_invocation_bytes: int
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "ServeSettings":
@@ -63,6 +64,7 @@ class ServeSettings:
             engine=EngineSettings.from_env(environ),
             port=int_from_env(environ, "SAGEMAKER_BIND_TO_PORT", DEFAULT_PORT),
             max_invocation_bytes=int_from_env(environ, "HARK_MAX_INVOCATION_BYTES", DEFAULT_MAX_INVOCATION_BYTES),
+            log_level=environ.get("HARK_LOG_LEVEL", "INFO").upper(),
         )
 
 
@@ -256,12 +258,12 @@ def _parse_args(argv: Sequence[str] | None, default_port: int) -> argparse.Names
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    settings = ServeSettings.from_env(os.environ)
     logging.basicConfig(
-        level=logging.INFO,
+        level=settings.log_level,
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = ServeSettings.from_env(os.environ)
     args = _parse_args(argv, settings.port)
     # Loaded before the port opens, so the first /ping that answers means "ready".
     engine = Engine(settings.engine)
