@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -20,14 +21,23 @@ class Status(str, Enum):
 FINISHED = {Status.completed, Status.error}
 
 
+_last_id_time = (0, 0)  # (ms, sequence) of the last id this process made
+_id_lock = threading.Lock()
+
+
 def new_id() -> str:
-    """A UUIDv7-style id: its first 48 bits are the creation time in ms, so ids sort by
-    creation time, which is what the list endpoint's ``before_id``/``after_id`` need."""
-    ms = time.time_ns() // 1_000_000
-    raw = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
-    raw[6] = (raw[6] & 0x0F) | 0x70
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(raw)))
+    """A UUIDv7 (RFC 9562): 48 bits of creation time in ms, then a 12-bit sequence, so ids
+    sort by creation time — what the list endpoint's ``before_id``/``after_id`` rely on —
+    even for ids made in the same millisecond by one process."""
+    global _last_id_time
+    with _id_lock:
+        ms, seq = time.time_ns() // 1_000_000, 0
+        last_ms, last_seq = _last_id_time
+        if ms <= last_ms:
+            ms, seq = (last_ms, last_seq + 1) if last_seq < 0xFFF else (last_ms + 1, 0)
+        _last_id_time = (ms, seq)
+    value = (ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62) | (int.from_bytes(os.urandom(8)) >> 2)
+    return str(uuid.UUID(int=value))
 
 
 def now_iso() -> str:

@@ -17,6 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 from chalicelib.errors import InvalidAudioUrl
 
+# The instance metadata services of AWS (IPv4 and IPv6, Nitro) and others.
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 MAX_REDIRECTS = 5
 TIMEOUT_S = 30
 CHUNK = 1 << 20
@@ -35,10 +37,15 @@ class Target:
     address: str
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
+    # Link-local holds the instance metadata service: refused even where private is allowed.
+    if address.is_link_local or address in METADATA or address.is_multicast or address.is_unspecified:
+        return True
+    if allow_private and (address.is_loopback or address.is_private):
+        return False
+    return not address.is_global
 
 
 def check_url(url: str, allow_private: bool = False, resolve: Callable[[str, int], list[str]] | None = None) -> Target:
@@ -56,12 +63,11 @@ def check_url(url: str, allow_private: bool = False, resolve: Callable[[str, int
     addresses = (resolve or _resolve)(parts.hostname, port)
     if not addresses:
         raise InvalidAudioUrl(f"audio_url host '{parts.hostname}' could not be resolved")
-    if not allow_private:
-        for a in addresses:
-            if _forbidden(ipaddress.ip_address(a)):
-                raise InvalidAudioUrl(
-                    "audio_url points to a private, loopback, link-local or metadata address, which is not allowed"
-                )
+    for a in addresses:
+        if _forbidden(ipaddress.ip_address(a.split("%")[0]), allow_private):
+            raise InvalidAudioUrl(
+                "audio_url points to a private, loopback, link-local or metadata address, which is not allowed"
+            )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 

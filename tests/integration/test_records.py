@@ -1,0 +1,97 @@
+"""Storage adapters and provisioning against moto (in process), from infra/template.yaml."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.domain import Status, TranscriptRecord, new_id
+from chalicelib.errors import NotFound, Unauthorized
+from chalicelib.services.keys import KeyService, hash_key
+from chalicelib.storage.keys import KeysTable
+from chalicelib.storage.transcripts import TranscriptsTable
+from devstack.provision import Provisioner, Stack
+
+REGION = "us-east-1"
+
+
+@pytest.fixture()
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield Provisioner(lambda service: boto3.client(service, region_name=REGION), "hark-test", REGION).create()
+
+
+def client(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+def test_template_resources_are_created_and_wired(aws: Stack) -> None:
+    env = aws.environment()
+    assert env["HARK_TRANSCRIPTS_TABLE"] == "hark-test-transcripts"
+    assert set(client("dynamodb").list_tables()["TableNames"]) == {"hark-test-api-keys", "hark-test-transcripts"}
+    buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+    assert {env["HARK_MEDIA_BUCKET"], env["HARK_ASYNC_BUCKET"]} <= buckets
+    queues = client("sqs").list_queues()["QueueUrls"]
+    assert any(q.endswith("/hark-test-dispatch") for q in queues)
+    subscriptions = client("sns").list_subscriptions()["Subscriptions"]
+    assert {s["Endpoint"].rsplit(":", 1)[1] for s in subscriptions} == {"hark-test-inference-results"}
+    machine = client("stepfunctions").describe_state_machine(stateMachineArn=env["HARK_TRANSCRIPT_STATE_MACHINE_ARN"])
+    assert "hark-test-dispatch" in machine["definition"] and "${" not in machine["definition"]
+    config = client("sagemaker").describe_endpoint_config(EndpointConfigName="hark-test-asr")["AsyncInferenceConfig"]
+    assert config["OutputConfig"]["NotificationConfig"]["SuccessTopic"].endswith(":hark-test-inference-success")
+
+
+def record(tenant: str = "t1") -> TranscriptRecord:
+    return TranscriptRecord(tenant_id=tenant, transcript_id=new_id(), audio_url="https://example.com/a.wav", media_key="k")
+
+
+def test_records_are_scoped_to_their_tenant(aws: Stack) -> None:
+    table = TranscriptsTable(client("dynamodb"), "hark-test-transcripts")
+    mine = record("t1")
+    table.create(mine)
+    assert table.get("t1", mine.transcript_id).audio_url == mine.audio_url
+    with pytest.raises(NotFound):
+        table.get("t2", mine.transcript_id)
+    assert table.list("t2", 10) == []
+
+
+def test_list_is_newest_first_and_bounded(aws: Stack) -> None:
+    table = TranscriptsTable(client("dynamodb"), "hark-test-transcripts")
+    made = [record() for _ in range(4)]
+    for r in made:
+        table.create(r)
+    ids = [r.transcript_id for r in made]
+    assert [r.transcript_id for r in table.list("t1", 10)] == ids[::-1]
+    assert [r.transcript_id for r in table.list("t1", 2, before_id=ids[3])] == [ids[2], ids[1]]
+    assert [r.transcript_id for r in table.list("t1", 10, after_id=ids[1])] == [ids[3], ids[2]]
+    assert [r.transcript_id for r in table.list("t1", 10, before_id=ids[3], after_id=ids[0])] == [ids[2], ids[1]]
+    assert table.list("t1", 10, status=Status.completed) == []
+
+
+def test_a_job_starts_once_and_only_from_queued(aws: Stack) -> None:
+    table = TranscriptsTable(client("dynamodb"), "hark-test-transcripts")
+    r = record()
+    table.create(r)
+    assert table.start_processing("t1", r.transcript_id, "token-1")
+    assert not table.start_processing("t1", r.transcript_id, "token-2")  # duplicate delivery
+    assert table.task_token("t1", r.transcript_id) == "token-1"
+    assert not table.mark_deleted("t1", r.transcript_id, "http://deleted_by_user")  # still processing
+
+
+def test_keys_are_stored_only_as_hashes(aws: Stack) -> None:
+    keys = KeyService(KeysTable(client("dynamodb"), "hark-test-api-keys"))
+    key = keys.create_key("acme")
+    items = client("dynamodb").scan(TableName="hark-test-api-keys")["Items"]
+    assert items[0]["key_hash"]["S"] == hash_key(key)
+    assert key not in str(items)
+    assert keys.authenticate(key) == "acme"
+    assert keys.authenticate(f"Bearer {key}") == "acme"
+    for bad in (None, "", "Bearer ", key + "x", "x" * 10_000):
+        with pytest.raises(Unauthorized):
+            keys.authenticate(bad)

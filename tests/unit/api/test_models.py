@@ -1,0 +1,47 @@
+"""Request validation and id ordering."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from chalicelib.api.http import describe
+from chalicelib.api.models import TranscriptRequest
+from chalicelib.domain import new_id
+from chalicelib.errors import UnsupportedFeature
+from chalicelib.orchestration.jobs import _error_message
+
+
+def test_ids_sort_by_creation_even_within_one_millisecond() -> None:
+    ids = [new_id() for _ in range(5000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_unknown_fields_are_named() -> None:
+    with pytest.raises(ValidationError) as caught:
+        TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_count": 2})
+    assert describe(caught.value) == "speaker_count: Extra inputs are not permitted"
+
+
+def test_assemblyai_features_switched_off_are_accepted_and_switched_on_are_refused_by_name() -> None:
+    assert TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_labels": False, "word_boost": []})
+    with pytest.raises(UnsupportedFeature, match="auto_chapters, speaker_labels"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_labels": True, "auto_chapters": True})
+
+
+@pytest.mark.parametrize("code", ["en", "en_us", "EN_US", "en_uk"])
+def test_english_language_codes_are_accepted(code: str) -> None:
+    assert TranscriptRequest.parse({"audio_url": "https://x/a.wav", "language_code": code}).language_code == code.lower()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"error": "the audio file contains no audio"}', "the audio file contains no audio"),
+        ("ClientError: Received client error (400) from model", "ClientError: Received client error (400) from model"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_failure_reasons_prefer_the_containers_message(text: str | None, message: str | None) -> None:
+    assert _error_message(text) == message
