@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import envelopes, parse
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
@@ -21,7 +20,6 @@ app = Chalice(app_name="hark")
 # body is passed through as bytes and parsed by the handler.
 app.api.binary_types.append("*/*")
 ANY = ["*/*"]
-logger = Logger(service="hark")
 
 
 @app.middleware("http")

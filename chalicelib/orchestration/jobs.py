@@ -10,7 +10,7 @@ from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import TranscriptRecord, now_iso
-from chalicelib.errors import HarkError
+from chalicelib.errors import BadRequest, HarkError, NotFound
 from chalicelib.fetch import DownloadError, download
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.messages import (
@@ -65,7 +65,9 @@ class TranscriptJobs:
         record = self._table.get(job.tenant_id, job.transcript_id)
         try:
             audio_key = self._stage_audio(record)
-        except (DownloadError, HarkError) as e:
+        except (DownloadError, BadRequest, NotFound) as e:
+            # The audio itself is the problem: retrying cannot help. (AWS trouble, by contrast,
+            # propagates so the queue redelivers the message.)
             self._callbacks.fail(message.task_token, "AudioUnavailable", str(e))
             return
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"

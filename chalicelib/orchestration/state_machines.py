@@ -7,9 +7,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.aws import guarded
+from chalicelib.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
+STALE_TOKEN_ERRORS = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
 # Cause strings are capped by Step Functions; user-facing reasons are short anyway.
 MAX_CAUSE = 2000
 
@@ -38,10 +40,13 @@ class TaskCallbacks:
         self._send(lambda: self._sfn.send_task_failure(taskToken=token, error=error, cause=cause[:MAX_CAUSE]))
 
     def _send(self, call: Any) -> None:
+        from botocore.exceptions import ClientError
+
         try:
-            call()
-        except self._sfn.exceptions.TaskTimedOut:
-            # The execution already gave up (its timeout put the record in error): late news.
-            log.warning("task token already timed out; result dropped")
-        except self._sfn.exceptions.InvalidToken:
-            log.warning("unknown task token; result dropped")
+            guarded(call, "reporting the job's outcome")
+        except ServiceUnavailable as e:
+            code = e.__cause__.response["Error"]["Code"] if isinstance(e.__cause__, ClientError) else ""
+            if code not in STALE_TOKEN_ERRORS:
+                raise
+            # The execution already ended (e.g. its timeout put the record in error): late news.
+            log.warning("task token no longer valid (%s); outcome dropped", code)

@@ -73,14 +73,15 @@ class TranscriptsTable:
         return [r for r in records if r.transcript_id not in (before_id, after_id)]
 
     def start_processing(self, tenant_id: str, transcript_id: str, task_token: str) -> bool:
-        """queued → processing, remembering the Step Functions task token. False when the job
-        is no longer queued (a duplicate delivery, or it was deleted)."""
+        """queued → processing, remembering the Step Functions task token. A redelivery of the
+        same task (its handler failed part-way) may proceed; anything else is refused (False):
+        the job has moved on."""
         return conditional(
             lambda: self._db.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, transcript_id),
                 UpdateExpression="SET #s = :processing, task_token = :token",
-                ConditionExpression="#s = :queued",
+                ConditionExpression="#s = :queued OR (#s = :processing AND task_token = :token)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":processing": {"S": Status.processing.value},

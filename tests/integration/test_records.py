@@ -74,12 +74,13 @@ def test_list_is_newest_first_and_bounded(aws: Stack) -> None:
     assert table.list("t1", 10, status=Status.completed) == []
 
 
-def test_a_job_starts_once_and_only_from_queued(aws: Stack) -> None:
+def test_a_job_starts_only_from_queued_or_for_the_same_task(aws: Stack) -> None:
     table = TranscriptsTable(client("dynamodb"), "hark-test-transcripts")
     r = record()
     table.create(r)
     assert table.start_processing("t1", r.transcript_id, "token-1")
-    assert not table.start_processing("t1", r.transcript_id, "token-2")  # duplicate delivery
+    assert table.start_processing("t1", r.transcript_id, "token-1")  # redelivery of the same task
+    assert not table.start_processing("t1", r.transcript_id, "token-2")  # another task for it
     assert table.task_token("t1", r.transcript_id) == "token-1"
     assert not table.mark_deleted("t1", r.transcript_id, "http://deleted_by_user")  # still processing
 
