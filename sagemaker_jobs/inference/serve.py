@@ -36,6 +36,7 @@ from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
+from sagemaker_jobs.s3_uri import S3Uri
 
 logger = logging.getLogger("hark.inference")
 
@@ -160,10 +161,13 @@ def _parse_json_request(body: bytes) -> tuple[str, DecodeOptions]:
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not uri.startswith("s3://") or not bucket or not key:
+    try:
+        parsed = S3Uri.parse(uri)
+    except ValueError:
+        parsed = S3Uri("", "")
+    if not parsed.bucket or not parsed.key:
         raise HttpError(HTTPStatus.BAD_REQUEST, f"'audio_uri' must look like s3://bucket/key, got {uri!r}")
-    return bucket, key
+    return parsed.bucket, parsed.key
 
 
 class _Server(ThreadingHTTPServer):

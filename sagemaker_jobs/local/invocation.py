@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig
 from sagemaker_jobs.local.runtime_api import InvokeEndpointAsyncRequest, ValidationError
-from sagemaker_jobs.local.s3_uri import S3Uri
+from sagemaker_jobs.s3_uri import S3Uri
 
 # AWS's defaults and limits (sagemaker-runtime API reference, InvokeEndpointAsync).
 DEFAULT_REQUEST_TTL_SECONDS = 6 * 60 * 60

@@ -25,7 +25,7 @@ from typing import Any
 
 from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig
 from sagemaker_jobs.local.invocation import AsyncInvocation
-from sagemaker_jobs.local.s3_uri import S3Uri
+from sagemaker_jobs.s3_uri import S3Uri
 from sagemaker_jobs.local.workers import ContainerReply
 
 log = logging.getLogger(__name__)
