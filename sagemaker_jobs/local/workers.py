@@ -15,6 +15,7 @@ import queue
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -206,7 +207,7 @@ class Worker:
         argv = self._spec.argv(port)
         log.info("%s: starting container on port %d: %s", self._name, port, " ".join(argv))
         process = subprocess.Popen(
-            argv,
+            [sys.executable, "-m", "sagemaker_jobs.local.orphan_guard", str(os.getpid()), *argv],
             env={**os.environ, **self._spec.env},
             stdin=subprocess.DEVNULL,
             start_new_session=True,

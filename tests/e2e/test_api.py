@@ -151,17 +151,20 @@ def test_delete_keeps_the_id_and_status_but_not_the_text(stack: Stack, audio_dir
         assert body["audio_url"] == "http://deleted_by_user"
 
 
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def _workers(stack: Stack) -> list[int]:
-    """Inference worker processes started by this stack."""
+    """Inference worker processes started by this stack (children of its orphan guards)."""
     found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            if cmdline[1:3] == [b"-m", b"sagemaker_jobs.inference.serve"] and stack.process.pid in (_parent(pid), _parent(_parent(pid))):
+                found.append(pid)
+        except (OSError, ValueError):
             continue
-        if b"sagemaker_jobs.inference.serve" in cmdline and int(stat[1]) == stack.process.pid:
-            found.append(int(pid))
     return found
 
 
