@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from aws_lambda_powertools.utilities.parser import envelopes, parse
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
 from chalicelib import wiring
 from chalicelib.api import presenters
 from chalicelib.api.http import base_url, handled, json_response, parse_body, parse_query, reshape_chalice_errors
-from chalicelib.api.models import ListParams, TranscriptRequest, UploadOut
+from chalicelib.api.models import (
+    CorpusUploadOut,
+    ListParams,
+    ModelListParams,
+    ModelRequest,
+    TranscriptRequest,
+    UploadOut,
+)
 from chalicelib.config import queue_name
-from chalicelib.orchestration.messages import AsyncNotification, DispatchMessage
+from chalicelib.orchestration import events
+from chalicelib.services.custom_models import UPLOAD_URL_SECONDS
 
 app = Chalice(app_name="hark")
 # Audio arrives with any content type, or none (the official SDK sends none), so every
 # body is passed through as bytes and parsed by the handler.
 app.api.binary_types.append("*/*")
 ANY = ["*/*"]
+# Inline texts go through API Gateway (10 MB); bigger corpora use POST /v2/model/{id}/corpus.
+MAX_MODEL_BODY = 5_000_000
 
 
 @app.middleware("http")
@@ -78,13 +87,62 @@ def delete_transcript(transcript_id: str) -> Response:
     return json_response(presenters.transcript(wiring.transcripts().delete(tenant(), transcript_id)))
 
 
+@route("/model", methods=["POST"])
+def create_model() -> Response:
+    owner = tenant()
+    request = parse_body(app.current_request.raw_body, ModelRequest, max_bytes=MAX_MODEL_BODY)
+    return json_response(presenters.model(wiring.custom_models().create(owner, request)))
+
+
+@route("/model/{model_id}/corpus", methods=["POST"])
+def corpus_upload_url(model_id: str) -> Response:
+    owner = tenant()
+    url = wiring.custom_models().corpus_upload_url(owner, model_id)
+    return json_response(CorpusUploadOut(upload_url=url, expires_in=UPLOAD_URL_SECONDS))
+
+
+@route("/model", methods=["GET"])
+def list_models() -> Response:
+    owner = tenant()
+    params = parse_query(app.current_request.query_params, ModelListParams)
+    return json_response(presenters.model_list(wiring.custom_models().list(owner, params), params, here()))
+
+
+@route("/model/{model_id}", methods=["GET"])
+def get_model(model_id: str) -> Response:
+    return json_response(presenters.model(wiring.custom_models().get(tenant(), model_id)))
+
+
+@route("/model/{model_id}", methods=["DELETE"])
+def delete_model(model_id: str) -> Response:
+    return json_response(presenters.model(wiring.custom_models().delete(tenant(), model_id)))
+
+
 @app.on_sqs_message(queue=queue_name("HARK_DISPATCH_QUEUE"), batch_size=1)
 def dispatch_transcript(event: SQSEvent) -> None:
-    for message in parse(event=event.to_dict(), model=DispatchMessage, envelope=envelopes.SqsEnvelope):
+    for message in events.dispatch_messages(event.to_dict()):
         wiring.transcript_jobs().dispatch(message)
 
 
 @app.on_sqs_message(queue=queue_name("HARK_INFERENCE_RESULTS_QUEUE"), batch_size=1)
 def inference_result(event: SQSEvent) -> None:
-    for notification in parse(event=event.to_dict(), model=AsyncNotification, envelope=envelopes.SnsSqsEnvelope):
+    for notification in events.inference_notifications(event.to_dict()):
         wiring.transcript_jobs().complete(notification)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_CORPUS_UPLOADS_QUEUE"), batch_size=1)
+def corpus_uploaded(event: SQSEvent) -> None:
+    for upload in events.corpus_uploads(event.to_dict()):
+        wiring.custom_models().corpus_arrived(*upload)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_TRAINING_DISPATCH_QUEUE"), batch_size=1)
+def dispatch_training(event: SQSEvent) -> None:
+    for message in events.training_dispatch_messages(event.to_dict()):
+        wiring.training_jobs().dispatch(message)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_TRAINING_EVENTS_QUEUE"), batch_size=1)
+def training_state_change(event: SQSEvent) -> None:
+    for change in events.training_changes(event.to_dict()):
+        wiring.training_jobs().on_state_change(change)

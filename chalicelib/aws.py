@@ -33,3 +33,8 @@ def conditional(call: Callable[[], Any], what: str) -> bool:
         if isinstance(e.__cause__, ClientError) and is_conditional_failure(e.__cause__):
             return False
         raise
+
+
+def error_code(error: ServiceUnavailable) -> str:
+    """The AWS error code behind a ServiceUnavailable raised by ``guarded``, or ""."""
+    return str(getattr(error.__cause__, "response", {}).get("Error", {}).get("Code", ""))

@@ -26,6 +26,13 @@ class Settings:
     transcript_state_machine_arn: str
     inference_endpoint: str
     event_bus: str
+    models_table: str
+    corpora_bucket: str
+    custom_model_state_machine_arn: str
+    training_role_arn: str
+    training_image_uri: str
+    training_instance_type: str
+    training_job_prefix: str
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_fetch_bytes: int = 2_000_000_000
     # Only the local stack turns this on, so its tests can serve audio from loopback.
@@ -45,6 +52,13 @@ class Settings:
             transcript_state_machine_arn=env["HARK_TRANSCRIPT_STATE_MACHINE_ARN"],
             inference_endpoint=env["HARK_INFERENCE_ENDPOINT"],
             event_bus=env["HARK_EVENT_BUS"],
+            models_table=env["HARK_MODELS_TABLE"],
+            corpora_bucket=env["HARK_CORPORA_BUCKET"],
+            custom_model_state_machine_arn=env["HARK_CUSTOM_MODEL_STATE_MACHINE_ARN"],
+            training_role_arn=env["HARK_TRAINING_ROLE_ARN"],
+            training_image_uri=env["HARK_TRAINING_IMAGE_URI"],
+            training_instance_type=env["HARK_TRAINING_INSTANCE_TYPE"],
+            training_job_prefix=env["HARK_TRAINING_JOB_PREFIX"],
             max_upload_bytes=int(env.get("HARK_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
             max_fetch_bytes=int(env.get("HARK_MAX_FETCH_BYTES", 2_000_000_000)),
             allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 
 class Status(str, Enum):
@@ -44,8 +44,31 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+R = TypeVar("R", bound="StoredRecord")
+
+
+class StoredRecord:
+    """Dataclass records ↔ DynamoDB items; attributes the record does not declare (such as
+    the task token) stay in storage."""
+
+    status: Enum
+
+    def to_item(self) -> dict[str, Any]:
+        item = asdict(self)  # type: ignore[call-overload]
+        item["status"] = self.status.value
+        return item
+
+    @classmethod
+    def from_item(cls: type[R], item: dict[str, Any]) -> R:
+        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        known = {k: v for k, v in item.items() if k in fields}
+        status_type = type(fields["status"].default)  # each record's status enum
+        known["status"] = status_type(known["status"])
+        return cls(**known)
+
+
 @dataclass
-class TranscriptRecord:
+class TranscriptRecord(StoredRecord):
     tenant_id: str
     transcript_id: str
     audio_url: str
@@ -63,13 +86,29 @@ class TranscriptRecord:
     result_key: Optional[str] = None
     deleted: bool = False
 
-    def to_item(self) -> dict[str, Any]:
-        item = asdict(self)
-        item["status"] = self.status.value
-        return item
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> "TranscriptRecord":
-        known = {k: v for k, v in item.items() if k in cls.__dataclass_fields__}
-        known["status"] = Status(known["status"])
-        return cls(**known)
+class ModelStatus(str, Enum):
+    queued = "queued"
+    training = "training"
+    ready = "ready"
+    error = "error"
+
+
+@dataclass
+class ModelRecord(StoredRecord):
+    tenant_id: str
+    model_id: str
+    name: str
+    description: Optional[str] = None
+    status: ModelStatus = ModelStatus.queued
+    created: str = field(default_factory=now_iso)
+    updated: Optional[str] = None
+    error: Optional[str] = None
+    corpus_key: Optional[str] = None
+    corpus_bytes: Optional[int] = None
+    text_count: int = 0
+    phrase_count: int = 0
+    artifact_key: Optional[str] = None
+    artifact_bytes: Optional[int] = None
+    # Training's evaluation, stored as JSON text: Step Functions writes it as one string.
+    metrics_json: Optional[str] = None

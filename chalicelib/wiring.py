@@ -9,9 +9,12 @@ from chalicelib.config import settings
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.jobs import TranscriptJobs
 from chalicelib.orchestration.state_machines import Executions, TaskCallbacks
+from chalicelib.orchestration.training import TrainingJobs
+from chalicelib.services.custom_models import CustomModelService, Presigner
 from chalicelib.services.keys import KeyService
 from chalicelib.services.transcripts import TranscriptService
 from chalicelib.storage.keys import KeysTable
+from chalicelib.storage.models import ModelsTable
 from chalicelib.storage.objects import ObjectStore
 from chalicelib.storage.transcripts import TranscriptsTable
 
@@ -22,12 +25,25 @@ def keys() -> KeyService:
 
 
 @lru_cache(maxsize=1)
+def custom_models() -> CustomModelService:
+    s = settings()
+    return CustomModelService(
+        ModelsTable(client("dynamodb"), s.models_table),
+        ObjectStore(client("s3")),
+        Executions(client("stepfunctions"), s.custom_model_state_machine_arn),
+        Presigner(client("s3")),
+        s,
+    )
+
+
+@lru_cache(maxsize=1)
 def transcripts() -> TranscriptService:
     s = settings()
     return TranscriptService(
         TranscriptsTable(client("dynamodb"), s.transcripts_table),
         ObjectStore(client("s3")),
         Executions(client("stepfunctions"), s.transcript_state_machine_arn),
+        custom_models(),
         s,
     )
 
@@ -44,10 +60,22 @@ def transcript_jobs() -> TranscriptJobs:
     )
 
 
+@lru_cache(maxsize=1)
+def training_jobs() -> TrainingJobs:
+    s = settings()
+    return TrainingJobs(
+        ModelsTable(client("dynamodb"), s.models_table),
+        ObjectStore(client("s3")),
+        client("sagemaker"),
+        TaskCallbacks(client("stepfunctions")),
+        s,
+    )
+
+
 def reset() -> None:
     """Forget every built service (the local stack rebuilds them after provisioning)."""
     from chalicelib import clients
 
-    for factory in (keys, transcripts, transcript_jobs):
+    for factory in (keys, custom_models, transcripts, transcript_jobs, training_jobs):
         factory.cache_clear()
     clients.reset()

@@ -116,6 +116,17 @@ class Provisioner:
         arn = self._client("events").create_event_bus(Name=p["Name"])["EventBusArn"]
         return p["Name"], {"Arn": arn, "Name": p["Name"]}
 
+    def _aws_events_rule(self, logical: str, p: dict[str, Any]) -> Created:
+        events = self._client("events")
+        bus = p.get("EventBusName", "default")
+        arn = events.put_rule(Name=p["Name"], EventPattern=json.dumps(p["EventPattern"]), EventBusName=bus, State="ENABLED")[
+            "RuleArn"
+        ]
+        targets = [{k: t[k] for k in ("Id", "Arn", "InputTransformer") if k in t} for t in p.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=p["Name"], EventBusName=bus, Targets=targets)
+        return p["Name"], {"Arn": arn}
+
     def _aws_iam_role(self, logical: str, p: dict[str, Any]) -> Created:
         name = p.get("RoleName", f"{self._stack}-{logical}")
         role = self._client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"]))

@@ -62,6 +62,7 @@ class LocalStack:
         self.stack: Optional[Stack] = None
         self._moto: Any = None
         self._runner: Any = None
+        self._training: Any = None
         self._api: Any = None
         self._pollers: list[QueuePoller] = []
 
@@ -96,6 +97,7 @@ class LocalStack:
     def _start_runner(self) -> None:
         from sagemaker_jobs.local.clients import make_aws_clients
         from sagemaker_jobs.local.runner import LocalEndpoint, LocalSageMakerRunner
+        from sagemaker_jobs.local.training import LocalTrainingRunner
         from sagemaker_jobs.local.workers import ContainerSpec
 
         assert self.stack is not None
@@ -112,6 +114,8 @@ class LocalStack:
         )
         self._runner.start()
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = self._runner.endpoint_url
+        self._training = LocalTrainingRunner(client("sagemaker"), client("s3"), client("events"))
+        self._training.start()
 
     def _start_app(self) -> None:
         from chalice.config import Config
@@ -138,6 +142,8 @@ class LocalStack:
             poller.stop()
         if self._api is not None:
             self._api.server.shutdown()
+        if self._training is not None:
+            self._training.stop()
         if self._runner is not None:
             self._runner.stop()
         if self._moto is not None:

@@ -26,9 +26,14 @@ def error_response(status: int, message: str) -> Response:
     return Response(body={"error": message}, status_code=status, headers={"Content-Type": "application/json"})
 
 
-def parse_body(raw: Optional[bytes], model: type[M], parser: Optional[Callable[[dict[str, Any]], M]] = None) -> M:
-    if raw is not None and len(raw) > MAX_JSON_BODY:
-        raise PayloadTooLarge(f"the JSON body is larger than {MAX_JSON_BODY} bytes")
+def parse_body(
+    raw: Optional[bytes],
+    model: type[M],
+    parser: Optional[Callable[[dict[str, Any]], M]] = None,
+    max_bytes: int = MAX_JSON_BODY,
+) -> M:
+    if raw is not None and len(raw) > max_bytes:
+        raise PayloadTooLarge(f"the JSON body is larger than {max_bytes} bytes")
     try:
         data = json.loads(raw or b"")
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

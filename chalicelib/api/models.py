@@ -2,11 +2,11 @@
 ``types.py`` is the schema matched here)."""
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.domain import Status
 from chalicelib.errors import UnsupportedFeature
 
 ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
@@ -24,20 +24,19 @@ UNSUPPORTED_FEATURES = (
     "sentiment_analysis", "speaker_labels", "speaker_options", "speakers_expected",
     "speech_threshold", "speech_understanding", "summarization", "summary_model",
     "summary_type", "temperature", "webhook_url", "webhook_auth_header_name",
-    "webhook_auth_header_value", "word_boost", "boost_param", "custom_spelling",
-    "keyterms_prompt", "custom_model_id", "domain",
+    "webhook_auth_header_value",
 )
-
-
-class Status(str, Enum):
-    queued = "queued"
-    processing = "processing"
-    completed = "completed"
-    error = "error"
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CustomSpelling(StrictModel):
+    from_: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(alias="from", min_length=1, max_length=100)
+    to: str = Field(max_length=100)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class TranscriptRequest(StrictModel):
@@ -47,6 +46,18 @@ class TranscriptRequest(StrictModel):
     format_text: Optional[bool] = None
     speech_model: Optional[str] = None
     speech_models: Optional[list[str]] = None
+    custom_model_id: Optional[str] = Field(default=None, max_length=64)
+    # The official SDK drops fields it does not know, so a custom model id sent as
+    # AssemblyAI's `domain` selects the model too.
+    domain: Optional[str] = Field(default=None, max_length=64)
+    word_boost: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
+    boost_param: Optional[Literal["low", "default", "high"]] = None
+    keyterms_prompt: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
+    custom_spelling: Optional[list[CustomSpelling]] = Field(default=None, max_length=1000)
+
+    @property
+    def model_id(self) -> Optional[str]:
+        return self.custom_model_id or self.domain
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> "TranscriptRequest":
@@ -105,6 +116,11 @@ class TranscriptOut(BaseModel):
     error: Optional[str] = None
     created: str
     completed: Optional[str] = None
+    custom_model_id: Optional[str] = None
+    word_boost: Optional[list[str]] = None
+    boost_param: Optional[str] = None
+    keyterms_prompt: Optional[list[str]] = None
+    custom_spelling: Optional[list[dict[str, Any]]] = None
     webhook_url: Optional[str] = None
     webhook_auth: bool = False
     webhook_status_code: Optional[int] = None
@@ -135,3 +151,57 @@ class TranscriptList(BaseModel):
 
 class UploadOut(BaseModel):
     upload_url: str
+
+
+class ModelRequest(StrictModel):
+    name: str = Field(min_length=1, max_length=128)
+    description: Optional[str] = Field(default=None, max_length=2000)
+    texts: list[str] = Field(default_factory=list, max_length=20_000)
+    phrases: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=10_000)
+
+
+class ModelSizes(BaseModel):
+    texts: int
+    phrases: int
+    corpus_bytes: Optional[int] = None
+    artifact_bytes: Optional[int] = None
+
+
+class ModelOut(BaseModel):
+    id: str
+    name: str
+    description: Optional[str] = None
+    status: str
+    error: Optional[str] = None
+    created: str
+    updated: Optional[str] = None
+    sizes: ModelSizes
+    metrics: Optional[dict[str, Any]] = None
+
+
+class ModelItem(BaseModel):
+    id: str
+    resource_url: str
+    name: str
+    status: str
+    created: str
+    error: Optional[str] = None
+
+
+class ModelList(BaseModel):
+    page_details: PageDetails
+    models: list[ModelItem]
+
+
+class ModelListParams(StrictModel):
+    limit: int = Field(default=10, ge=1, le=200)
+    status: Optional[str] = Field(default=None, pattern="^(queued|training|ready|error)$")
+    before_id: Optional[str] = Field(default=None, max_length=64)
+    after_id: Optional[str] = Field(default=None, max_length=64)
+
+
+class CorpusUploadOut(BaseModel):
+    upload_url: str
+    method: str = "PUT"
+    expires_in: int
+    formats: str = "plain text (one document per blank-line-separated block), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, or JSON {\"texts\": [...], \"phrases\": [...]}"

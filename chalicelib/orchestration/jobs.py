@@ -26,6 +26,8 @@ from chalicelib.storage.transcripts import TranscriptsTable
 
 log = logging.getLogger(__name__)
 
+# The request options the inference container acts on (see sagemaker_jobs/inference).
+INFERENCE_OPTIONS = ("custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling")
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 
 
@@ -59,7 +61,7 @@ class TranscriptJobs:
 
     def dispatch(self, message: DispatchMessage) -> None:
         job = message.job
-        if not self._table.start_processing(job.tenant_id, job.transcript_id, message.task_token):
+        if not self._table.start(job.tenant_id, job.transcript_id, message.task_token):
             log.info("job %s is not queued any more; duplicate dispatch ignored", job.transcript_id)
             return
         record = self._table.get(job.tenant_id, job.transcript_id)
@@ -71,7 +73,8 @@ class TranscriptJobs:
             self._callbacks.fail(message.task_token, "AudioUnavailable", str(e))
             return
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
-        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key))
+        decode = {k: v for k, v in record.options.items() if k in INFERENCE_OPTIONS}
+        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key), options=decode)
         self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
 

@@ -13,6 +13,40 @@ class JobInput(BaseModel):
     transcript_id: str
 
 
+class ModelJobInput(BaseModel):
+    """The custom-model state machine's input."""
+
+    tenant_id: str
+    model_id: str
+
+
+class TrainingDispatchMessage(BaseModel):
+    task_token: str
+    job: ModelJobInput
+
+
+class TrainingJobDetail(BaseModel):
+    """The fields Hark reads of a "SageMaker Training Job State Change" event's detail
+    (which carries DescribeTrainingJob's output)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    TrainingJobName: str
+    TrainingJobStatus: str
+    FailureReason: Optional[str] = None
+    HyperParameters: dict[str, str] = Field(default_factory=dict)
+    ModelArtifacts: dict[str, str] = Field(default_factory=dict)
+
+
+class TrainingResult(BaseModel):
+    """SendTaskSuccess output for the StoreModel step (numbers as strings, see TaskResult)."""
+
+    artifact_key: str
+    artifact_bytes: str
+    metrics_json: str
+    updated: str
+
+
 class DispatchMessage(BaseModel):
     """What the state machine's wait-for-callback task puts on the dispatch queue."""
 

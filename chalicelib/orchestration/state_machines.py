@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.aws import guarded
+from chalicelib.aws import error_code, guarded
 from chalicelib.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,12 +21,17 @@ class Executions:
         self._sfn = sfn
         self._arn = state_machine_arn
 
-    def start(self, name: str, job: BaseModel) -> None:
-        """Execution names are unique per state machine, so a retried start cannot run a job twice."""
-        guarded(
-            lambda: self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=job.model_dump_json()),
-            "starting the job",
-        )
+    def start(self, name: str, job: BaseModel, exists_ok: bool = False) -> None:
+        """Execution names are unique per state machine, so a retried start cannot run a job
+        twice; ``exists_ok`` makes that retry quiet (at-least-once triggers)."""
+        try:
+            guarded(
+                lambda: self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=job.model_dump_json()),
+                "starting the job",
+            )
+        except ServiceUnavailable as e:
+            if not (exists_ok and error_code(e) == "ExecutionAlreadyExists"):
+                raise
 
 
 class TaskCallbacks:
@@ -40,13 +45,12 @@ class TaskCallbacks:
         self._send(lambda: self._sfn.send_task_failure(taskToken=token, error=error, cause=cause[:MAX_CAUSE]))
 
     def _send(self, call: Any) -> None:
-        from botocore.exceptions import ClientError
-
         try:
             guarded(call, "reporting the job's outcome")
         except ServiceUnavailable as e:
-            code = e.__cause__.response["Error"]["Code"] if isinstance(e.__cause__, ClientError) else ""
+            code = error_code(e)
             if code not in STALE_TOKEN_ERRORS:
                 raise
             # The execution already ended (e.g. its timeout put the record in error): late news.
             log.warning("task token no longer valid (%s); outcome dropped", code)
+

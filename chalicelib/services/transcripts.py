@@ -14,7 +14,8 @@ from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, P
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
 from chalicelib.orchestration.state_machines import Executions
-from chalicelib.storage.objects import ObjectStore
+from chalicelib.services.custom_models import CustomModelService
+from chalicelib.storage.objects import ObjectStore, s3_uri
 from chalicelib.storage.transcripts import TranscriptsTable
 
 UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")
@@ -37,8 +38,10 @@ class TranscriptService:
         table: TranscriptsTable,
         objects: ObjectStore,
         executions: Executions,
+        models: CustomModelService,
         settings: Settings,
     ) -> None:
+        self._models = models
         self._table = table
         self._objects = objects
         self._executions = executions
@@ -57,11 +60,13 @@ class TranscriptService:
         return f"{base_url}/v2/upload/{upload_id}"
 
     def submit(self, tenant_id: str, request: TranscriptRequest) -> TranscriptRecord:
+        options = request.model_dump(exclude_none=True, by_alias=True, exclude={"audio_url", "domain", "custom_model_id"})
+        if request.model_id:
+            model = self._models.ready(tenant_id, request.model_id)
+            options["custom_model_id"] = model.model_id
+            options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
         record = TranscriptRecord(
-            tenant_id=tenant_id,
-            transcript_id=new_id(),
-            audio_url=request.audio_url,
-            options=request.model_dump(exclude_none=True, exclude={"audio_url"}),
+            tenant_id=tenant_id, transcript_id=new_id(), audio_url=request.audio_url, options=options
         )
         record.media_key = self._media_key(tenant_id, record.transcript_id, request.audio_url)
         self._table.create(record)
@@ -88,7 +93,8 @@ class TranscriptService:
         return TranscriptView(record, result)
 
     def list(self, tenant_id: str, params: ListParams) -> list[TranscriptRecord]:
-        return self._table.list(tenant_id, params.limit, params.status, params.before_id, params.after_id)
+        status = params.status.value if params.status else None
+        return self._table.list(tenant_id, params.limit, status, params.before_id, params.after_id)
 
     def delete(self, tenant_id: str, transcript_id: str) -> TranscriptView:
         record = self._table.get(tenant_id, transcript_id)

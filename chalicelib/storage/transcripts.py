@@ -1,108 +1,20 @@
-"""The transcripts table: one item per transcript, keyed (tenant_id, transcript_id), so a
-tenant can only ever address its own records."""
+"""The transcripts table."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
+from chalicelib.aws import conditional
 from chalicelib.domain import Status, TranscriptRecord
-from chalicelib.errors import NotFound
-from chalicelib.aws import conditional, guarded
-from chalicelib.storage.dynamo import Codec, paginate_query
+from chalicelib.storage.jobs import JobTable
 
 
-class TranscriptsTable:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
-        self._db = dynamodb
-        self._table = table_name
-        self._codec = Codec()
+class TranscriptsTable(JobTable[TranscriptRecord]):
+    id_attribute = "transcript_id"
+    kind = "transcript"
+    running = Status.processing.value
 
-    def _key(self, tenant_id: str, transcript_id: str) -> dict[str, Any]:
-        return {"tenant_id": {"S": tenant_id}, "transcript_id": {"S": transcript_id}}
-
-    def create(self, record: TranscriptRecord) -> None:
-        guarded(
-            lambda: self._db.put_item(
-                TableName=self._table,
-                Item=self._codec.dump(record.to_item()),
-                ConditionExpression="attribute_not_exists(transcript_id)",
-            ),
-            "storing the transcript",
-        )
-
-    def get(self, tenant_id: str, transcript_id: str) -> TranscriptRecord:
-        raw = guarded(
-            lambda: self._db.get_item(TableName=self._table, Key=self._key(tenant_id, transcript_id), ConsistentRead=True),
-            "reading the transcript",
-        )
-        if "Item" not in raw:
-            raise NotFound("Transcript not found")
-        return TranscriptRecord.from_item(self._codec.load(raw["Item"]))
-
-    def list(
-        self,
-        tenant_id: str,
-        limit: int,
-        status: Optional[Status] = None,
-        before_id: Optional[str] = None,
-        after_id: Optional[str] = None,
-    ) -> list[TranscriptRecord]:
-        """Newest first, as AssemblyAI lists. Ids sort by creation time (see domain.new_id)."""
-        condition = "tenant_id = :t"
-        values: dict[str, Any] = {":t": {"S": tenant_id}}
-        if before_id and after_id:
-            condition += " AND transcript_id BETWEEN :a AND :b"
-            values.update({":a": {"S": after_id}, ":b": {"S": before_id}})
-        elif before_id:
-            condition += " AND transcript_id < :b"
-            values[":b"] = {"S": before_id}
-        elif after_id:
-            condition += " AND transcript_id > :a"
-            values[":a"] = {"S": after_id}
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-        }
-        if status:
-            request["FilterExpression"] = "#s = :s"
-            request["ExpressionAttributeNames"] = {"#s": "status"}
-            values[":s"] = {"S": status.value}
-        records = [TranscriptRecord.from_item(self._codec.load(raw)) for raw in paginate_query(self._db, request, limit)]
-        # BETWEEN is inclusive; the API's bounds are not.
-        return [r for r in records if r.transcript_id not in (before_id, after_id)]
-
-    def start_processing(self, tenant_id: str, transcript_id: str, task_token: str) -> bool:
-        """queued → processing, remembering the Step Functions task token. A redelivery of the
-        same task (its handler failed part-way) may proceed; anything else is refused (False):
-        the job has moved on."""
-        return conditional(
-            lambda: self._db.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, transcript_id),
-                UpdateExpression="SET #s = :processing, task_token = :token",
-                ConditionExpression="#s = :queued OR (#s = :processing AND task_token = :token)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":processing": {"S": Status.processing.value},
-                    ":queued": {"S": Status.queued.value},
-                    ":token": {"S": task_token},
-                },
-            ),
-            "starting the transcript",
-        )
-
-    def task_token(self, tenant_id: str, transcript_id: str) -> Optional[str]:
-        """The task token of a job in processing; None for any other state, so a late or
-        duplicate notification cannot move a finished job."""
-        raw = guarded(
-            lambda: self._db.get_item(TableName=self._table, Key=self._key(tenant_id, transcript_id), ConsistentRead=True),
-            "reading the transcript",
-        )
-        item = self._codec.load(raw.get("Item", {}))
-        if item.get("status") != Status.processing.value:
-            return None
-        return item.get("task_token")
+    def from_item(self, item: dict[str, Any]) -> TranscriptRecord:
+        return TranscriptRecord.from_item(item)
 
     def mark_deleted(self, tenant_id: str, transcript_id: str, placeholder_url: str) -> bool:
         """Keeps id and status, forgets the audio and the result (AssemblyAI's semantics).

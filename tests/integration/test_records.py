@@ -34,7 +34,11 @@ def client(service: str) -> Any:
 def test_template_resources_are_created_and_wired(aws: Stack) -> None:
     env = aws.environment()
     assert env["HARK_TRANSCRIPTS_TABLE"] == "hark-test-transcripts"
-    assert set(client("dynamodb").list_tables()["TableNames"]) == {"hark-test-api-keys", "hark-test-transcripts"}
+    assert set(client("dynamodb").list_tables()["TableNames"]) == {
+        "hark-test-api-keys",
+        "hark-test-transcripts",
+        "hark-test-custom-models",
+    }
     buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
     assert {env["HARK_MEDIA_BUCKET"], env["HARK_ASYNC_BUCKET"]} <= buckets
     queues = client("sqs").list_queues()["QueueUrls"]
@@ -43,6 +47,10 @@ def test_template_resources_are_created_and_wired(aws: Stack) -> None:
     assert {s["Endpoint"].rsplit(":", 1)[1] for s in subscriptions} == {"hark-test-inference-results"}
     machine = client("stepfunctions").describe_state_machine(stateMachineArn=env["HARK_TRANSCRIPT_STATE_MACHINE_ARN"])
     assert "hark-test-dispatch" in machine["definition"] and "${" not in machine["definition"]
+    notifications = client("s3").get_bucket_notification_configuration(Bucket=env["HARK_CORPORA_BUCKET"])
+    assert notifications["QueueConfigurations"][0]["QueueArn"].endswith(":hark-test-corpus-uploads")
+    targets = client("events").list_targets_by_rule(Rule="hark-test-training-state-change")["Targets"]
+    assert targets[0]["Arn"].endswith(":hark-test-training-events")
     config = client("sagemaker").describe_endpoint_config(EndpointConfigName="hark-test-asr")["AsyncInferenceConfig"]
     assert config["OutputConfig"]["NotificationConfig"]["SuccessTopic"].endswith(":hark-test-inference-success")
 
@@ -71,16 +79,16 @@ def test_list_is_newest_first_and_bounded(aws: Stack) -> None:
     assert [r.transcript_id for r in table.list("t1", 2, before_id=ids[3])] == [ids[2], ids[1]]
     assert [r.transcript_id for r in table.list("t1", 10, after_id=ids[1])] == [ids[3], ids[2]]
     assert [r.transcript_id for r in table.list("t1", 10, before_id=ids[3], after_id=ids[0])] == [ids[2], ids[1]]
-    assert table.list("t1", 10, status=Status.completed) == []
+    assert table.list("t1", 10, status=Status.completed.value) == []
 
 
 def test_a_job_starts_only_from_queued_or_for_the_same_task(aws: Stack) -> None:
     table = TranscriptsTable(client("dynamodb"), "hark-test-transcripts")
     r = record()
     table.create(r)
-    assert table.start_processing("t1", r.transcript_id, "token-1")
-    assert table.start_processing("t1", r.transcript_id, "token-1")  # redelivery of the same task
-    assert not table.start_processing("t1", r.transcript_id, "token-2")  # another task for it
+    assert table.start("t1", r.transcript_id, "token-1")
+    assert table.start("t1", r.transcript_id, "token-1")  # redelivery of the same task
+    assert not table.start("t1", r.transcript_id, "token-2")  # another task for it
     assert table.task_token("t1", r.transcript_id) == "token-1"
     assert not table.mark_deleted("t1", r.transcript_id, "http://deleted_by_user")  # still processing
 

@@ -1,0 +1,111 @@
+"""The custom-model job's work between its state machine steps: start the SageMaker
+training job (dispatch), and turn the job's EventBridge state change into the task result
+the state machine stores. Both run from queues, at least once, and are idempotent."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import tarfile
+from typing import Any
+
+from chalicelib.aws import error_code, guarded
+from chalicelib.config import Settings
+from chalicelib.domain import now_iso
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.orchestration.messages import TrainingDispatchMessage, TrainingJobDetail, TrainingResult
+from chalicelib.orchestration.state_machines import TaskCallbacks
+from chalicelib.storage.models import ModelsTable
+from chalicelib.storage.objects import ObjectStore, split_s3_uri
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "corpus"
+METRICS_FILE = "metrics.json"
+MAX_RUNTIME_S = 3600
+
+
+class TrainingJobs:
+    def __init__(
+        self, table: ModelsTable, objects: ObjectStore, sagemaker: Any, callbacks: TaskCallbacks, settings: Settings
+    ) -> None:
+        self._table = table
+        self._objects = objects
+        self._sagemaker = sagemaker
+        self._callbacks = callbacks
+        self._settings = settings
+
+    def job_name(self, model_id: str) -> str:
+        return f"{self._settings.training_job_prefix}{model_id}"
+
+    def dispatch(self, message: TrainingDispatchMessage) -> None:
+        job = message.job
+        if not self._table.start(job.tenant_id, job.model_id, message.task_token):
+            log.info("model %s is not queued any more; duplicate dispatch ignored", job.model_id)
+            return
+        record = self._table.get(job.tenant_id, job.model_id)
+        s = self._settings
+        try:
+            guarded(
+                lambda: self._sagemaker.create_training_job(
+                    TrainingJobName=self.job_name(job.model_id),
+                    AlgorithmSpecification={"TrainingImage": s.training_image_uri, "TrainingInputMode": "File"},
+                    RoleArn=s.training_role_arn,
+                    # Where the model comes from and goes to; the tenant and model ids also come
+                    # back with the job's state change event.
+                    HyperParameters={"tenant_id": job.tenant_id, "model_id": job.model_id},
+                    InputDataConfig=[
+                        {
+                            "ChannelName": CHANNEL,
+                            "DataSource": {
+                                "S3DataSource": {
+                                    "S3DataType": "S3Prefix",
+                                    "S3Uri": f"s3://{s.corpora_bucket}/{record.corpus_key}",
+                                    "S3DataDistributionType": "FullyReplicated",
+                                }
+                            },
+                        }
+                    ],
+                    OutputDataConfig={"S3OutputPath": f"s3://{s.media_bucket}/models/{job.tenant_id}/{job.model_id}"},
+                    ResourceConfig={"InstanceType": s.training_instance_type, "InstanceCount": 1, "VolumeSizeInGB": 10},
+                    StoppingCondition={"MaxRuntimeInSeconds": MAX_RUNTIME_S},
+                ),
+                "starting the training job",
+            )
+        except ServiceUnavailable as e:
+            if error_code(e) == "ResourceInUse":  # a redelivered dispatch: the job already exists
+                return
+            raise
+
+    def on_state_change(self, detail: TrainingJobDetail) -> None:
+        tenant_id = detail.HyperParameters.get("tenant_id", "")
+        model_id = detail.HyperParameters.get("model_id", "")
+        token = self._table.task_token(tenant_id, model_id) if tenant_id and model_id else None
+        if token is None:
+            log.info("training job %s: model not training; event ignored", detail.TrainingJobName)
+            return
+        if detail.TrainingJobStatus != "Completed":
+            # SageMaker prefixes the entrypoint's own failure message; the message is for users.
+            reason = (detail.FailureReason or "").removeprefix("AlgorithmError: ").strip()
+            reason = reason or f"the training job ended {detail.TrainingJobStatus.lower()}"
+            self._callbacks.fail(token, "TrainingFailed", reason)
+            return
+        bucket, key = split_s3_uri(detail.ModelArtifacts.get("S3ModelArtifacts", ""))
+        artifact = self._objects.get_bytes(bucket, key)
+        self._callbacks.succeed(
+            token,
+            TrainingResult(
+                artifact_key=key,
+                artifact_bytes=str(len(artifact)),
+                metrics_json=json.dumps(_metrics(artifact)),
+                updated=now_iso(),
+            ),
+        )
+
+
+def _metrics(artifact: bytes) -> dict[str, Any]:
+    """What training measured, as it left it in model.tar.gz (see sagemaker_jobs/train)."""
+    with tarfile.open(fileobj=io.BytesIO(artifact), mode="r:gz") as tar:
+        member = next((m for m in tar.getmembers() if m.name.lstrip("./") == METRICS_FILE), None)
+        stream = tar.extractfile(member) if member else None
+        return dict(json.load(stream)) if stream else {}
