@@ -32,10 +32,13 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sagemaker_jobs.asr import audio
-from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+from sagemaker_jobs.asr.custom.apply import RequestOptions, transcribe
+from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
+from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 
 logger = logging.getLogger("hark.inference")
@@ -83,6 +86,7 @@ class Transcriber:
     def __init__(self, engine: Engine, s3: BaseClient, max_audio_bytes: int) -> None:
         self._engine = engine
         self._s3 = s3
+        self._models = ModelCache(s3)
         self._max_audio_bytes = max_audio_bytes
         # One model per process: concurrent requests take turns on it, and throughput comes
         # from more processes or instances rather than from threads fighting over the cores.
@@ -90,22 +94,37 @@ class Transcriber:
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
-            audio_uri, options = _parse_json_request(body)
+            audio_uri, raw_options = _parse_json_request(body)
             data = self._read_s3_object(audio_uri)
         else:
-            data, options = body, DecodeOptions()
+            data, raw_options = body, {}
+        request = RequestOptions.from_mapping(raw_options)
+        model = self._custom_model(raw_options.get("custom_model_uri"))
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.
         samples = audio.decode(data)
         with self._engine_lock:
             started = time.perf_counter()
-            result = self._engine.transcribe(samples, options)
+            result = transcribe(self._engine, samples, model, request)
         logger.info(
             "transcribed %.1f s of audio in %.2f s",
             result.audio_duration_s,
             time.perf_counter() - started,
         )
         return result
+
+    def _custom_model(self, uri: object) -> Artifact | None:
+        if uri is None:
+            return None
+        if not isinstance(uri, str):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "'custom_model_uri' must be an s3:// URI")
+        _parse_s3_uri(uri)
+        try:
+            return self._models.get(uri)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") in _MISSING_S3_CODES:
+                raise HttpError(HTTPStatus.NOT_FOUND, "the custom model no longer exists (was it deleted?)") from error
+            raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read the custom model: {error}") from error
 
     def _read_s3_object(self, uri: str) -> bytes:
         bucket, key = _parse_s3_uri(uri)
@@ -144,7 +163,7 @@ def _require_supported(media_type: str) -> None:
     )
 
 
-def _parse_json_request(body: bytes) -> tuple[str, DecodeOptions]:
+def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any]]:
     try:
         request = json.loads(body)
     except ValueError:
@@ -157,7 +176,7 @@ def _parse_json_request(body: bytes) -> tuple[str, DecodeOptions]:
     options = request.get("options") or {}
     if not isinstance(options, dict):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
-    return audio_uri, DecodeOptions.from_mapping(options)
+    return audio_uri, options
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:

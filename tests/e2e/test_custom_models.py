@@ -1,0 +1,171 @@
+"""Custom models through the API on the local stack: create from text or an uploaded corpus,
+train as a SageMaker training job, read metrics, delete; bad corpora end in error."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Stack
+
+CALL_CENTRE = [
+    "Thank you for calling Zentrix support, this is Marisol speaking.",
+    "Please power cycle the Omniflow router and check the Zentrix app for updates.",
+    "Your Omniflow Pro plan includes the Kavanaugh Biolabs wellness add-on.",
+    "I have escalated the ticket to our Zentrix Omniflow engineering team.",
+    "You can also reach Kavanaugh Biolabs directly about the add-on.",
+]
+
+
+def create(stack: Stack, key: str | None = None, **body: Any) -> dict[str, Any]:
+    with stack.client(key) as c:
+        response = c.post("/v2/model", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def wait_model(stack: Stack, model_id: str, key: str | None = None, timeout: float = 120) -> dict[str, Any]:
+    with stack.client(key) as c:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = c.get(f"/v2/model/{model_id}").json()
+            if body["status"] in ("ready", "error"):
+                return dict(body)
+            time.sleep(0.3)
+    raise AssertionError(f"model {model_id} did not finish in {timeout} s")
+
+
+def test_a_model_trains_from_texts_and_phrases(stack: Stack) -> None:
+    model = create(stack, name="support line", texts=CALL_CENTRE, phrases=["Zentrix", "Omniflow Pro"])
+    assert model["status"] in ("queued", "training")
+    assert model["sizes"]["texts"] == len(CALL_CENTRE) and model["sizes"]["phrases"] == 2
+
+    ready = wait_model(stack, model["id"])
+
+    assert ready["status"] == "ready", ready["error"]
+    assert ready["sizes"]["artifact_bytes"] > 0
+    metrics = ready["metrics"]
+    assert metrics["corpus_words"] > 40 and metrics["corpus_sentences"] == len(CALL_CENTRE)
+    found = {p["text"] for p in metrics["domain_phrases"]}
+    assert {"Zentrix", "Omniflow Pro", "Kavanaugh Biolabs"} <= found
+
+
+def test_a_corpus_uploaded_to_the_presigned_url_trains_the_model(stack: Stack) -> None:
+    model = create(stack, name="uploaded corpus")
+    assert model["status"] == "queued"
+    with stack.client() as c:
+        upload = c.post(f"/v2/model/{model['id']}/corpus").json()
+    csv = "text,phrase\n" + "\n".join(f'"{t}",' for t in CALL_CENTRE) + "\n,Marisol\n"
+    assert httpx.put(upload["upload_url"], content=csv.encode()).status_code == 200
+
+    ready = wait_model(stack, model["id"])
+
+    assert ready["status"] == "ready", ready["error"]
+
+
+@pytest.mark.parametrize(
+    ("corpus", "fragment"),
+    [
+        (b"\x00\x01\x02binary\x00" * 50, "binary"),
+        ("caf\xe9 latt\xe9 ".encode("latin-1") * 20, "UTF-8"),
+        (b"", "no text"),
+    ],
+)
+def test_bad_corpora_end_in_error_with_a_reason(stack: Stack, corpus: bytes, fragment: str) -> None:
+    model = create(stack, name="bad corpus")
+    with stack.client() as c:
+        upload = c.post(f"/v2/model/{model['id']}/corpus").json()
+    assert httpx.put(upload["upload_url"], content=corpus).status_code == 200
+
+    done = wait_model(stack, model["id"])
+
+    assert done["status"] == "error"
+    assert fragment in done["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({}, "name"),
+        ({"name": "x", "texts": "not a list"}, "texts"),
+        ({"name": "x", "texts": ["   ", ""]}, "empty"),
+        ({"name": "x", "phrases": [""]}, "phrases"),
+        ({"name": "x", "vocabulary": ["a"]}, "vocabulary"),
+    ],
+)
+def test_bad_model_requests_are_400(stack: Stack, body: dict[str, Any], fragment: str) -> None:
+    with stack.client() as c:
+        response = c.post("/v2/model", json=body)
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+
+
+def test_models_are_private_to_their_tenant_and_deletable(stack: Stack, other_key: str) -> None:
+    model = create(stack, name="mine", texts=CALL_CENTRE[:2])
+    wait_model(stack, model["id"])
+    with stack.client(other_key) as theirs:
+        assert theirs.get(f"/v2/model/{model['id']}").status_code == 404
+        assert theirs.delete(f"/v2/model/{model['id']}").status_code == 404
+        assert model["id"] not in {m["id"] for m in theirs.get("/v2/model").json()["models"]}
+        refused = theirs.post("/v2/transcript", json={"audio_url": "https://example.com/a.wav", "custom_model_id": model["id"]})
+        assert refused.status_code == 404
+    with stack.client() as mine:
+        assert model["id"] in {m["id"] for m in mine.get("/v2/model", params={"limit": 200}).json()["models"]}
+        assert mine.delete(f"/v2/model/{model['id']}").status_code == 200
+        assert mine.get(f"/v2/model/{model['id']}").status_code == 404
+        assert mine.get(f"/model/{model['id']}").status_code == 404
+
+
+def test_a_model_that_is_not_ready_cannot_be_used(stack: Stack) -> None:
+    model = create(stack, name="no corpus yet")
+    with stack.client() as c:
+        response = c.post("/v2/transcript", json={"audio_url": "https://example.com/a.wav", "custom_model_id": model["id"]})
+    assert response.status_code == 400
+    assert "not ready" in response.json()["error"]
+
+
+NAMES = ("Zentrix", "Omniflow", "Kavanaugh", "Biolabs")
+# A customer's historical text: it uses the names, but none of the test audio's sentences.
+HISTORY = [
+    "We shipped the Zentrix Omniflow router to every branch office last spring.",
+    "Kavanaugh Biolabs is still our largest customer in the region.",
+    "The Omniflow firmware update fixed the login problem for most users.",
+    "Call support if the Zentrix unit keeps blinking red after a restart.",
+    "Kavanaugh Biolabs ordered twelve more units for their new lab.",
+]
+
+
+def test_the_sdk_transcribes_with_a_custom_model_selected_by_domain(stack: Stack, sdk: Any, audio_dir: Path) -> None:
+    model = wait_model(stack, create(stack, name="router vendor", texts=HISTORY)["id"])
+    assert model["status"] == "ready", model["error"]
+    audio = str(audio_dir / "custom_model_names.ogg")
+
+    without = sdk.Transcriber().transcribe(audio)
+    with_model = sdk.Transcriber().transcribe(audio, sdk.TranscriptionConfig(domain=model["id"]))
+
+    assert without.status == with_model.status == sdk.TranscriptStatus.completed
+    assert not any(name in without.text for name in NAMES), without.text
+    assert all(with_model.text.count(name) == 2 for name in NAMES), with_model.text
+    assert with_model.json_response["custom_model_id"] == model["id"]
+
+
+def test_word_boost_and_custom_spelling_work_without_a_model(stack: Stack, audio_dir: Path) -> None:
+    from tests.e2e.conftest import submit, upload
+
+    url = upload(stack, audio_dir / "custom_model_names.ogg")
+    boosted = stack.wait(
+        submit(
+            stack,
+            url,
+            word_boost=["Zentrix", "Omniflow", "Kavanaugh Biolabs"],
+            boost_param="high",
+            custom_spelling=[{"from": ["Kavanaugh Biolabs"], "to": "KAVANAUGH-BIO"}],
+        )["id"]
+    )
+    assert boosted["status"] == "completed", boosted["error"]
+    assert "Zentrix" in boosted["text"]
+    assert "KAVANAUGH-BIO" in boosted["text"]
+    assert [w["text"] for w in boosted["words"]] == boosted["text"].split()
