@@ -118,10 +118,27 @@ class Engine:
         self.settings = settings
         self._model = WhisperModel(**model_kwargs)
 
-    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions()) -> TranscriptionResult:
-        """Transcribes 16 kHz mono float32 samples (see `audio.decode`)."""
+    def transcribe(
+        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0
+    ) -> TranscriptionResult:
+        """Transcribes 16 kHz mono float32 samples (see `audio.decode`).
+
+        `skip_tail_s` > 0 stops decoding once a segment ends within that many seconds of the end
+        of the audio, so a short tail after the last segment is not decoded as a window of its own.
+        Custom models use it: a prompted Whisper decodes such a tail almost every time, which
+        doubles the decode time and mostly yields invented words ("Thank you.")."""
         segments, info = self._model.transcribe(samples, **raw_decode_kwargs(self.settings, options))
+        if skip_tail_s > 0:
+            segments = _until_tail(segments, info.duration - skip_tail_s)
         return _to_result(segments, info, self.settings.model_name)
+
+
+def _until_tail(segments: Iterable[Segment], tail_start_s: float) -> Iterable[Segment]:
+    # Decoding happens as the generator is consumed: not asking for more decodes nothing more.
+    for segment in segments:
+        yield segment
+        if segment.end >= tail_start_s:
+            return
 
 
 def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:

@@ -1,0 +1,244 @@
+"""Custom models, measured end to end on real recordings: what the service runs, nothing else.
+
+    python -m bench.custom_model [--boost low|default|high] [--groups Twitter_2016Q4 AMZN_2016Q4]
+
+For each earnings group of the dev set (../shared/data, override with HARK_BENCH_DATA), a model
+is built with `sagemaker_jobs.asr.custom.build` from the group's training text (every sentence
+of the call that is not a test clip), and the test clips are transcribed by the real `Engine`
+without and with it (`decode_options` before, `correct` after: exactly the service's path).
+It prints:
+
+- WER without vs with, and the relative reduction;
+- the domain-term error rate without vs with. A DOMAIN TERM is a reference word, after
+  whisper_normalizer's EnglishTextNormalizer, that has a letter and is not among wordfreq's
+  20,000 most frequent English words (`wordfreq.top_n_list("en", 20000)`); its error rate is
+  the share of such reference words that the alignment does not mark as correct;
+- the gain of a model built from only the first 5 training sentences;
+- LibriSpeech WER without vs with an UNRELATED model (the first group's), relative change;
+- decode time with vs without a model, same clips, same run, each clip decoded both ways
+  back to back (alternating which goes first) so machine load hits both alike;
+- the time to build a model from a 10,000-word corpus (the training text repeated).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jiwer
+from whisper_normalizer.english import EnglishTextNormalizer
+from wordfreq import top_n_list
+
+from bench.data import data_dir
+from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build, decode_options, transcribe
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+
+GROUPS = ("Twitter_2016Q4", "AMZN_2016Q4")
+TOP_ENGLISH = 20000
+GOALS = {
+    "wer_reduction": 0.20,
+    "domain_error_reduction": 0.50,
+    "librispeech_max_relative_increase": 0.01,
+    "decode_time_ratio": 1.5,
+    "build_10k_words_s": 120.0,
+}
+
+_normalize = EnglishTextNormalizer()
+_top_english: set[str] | None = None
+
+
+def is_domain_term(word: str) -> bool:
+    global _top_english
+    if _top_english is None:
+        _top_english = set(top_n_list("en", TOP_ENGLISH))
+    return any(c.isalpha() for c in word) and word not in _top_english
+
+
+@dataclass(frozen=True)
+class Score:
+    wer: float
+    domain_terms: int
+    domain_errors: int
+
+    @property
+    def domain_error_rate(self) -> float:
+        return self.domain_errors / self.domain_terms if self.domain_terms else 0.0
+
+    def __str__(self) -> str:
+        terms = f"{self.domain_errors}/{self.domain_terms} = {self.domain_error_rate:6.2%}"
+        return f"WER {self.wer:6.2%}  domain-term errors {terms}"
+
+
+def score(references: Sequence[str], hypotheses: Sequence[str]) -> Score:
+    pairs = [(_normalize(r), _normalize(h)) for r, h in zip(references, hypotheses)]
+    pairs = [(r, h) for r, h in pairs if r.strip()]
+    out = jiwer.process_words([r for r, _ in pairs], [h for _, h in pairs])
+    terms = errors = 0
+    for ref_words, alignment in zip(out.references, out.alignments):
+        correct_at = set()
+        for chunk in alignment:
+            if chunk.type == "equal":
+                correct_at.update(range(chunk.ref_start_idx, chunk.ref_end_idx))
+        for i, word in enumerate(ref_words):
+            if is_domain_term(word):
+                terms += 1
+                errors += i not in correct_at
+    return Score(float(out.wer), terms, errors)
+
+
+@dataclass
+class Clip:
+    id: str
+    text: str
+    samples: object
+
+
+class Runner:
+    def __init__(self, engine: Engine, boost: str, post: bool) -> None:
+        self.engine = engine
+        self.request = RequestOptions(boost_param=boost)
+        self.post = post
+        self.time_without = 0.0
+        self.time_with = 0.0
+
+    def transcribe(self, clip: Clip, artifact: Artifact | None) -> str:
+        if artifact is None:  # exactly what the service runs without a model
+            return self.engine.transcribe(clip.samples, DecodeOptions()).text
+        if not self.post:  # biased decoding alone, to measure what the rest adds
+            return self.engine.transcribe(clip.samples, decode_options(artifact, self.request)).text
+        return transcribe(self.engine, clip.samples, artifact, self.request).text
+
+    def paired(self, clips: Sequence[Clip], artifact: Artifact) -> tuple[list[str], list[str]]:
+        """Each clip without and with the model, back to back, alternating which goes first."""
+        without, with_model = [], []
+        for i, clip in enumerate(clips):
+            order = (None, artifact) if i % 2 == 0 else (artifact, None)
+            for model in order:
+                started = time.perf_counter()
+                text = self.transcribe(clip, model)
+                elapsed = time.perf_counter() - started
+                if model is None:
+                    without.append(text)
+                    self.time_without += elapsed
+                else:
+                    with_model.append(text)
+                    self.time_with += elapsed
+        return without, with_model
+
+
+def load_data() -> tuple[dict[str, dict], dict[str, dict], dict[str, list[str]]]:
+    directory = data_dir()
+    with open(directory / "manifest.jsonl") as f:
+        rows = {row["id"]: row for row in map(json.loads, f) if row}
+    splits = json.loads((directory / "custom_model_splits.json").read_text())
+    texts = {}
+    for group, split in splits.items():
+        test = set(split["test_ids"])
+        all_text = directory / "earnings_texts" / f"{group}.jsonl"
+        if all_text.is_file():
+            with open(all_text) as f:
+                texts[group] = [s["text"] for s in map(json.loads, f) if s["id"] not in test]
+        else:
+            texts[group] = [rows[i]["text"] for i in split["train_ids"]]
+    return rows, splits, texts
+
+
+def relative(before: float, after: float) -> float:
+    return (before - after) / before if before else 0.0
+
+
+def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:
+    rows, splits, train_texts = load_data()
+    directory = data_dir()
+    settings = EngineSettings.from_env(os.environ)
+    engine = Engine(settings)
+    runner = Runner(engine, boost, post)
+    pipeline = "apply.transcribe" if post else "hotwords only"
+    print(f"custom models: engine {settings.model_name} beam {settings.beam_size}, boost_param={boost}, {pipeline}")
+
+    def clips(ids: Sequence[str]) -> list[Clip]:
+        return [Clip(i, rows[i]["text"], audio.decode((directory / rows[i]["audio"]).read_bytes())) for i in ids]
+
+    summary: dict[str, object] = {}
+    first_model = None
+    for group in groups:
+        texts = train_texts[group]
+        artifact, metrics = build(texts)
+        first_model = first_model or artifact
+        test = clips(splits[group]["test_ids"])
+        refs = [c.text for c in test]
+        without, with_model = runner.paired(test, artifact)
+        base, full = score(refs, without), score(refs, with_model)
+        boot_artifact, _ = build(texts[:5])
+        boot = score(refs, [runner.transcribe(c, boot_artifact) for c in test])
+        minutes = sum(rows[c.id]["duration_s"] for c in test) / 60
+        print(
+            f"\n{group}: model from {metrics['corpus_sentences']} sentences / {metrics['corpus_words']} words"
+            f" (held-out perplexity {metrics['heldout_perplexity']}, OOV {metrics['heldout_oov_rate']});"
+            f" test {len(test)} clips, {minutes:.1f} min"
+        )
+        print(f"  top phrases: {', '.join(p['text'] for p in metrics['domain_phrases'][:15])}")
+        print(f"  without model      {base}")
+        print(f"  with model         {full}")
+        print(f"  5-sentence model   {boot}")
+        wer_gain = relative(base.wer, full.wer)
+        term_gain = relative(base.domain_error_rate, full.domain_error_rate)
+        boot_gain = relative(base.wer, boot.wer)
+        print(f"  relative WER reduction {wer_gain:+.1%} (goal >= {GOALS['wer_reduction']:.0%})")
+        print(f"  domain-term error reduction {term_gain:+.1%} (goal >= {GOALS['domain_error_reduction']:.0%})")
+        print(f"  5-sentence model: relative WER reduction {boot_gain:+.1%} (goal > 0)")
+        summary[group] = {"wer_reduction": wer_gain, "domain_error_reduction": term_gain, "boot_reduction": boot_gain}
+
+    ls_ids = [i for i, r in rows.items() if r["subset"] == "librispeech_clean"]
+    if ls_ids and first_model is not None:
+        test = clips(ls_ids)
+        without, with_model = runner.paired(test, first_model)
+        base, full = score([c.text for c in test], without), score([c.text for c in test], with_model)
+        change = (full.wer - base.wer) / base.wer if base.wer else 0.0
+        print(f"\nLibriSpeech ({len(test)} clips) with the UNRELATED {groups[0]} model:")
+        print(f"  without model      {base}")
+        print(f"  with model         {full}")
+        print(f"  relative WER change {change:+.1%} (goal <= {GOALS['librispeech_max_relative_increase']:+.0%})")
+        summary["librispeech"] = (base.wer, full.wer)
+
+    ratio = runner.time_with / runner.time_without
+    print(
+        f"\ndecode time, same clips, same run: without {runner.time_without:.1f} s, with {runner.time_with:.1f} s,"
+        f" ratio {ratio:.2f} (goal <= {GOALS['decode_time_ratio']})"
+    )
+    summary["decode_ratio"] = ratio
+
+    corpus, words = [], 0
+    source = [t for g in groups for t in train_texts[g]]
+    while words < 10000:
+        for text in source:
+            corpus.append(text)
+            words += len(text.split())
+    started = time.perf_counter()
+    _, metrics = build(corpus)
+    build_s = time.perf_counter() - started
+    # (The training text repeated: its held-out perplexity means nothing, so it is not shown.)
+    print(f"build from {metrics['corpus_words']} words: {build_s:.2f} s (goal < {GOALS['build_10k_words_s']:.0f} s)")
+    summary["build_10k_s"] = build_s
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--groups", nargs="+", default=list(GROUPS))
+    parser.add_argument("--boost", default="default", choices=("low", "default", "high"))
+    parser.add_argument(
+        "--no-post",
+        action="store_true",
+        help="biased decoding alone: no tail rule, no clean-up or respelling (to measure what they add)",
+    )
+    args = parser.parse_args()
+    run(args.groups, args.boost, not args.no_post)
+
+
+if __name__ == "__main__":
+    main()

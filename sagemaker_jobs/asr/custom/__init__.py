@@ -1,0 +1,34 @@
+"""Custom models: a customer's text in, a small artifact out, and its use around decoding.
+
+- ``corpus``: parses and validates customer text and phrases (`CorpusError`).
+- ``mining``: finds the domain phrases of a corpus (rare words, names, codes).
+- ``lm``: a small n-gram LM, for held-out perplexity and OOV rate at build time.
+- ``build``: `build(texts, phrases, params) -> (Artifact, metrics)`.
+- ``artifact``: the versioned artifact, `Artifact.save(dir)` / `Artifact.load(dir)`.
+- ``bias``: boost levels and the decoder phrase string.
+- ``apply``: `RequestOptions`, `transcribe(engine, samples, artifact, request)`, and its steps
+  `decode_options`, `recover_tail`, `correct`.
+
+The names of ``apply`` are imported lazily, so building a model (the training job) does not
+load faster-whisper.
+"""
+
+import importlib
+from typing import Any
+
+from sagemaker_jobs.asr.custom.artifact import Artifact, ArtifactError, load
+from sagemaker_jobs.asr.custom.build import BuildParams, build
+from sagemaker_jobs.asr.custom.corpus import CorpusError
+
+# `apply` needs the engine (faster-whisper): imported on first use.
+_LAZY = {"RequestOptions", "correct", "decode_options", "recover_tail", "transcribe"}
+
+__all__ = sorted(
+    ["Artifact", "ArtifactError", "BuildParams", "CorpusError", "build", "load", *_LAZY]
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.apply"), name)

@@ -1,0 +1,421 @@
+"""Applying a custom model (or none) and per-request hints around `Engine.transcribe`.
+
+    request = RequestOptions.from_mapping(body)   # word_boost, boost_param, keyterms_prompt, custom_spelling
+    result = transcribe(engine, samples, artifact, request)
+
+which is, step by step:
+
+    options = decode_options(artifact, request)   # -> DecodeOptions for the engine
+    result = engine.transcribe(samples, options, skip_tail_s=2.0)  # no window for a short tail, see TAIL_GAP_MS
+    result = recover_tail(engine, samples, result, options)  # re-decode audio a biased decode skipped
+    result = correct(result, artifact, request, options)      # post-decode clean-up and spelling
+
+Decoding is biased through faster-whisper's `hotwords`, which it puts before EVERY 30-second
+window's context (an `initial_prompt` conditions only the first window and is pushed out by the
+transcript), so a custom model keeps working through a long recording. The phrase list is capped
+in characters, so hotwords and the carried transcript stay within the 448-token decoder context.
+
+`correct` then (1) drops trailing sentences that the decoder invented after the speech ended
+(low-probability, near-zero-duration words such as "Thank you."; a biased prompt makes Whisper
+more prone to them), (2) restores domain spellings where a low-confidence span sounds like a
+phrase of the model or request, and (3) applies `custom_spelling`. Words and text stay consistent.
+With no model and no per-request hint, nothing changes: decoding and results are the engine's own.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import jellyfish
+import numpy as np
+
+from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BOOST_PARAMS, BoostLevel, format_prompt
+from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases, words as split_words
+from sagemaker_jobs.asr.custom.mining import zipf
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine
+from sagemaker_jobs.asr.errors import InvalidOptionsError
+from sagemaker_jobs.asr.result import TranscriptionResult, Word
+
+FUNCTION_WORD_ZIPF = 6.0
+
+
+@dataclass(frozen=True)
+class SpellingRule:
+    sources: tuple[str, ...]
+    target: str
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    word_boost: tuple[str, ...] = ()
+    boost_param: str = "default"
+    keyterms_prompt: tuple[str, ...] = ()
+    custom_spelling: tuple[SpellingRule, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any] | None) -> "RequestOptions":
+        """Reads the AssemblyAI-style fields; raises `InvalidOptionsError` on a malformed one."""
+        options = options or {}
+        boost_param = options.get("boost_param") or "default"
+        if boost_param not in BOOST_PARAMS:
+            raise InvalidOptionsError(f"boost_param must be one of {', '.join(BOOST_PARAMS)}, not {boost_param!r}")
+        return cls(
+            word_boost=_phrase_list(options.get("word_boost"), "word_boost"),
+            boost_param=boost_param,
+            keyterms_prompt=_phrase_list(options.get("keyterms_prompt"), "keyterms_prompt"),
+            custom_spelling=_spelling_rules(options.get("custom_spelling")),
+        )
+
+    @property
+    def biasing(self) -> bool:
+        return bool(self.word_boost or self.keyterms_prompt)
+
+
+def decode_options(artifact: Artifact | None, request: RequestOptions = RequestOptions()) -> DecodeOptions:
+    """The engine options for one request: the request's phrases, then the model's, as hotwords."""
+    phrases = bias_phrases(artifact, request)
+    if not phrases:
+        return DecodeOptions()
+    return DecodeOptions(hotwords=format_prompt(phrases, BOOST_LEVELS[request.boost_param].max_chars))
+
+
+def bias_phrases(artifact: Artifact | None, request: RequestOptions = RequestOptions()) -> list[str]:
+    level = BOOST_LEVELS[request.boost_param]
+    model_phrases = list(artifact.phrases[: level.model_phrases]) if artifact else []
+    return _dedupe([*request.keyterms_prompt, *request.word_boost, *model_phrases])
+
+
+TAIL_GAP_MS = 2000
+"""The tail rule of biased decoding. Whisper has seen the whole 30-second window when it ends a
+segment; faster-whisper then decodes what follows the last word as a window of its own. With a
+prompt that happens for almost every short recording, costs a second full decode, and yields
+invented words ("Thank you."): so a biased decode stops once a segment ends within this of the
+end of the audio. Conversely, a biased decode that stops further than this before the end has
+skipped speech (prompted Whisper sometimes ends a window early), and the rest is decoded again."""
+SAMPLE_RATE = 16000
+
+
+def transcribe(
+    engine: Engine, samples: np.ndarray, artifact: Artifact | None, request: RequestOptions = RequestOptions()
+) -> TranscriptionResult:
+    """The whole custom-model path around `engine.transcribe`; the engine's own result when
+    there is no model and no per-request option."""
+    options = decode_options(artifact, request)
+    if options == DecodeOptions():
+        return correct(engine.transcribe(samples, options), artifact, request, options)
+    result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)
+    result = recover_tail(engine, samples, result, options)
+    return correct(result, artifact, request, options)
+
+
+def recover_tail(
+    engine: Engine, samples: np.ndarray, result: TranscriptionResult, options: DecodeOptions
+) -> TranscriptionResult:
+    """Decodes the audio after the last word again, unbiased (as the engine alone would), when a
+    biased decode stopped `TAIL_GAP_MS` to 30 s before the end. Biased again, a tail this short of
+    context is prone to reading the phrase list back. (An early stop inside a long recording loses
+    the rest of that window: a known limit.)"""
+    if not (options.hotwords or options.initial_prompt):
+        return result
+    covered_ms = result.words[-1].end_ms if result.words else 0
+    gap_ms = len(samples) * 1000 / SAMPLE_RATE - covered_ms
+    # An early stop loses at most the rest of one 30-second window; a longer gap is silence
+    # (or music) that the biased decode went through window by window and found empty.
+    if not TAIL_GAP_MS <= gap_ms <= 30_000:
+        return result
+    tail = engine.transcribe(samples[covered_ms * SAMPLE_RATE // 1000 :], DecodeOptions())
+    return _append(result, tail, covered_ms) if tail.words else result
+
+
+def _append(result: TranscriptionResult, tail: TranscriptionResult, offset_ms: int) -> TranscriptionResult:
+    words = result.words + tuple(
+        replace(w, start_ms=w.start_ms + offset_ms, end_ms=w.end_ms + offset_ms) for w in tail.words
+    )
+    return replace(
+        result,
+        text=f"{result.text} {tail.text}".strip(),
+        words=words,
+        confidence=sum(w.confidence for w in words) / len(words),
+    )
+
+
+def correct(
+    result: TranscriptionResult,
+    artifact: Artifact | None,
+    request: RequestOptions = RequestOptions(),
+    options: DecodeOptions | None = None,
+) -> TranscriptionResult:
+    """Post-decode step; returns `result` unchanged when there is nothing to apply."""
+    options = options if options is not None else decode_options(artifact, request)
+    edits = _Transcript(result)
+    if options.hotwords or options.initial_prompt:
+        edits.trim_trailing_hallucinations()
+    lexicon = _dedupe([*request.keyterms_prompt, *request.word_boost, *(artifact.lexicon if artifact else ())])
+    if lexicon:
+        edits.respell(lexicon, BOOST_LEVELS[request.boost_param])
+    for rule in request.custom_spelling:
+        edits.spell(rule)
+    return edits.result()
+
+
+# --- the transcript being edited -------------------------------------------------------------
+
+_SENTENCE_END = (".", "!", "?")
+_EDGE_PUNCT = "\"'“”‘’()[]{},.;:!?…-"
+
+
+class _Transcript:
+    """Words plus the text, edited together: each word knows where it stands in the text."""
+
+    def __init__(self, result: TranscriptionResult) -> None:
+        self.original = result
+        self.words = list(result.words)
+        self.text = result.text
+        self.spans = _locate(result.text, self.words)
+        if self.spans is None:  # cannot happen with Whisper output, but never edit blindly
+            self.text = " ".join(w.text for w in self.words)
+            self.spans = _locate(self.text, self.words)
+        self.changed = False
+
+    def trim_trailing_hallucinations(self, max_words: int = 8) -> None:
+        # Whisper's own anomaly score (faster-whisper's hallucination check): improbable,
+        # near-zero-length or overlong words. A trailing sentence made mostly of them is dropped.
+        while self.words:
+            start = len(self.words) - 1
+            while start > 0 and not self.words[start - 1].text.endswith(_SENTENCE_END):
+                start -= 1
+            tail = self.words[start:]
+            if start == 0 or len(tail) > max_words:
+                return
+            score = sum(_anomaly(w) for w in tail)
+            if not (score >= max(3.0, 0.75 * len(tail)) or score + 0.01 >= len(tail)):
+                return
+            self.text = self.text[: self.spans[start][0]].rstrip()
+            del self.words[start:], self.spans[start:]
+            self.changed = True
+
+    def respell(self, lexicon: Sequence[str], level: BoostLevel) -> None:
+        entries = []
+        for phrase in lexicon:
+            tokens = split_words(phrase)
+            if tokens:
+                entries.append((tokens, _key(" ".join(tokens))))
+        index = 0
+        while index < len(self.words):
+            best = None
+            for tokens, key in entries:
+                for span in sorted({len(tokens), len(tokens) + 1, max(1, len(tokens) - 1)}):
+                    if index + span > len(self.words):
+                        continue
+                    if span != len(tokens) and any(
+                        zipf(_bare(w.text)) >= FUNCTION_WORD_ZIPF for w in self.words[index : index + span]
+                    ):
+                        continue  # a split or merged name never swallows "the", "and", "to"
+                    candidate = _match(self.words[index : index + span], tokens, key, level)
+                    if candidate is not None and (best is None or candidate > best[0]):
+                        best = (candidate, span, tokens)
+            if best is None:
+                index += 1
+                continue
+            _, span, tokens = best
+            self._replace(index, span, tokens)
+            index += len(tokens)
+
+    def spell(self, rule: SpellingRule) -> None:
+        target_tokens = rule.target.split()
+        for source in rule.sources:
+            source_tokens = [t.casefold() for t in split_words(source)]
+            if not source_tokens:
+                continue
+            index = 0
+            while index + len(source_tokens) <= len(self.words):
+                window = [_bare(w.text).casefold() for w in self.words[index : index + len(source_tokens)]]
+                if window == source_tokens:
+                    self._replace(index, len(source_tokens), target_tokens)
+                    index += len(target_tokens)
+                else:
+                    index += 1
+
+    def _replace(self, index: int, span: int, tokens: Sequence[str]) -> None:
+        old = self.words[index : index + span]
+        start, end = old[0].start_ms, old[-1].end_ms
+        confidence = min(w.confidence for w in old)
+        count = len(tokens)
+        new = [
+            Word(
+                text=(_leading_punct(old[0].text) if i == 0 else "")
+                + token
+                + (_trailing_punct(old[-1].text) if i == count - 1 else ""),
+                start_ms=round(start + i * (end - start) / count),
+                end_ms=round(start + (i + 1) * (end - start) / count),
+                confidence=confidence,
+            )
+            for i, token in enumerate(tokens)
+        ]
+        if [w.text for w in new] == [w.text for w in old]:
+            return
+        text_start, text_end = self.spans[index][0], self.spans[index + span - 1][1]
+        replacement = " ".join(w.text for w in new)
+        new_spans = []
+        position = text_start
+        for word in new:
+            new_spans.append((position, position + len(word.text)))
+            position += len(word.text) + 1
+        shift = len(replacement) - (text_end - text_start)
+        if not new:  # a deleted span takes one neighbouring space with it
+            if text_end < len(self.text) and self.text[text_end] == " ":
+                text_end += 1
+                shift -= 1
+        self.text = self.text[:text_start] + replacement + self.text[text_end:]
+        self.spans[index : index + span] = new_spans
+        for i in range(index + len(new), len(self.spans)):
+            self.spans[i] = (self.spans[i][0] + shift, self.spans[i][1] + shift)
+        self.words[index : index + span] = new
+        self.changed = True
+
+    def result(self) -> TranscriptionResult:
+        if not self.changed:
+            return self.original
+        words = tuple(self.words)
+        return replace(
+            self.original,
+            text=self.text.strip(),
+            words=words,
+            confidence=sum(w.confidence for w in words) / len(words) if words else 0.0,
+        )
+
+
+def _locate(text: str, words: Sequence[Word]) -> list[tuple[int, int]] | None:
+    spans = []
+    position = 0
+    for word in words:
+        found = text.find(word.text, position)
+        if found < 0:
+            return None
+        spans.append((found, found + len(word.text)))
+        position = found + len(word.text)
+    return spans
+
+
+def _anomaly(word: Word) -> float:
+    duration = (word.end_ms - word.start_ms) / 1000
+    score = 1.0 if word.confidence < 0.15 else 0.0
+    if duration < 0.133:
+        score += (0.133 - duration) * 15
+    if duration > 2.0:
+        score += duration - 2.0
+    return score
+
+
+def _match(window: Sequence[Word], tokens: Sequence[str], key: str, level: BoostLevel) -> float | None:
+    """Similarity of a hypothesis span to a lexicon phrase, when a respelling is warranted."""
+    said = [_bare(w.text) for w in window]
+    if not all(said):
+        return None
+    if [s.casefold() for s in said] == [t.casefold() for t in tokens]:
+        return None
+    if min(w.confidence for w in window) >= level.correction_confidence:
+        return None
+    # Sentence punctuation inside the span means it crosses a sentence boundary.
+    if any(w.text.endswith(_SENTENCE_END) for w in window[:-1]):
+        return None
+    joined = " ".join(said).replace("-", " ")
+    target = " ".join(tokens).replace("-", " ")
+    if _same_stem(_letters(joined), _letters(target)):
+        return None  # "reaccelerate" is not a misspelling of "reaccelerated"
+    sound = _similarity(_key(joined), key)
+    spelling = _similarity(_letters(joined), _letters(target))
+    score = 0.6 * sound + 0.4 * spelling
+    # A span that already has one of a name's words right ("Kavanaugh myo-labs") needs less
+    # evidence for the rest.
+    anchored = len(tokens) > 1 and any(s.casefold() == t.casefold() for s, t in zip(said, tokens))
+    if score < level.correction_similarity - (0.06 if anchored else 0.0) or spelling < 0.5:
+        return None
+    # A confident, common English word is what was said far more often than a rare name.
+    if len(window) == 1 and zipf(said[0]) >= 4.5 and window[0].confidence >= 0.3:
+        return None
+    return score
+
+
+def _key(text: str) -> str:
+    """A phonetic key (metaphone of each word); hyphens separate words."""
+    return "".join(jellyfish.metaphone(part) for part in text.replace("-", " ").split())
+
+
+_INFLECTIONS = ("s", "es", "d", "ed", "ing", "er", "ers", "ly")
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """True when one spelling is the other plus an English inflection ("reaccelerate" and
+    "reaccelerated"): a different word form, not a misspelling."""
+    short, long = sorted((a, b), key=len)
+    for stem in (short, short[:-1] if short.endswith("e") else short):
+        if len(stem) >= 4 and long.startswith(stem) and long[len(stem) :] in _INFLECTIONS:
+            return True
+    return False
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _similarity(a: str, b: str) -> float:
+    if not a and not b:
+        return 1.0
+    return 1.0 - jellyfish.levenshtein_distance(a, b) / max(len(a), len(b))
+
+
+def _bare(text: str) -> str:
+    return text.strip(_EDGE_PUNCT)
+
+
+def _leading_punct(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(_EDGE_PUNCT))]
+
+
+def _trailing_punct(text: str) -> str:
+    stripped = text.rstrip(_EDGE_PUNCT)
+    return text[len(stripped) :]
+
+
+def _dedupe(phrases: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for phrase in phrases:
+        key = phrase.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(phrase)
+    return out
+
+
+def _phrase_list(value: Any, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise InvalidOptionsError(f"option {name!r} must be a list of strings")
+    if not all(isinstance(v, str) for v in value):
+        raise InvalidOptionsError(f"option {name!r} must be a list of strings")
+    try:
+        return tuple(parse_phrases(value, what=f"{name} entry"))
+    except CorpusError as error:
+        raise InvalidOptionsError(str(error)) from None
+
+
+def _spelling_rules(value: Any) -> tuple[SpellingRule, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise InvalidOptionsError("option 'custom_spelling' must be a list of {\"from\": [...], \"to\": \"...\"}")
+    rules = []
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping) or not isinstance(item.get("to"), str):
+            raise InvalidOptionsError(f"custom_spelling entry {index + 1} must have a string 'to' and a list 'from'")
+        sources = item.get("from")
+        if isinstance(sources, str) or not isinstance(sources, (list, tuple)) or not sources:
+            raise InvalidOptionsError(f"custom_spelling entry {index + 1}: 'from' must be a non-empty list of strings")
+        if not all(isinstance(s, str) and s.strip() for s in sources):
+            raise InvalidOptionsError(f"custom_spelling entry {index + 1}: 'from' must hold non-empty strings")
+        rules.append(SpellingRule(tuple(s.strip() for s in sources), item["to"].strip()))
+    return tuple(rules)

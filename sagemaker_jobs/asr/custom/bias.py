@@ -1,0 +1,41 @@
+"""How strongly a request biases decoding, and the phrase string the decoder gets.
+
+Kept apart from `apply` so that building a model (the training job) needs neither
+faster-whisper nor the engine.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BOOST_PARAMS = ("low", "default", "high")
+
+
+@dataclass(frozen=True)
+class BoostLevel:
+    model_phrases: int
+    """How many of the model's phrases go to the decoder (the request's own always go first)."""
+    max_chars: int
+    """Cap on the hotwords string (about 3-4 characters a token; half the context is 223 tokens)."""
+    correction_confidence: float
+    """Only a span whose least confident word is below this may be respelled."""
+    correction_similarity: float
+    """Minimum phonetic + spelling similarity (0-1) for a respelling."""
+
+
+BOOST_LEVELS = {
+    "low": BoostLevel(model_phrases=6, max_chars=200, correction_confidence=0.4, correction_similarity=0.88),
+    "default": BoostLevel(model_phrases=12, max_chars=300, correction_confidence=0.6, correction_similarity=0.84),
+    "high": BoostLevel(model_phrases=20, max_chars=400, correction_confidence=0.8, correction_similarity=0.8),
+}
+
+
+def format_prompt(phrases: Sequence[str], max_chars: int) -> str:
+    """Phrases joined by commas, as many as fit in `max_chars`."""
+    out: list[str] = []
+    length = 0
+    for phrase in phrases:
+        if length + len(phrase) + 2 > max_chars and out:
+            break
+        out.append(phrase)
+        length += len(phrase) + 2
+    return ", ".join(out)[:max_chars]
