@@ -119,7 +119,7 @@ class LocalStack:
 
     def _start_app(self) -> None:
         from chalice.config import Config
-        from chalice.local import LocalDevServer
+        from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
         from chalicelib import wiring
 
@@ -131,6 +131,11 @@ class LocalStack:
             poller = QueuePoller(sqs, binding, REGION)
             poller.start()
             self._pollers.append(poller)
+        # What chalice.local.create_local_server does before serving: its server runs each
+        # request on a thread of its own, and only LocalChalice keeps app.current_request
+        # per thread (without it, concurrent requests read each other's headers and bodies).
+        CustomLocalChalice.__bases__ = (LocalChalice, type(hark_app.app))
+        hark_app.app.__class__ = CustomLocalChalice
         handler = ChaliceRequestHandler if log.isEnabledFor(logging.INFO) else _QuietRequestHandler
         self._api = LocalDevServer(
             hark_app.app, Config(chalice_stage="local"), self.options.host, self.options.api_port, handler_cls=handler

@@ -191,3 +191,18 @@ def test_a_worker_killed_mid_job_ends_the_job_in_error(stack: Stack, audio_dir: 
     # The runner replaced the worker: the next job succeeds.
     after = stack.wait(submit(stack, upload(stack, audio_dir / "speech.mp3"))["id"])
     assert after["status"] == "completed"
+
+
+def test_concurrent_requests_of_two_tenants_never_mix(stack: Stack, other_key: str, audio_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    transcript = submit(stack, upload(stack, audio_dir / "speech.mp3"))
+
+    def status_for(key: str) -> tuple[str, int]:
+        with stack.client(key) as c:
+            return key, c.get(f"/v2/transcript/{transcript['id']}").status_code
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(status_for, [stack.key, other_key] * 40))
+
+    assert all(code == (200 if key == stack.key else 404) for key, code in answers)
