@@ -9,6 +9,7 @@ def apply() -> None:
     _send_task_failure_keeps_cause()
     _s3_events_carry_every_documented_field()
     _eventbridge_targets_get_the_account()
+    _module_list_read_once()
 
 
 def _send_task_failure_keeps_cause() -> None:
@@ -54,3 +55,13 @@ def _eventbridge_targets_get_the_account() -> None:
     EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE.replace(
         '"version": "0",', '"version": "0", "account": "<account>",'
     )
+
+
+def _module_list_read_once() -> None:
+    """moto's server lists its package directory (≈150 isdir calls) on every request to
+    route it; the list never changes while it runs. Read it once: the local stack's own
+    overhead competes for the cores with the inference worker it serves."""
+    from moto import backends  # the module moto's werkzeug app looks the function up in
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]

@@ -52,7 +52,8 @@ class QueuePoller(threading.Thread):
         messages = self._sqs.receive_message(
             QueueUrl=self._url,
             MaxNumberOfMessages=min(self._binding.batch_size, 10),
-            WaitTimeSeconds=1,
+            # Long polls: moto and SQS answer as soon as a message arrives.
+            WaitTimeSeconds=5,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
