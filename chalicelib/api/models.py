@@ -204,4 +204,4 @@ class CorpusUploadOut(BaseModel):
     upload_url: str
     method: str = "PUT"
     expires_in: int
-    formats: str = "plain text (one document per blank-line-separated block), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, or JSON {\"texts\": [...], \"phrases\": [...]}"
+    formats: str = "plain text (one document per line), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, or JSON {\"texts\": [...], \"phrases\": [...]}"

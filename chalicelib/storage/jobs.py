@@ -67,7 +67,7 @@ class JobTable(Generic[R]):
         """Newest first, as AssemblyAI lists."""
         condition = "tenant_id = :t"
         values: dict[str, Any] = {":t": {"S": tenant_id}}
-        bound = f"{self.id_attribute}"
+        bound = self.id_attribute
         if before_id and after_id:
             condition += f" AND {bound} BETWEEN :a AND :b"
             values.update({":a": {"S": after_id}, ":b": {"S": before_id}})

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, submit, upload
 
 CALL_CENTRE = [
     "Thank you for calling Zentrix support, this is Marisol speaking.",
@@ -156,8 +156,6 @@ def test_the_sdk_transcribes_with_a_custom_model_selected_by_domain(stack: Stack
 
 
 def test_word_boost_and_custom_spelling_work_without_a_model(stack: Stack, audio_dir: Path) -> None:
-    from tests.e2e.conftest import submit, upload
-
     url = upload(stack, audio_dir / "custom_model_names.ogg")
     boosted = stack.wait(
         submit(
