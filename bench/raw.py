@@ -23,6 +23,8 @@ class RawRun:
     load_s: float
     cpu_s: float
     """CPU seconds this process spent over `wall_s`: comparable with the service worker's."""
+    process_cpu_s: float
+    """CPU seconds of the child's whole life (imports and model load too)."""
     settings: str
 
 
@@ -59,4 +61,4 @@ def _transcribe_in_child(paths: list[str]) -> RawRun:
         f"{settings.model_name}, {model_kwargs['device']} {model_kwargs['compute_type']}, "
         f"cpu_threads={settings.cpu_threads}, {', '.join(f'{k}={v}' for k, v in decode_kwargs.items())}"
     )
-    return RawRun(texts, seconds, wall_s, load_s, cpu_s, described)
+    return RawRun(texts, seconds, wall_s, load_s, cpu_s, time.process_time(), described)

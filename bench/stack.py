@@ -92,13 +92,17 @@ class ServiceRun:
     bodies: list[dict[str, Any]]
     """The final GET /v2/transcript/{id} answer of each file, in input order."""
     latencies_s: list[float]
-    """Submit answered → completion seen by the poller, per file."""
+    """Submit answered → completion seen by the poller, per file that was submitted."""
     wall_s: float
     """First upload started → last completion seen."""
 
 
 def transcribe_all(stack: Stack, paths: list[Path], threads: int = 8, poll_interval_s: float = 0.5) -> ServiceRun:
-    """Uploads and submits every file from `threads` client threads, polling all the while."""
+    """Uploads and submits every file from `threads` client threads, polling all the while.
+
+    A refused upload or submit does not stop the run: it counts as a transcript in error, with
+    the API's answer as its error, so the report shows how many failed and why.
+    """
     bodies_in = [p.read_bytes() for p in paths]  # disk reads stay out of the timing
     headers = {"authorization": stack.key}
     limits = httpx.Limits(max_connections=threads + 1)
@@ -106,9 +110,11 @@ def transcribe_all(stack: Stack, paths: list[Path], threads: int = 8, poll_inter
 
         def submit(body: bytes) -> tuple[str, float]:
             upload = client.post("/v2/upload", content=body)
-            upload.raise_for_status()
+            if upload.status_code != 200:
+                raise RuntimeError(f"POST /v2/upload answered {upload.status_code}: {upload.text[:200]}")
             job = client.post("/v2/transcript", json={"audio_url": upload.json()["upload_url"]})
-            job.raise_for_status()
+            if job.status_code != 200:
+                raise RuntimeError(f"POST /v2/transcript answered {job.status_code}: {job.text[:200]}")
             return str(job.json()["id"]), time.perf_counter()
 
         started = time.perf_counter()
@@ -123,34 +129,16 @@ def transcribe_all(stack: Stack, paths: list[Path], threads: int = 8, poll_inter
                 for index, future in enumerate(futures):
                     if index in done or not future.done():
                         continue
+                    if (error := future.exception()) is not None:
+                        done[index] = ({"status": "error", "error": str(error)}, time.perf_counter())
+                        continue
                     body = client.get(f"/v2/transcript/{future.result()[0]}").json()
                     if body["status"] in ("completed", "error"):
                         done[index] = (body, time.perf_counter())
                 time.sleep(poll_interval_s)
-    order = range(len(paths))
+    ok = [i for i, f in enumerate(futures) if f.exception() is None]
     return ServiceRun(
-        bodies=[done[i][0] for i in order],
-        latencies_s=[done[i][1] - futures[i].result()[1] for i in order],
-        wall_s=max(done[i][1] for i in order) - started,
+        bodies=[done[i][0] for i in range(len(paths))],
+        latencies_s=[done[i][1] - futures[i].result()[1] for i in ok],
+        wall_s=max(done[i][1] for i in range(len(paths))) - started,
     )
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a live process (Linux /proc; None elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def child_pids(pid: int) -> list[int]:
-    """Direct children (the stack's inference worker); empty where /proc is missing."""
-    children: list[int] = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return children

@@ -7,7 +7,8 @@ raw:     one WhisperModel, files one after another; wall time excludes the model
 service: the stack is started first (excluded from the timing); every file is uploaded and
          submitted from a pool of client threads while all unfinished transcripts are polled;
          wall time runs from the first upload to the last completion seen.
-The raw run goes first, in a child process that exits before the stack starts.
+The raw run goes first, in a child process that exits before the stack starts, so both get
+the same cores. Both read EngineSettings from the same environment (HARK_CPU_THREADS etc.).
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ import time
 from collections.abc import Sequence
 
 from bench import raw
+from bench.cpu import descendant_pids, machine_busy_seconds, process_cpu_seconds, wait_for_quiet
 from bench.data import ROOT, data_dir, dev_set_available, throughput_clips
-from bench.stack import child_pids, local_stack, process_cpu_seconds, transcribe_all
+from bench.stack import local_stack, transcribe_all
 
 GOAL_RATIO = 0.9
 
@@ -39,7 +41,10 @@ def run(minutes: float = 10, threads: int = 8, poll_interval_s: float = 0.5) -> 
     source = os.path.relpath(data_dir(), ROOT) if dev_set_available() else "tests/fixtures/audio, repeated"
     print(f"throughput: {len(clips)} files, {audio_s:.1f} s of audio from {source}; {os.cpu_count()} cores")
 
+    wait_for_quiet()
+    busy_before = machine_busy_seconds()
     raw_run = raw.transcribe(paths)
+    raw_other = _others(busy_before, raw_run.process_cpu_s)
     print(f"  engine: {raw_run.settings}")
     raw_tp = audio_s / raw_run.wall_s
     print(
@@ -50,10 +55,11 @@ def run(minutes: float = 10, threads: int = 8, poll_interval_s: float = 0.5) -> 
     stack_started = time.perf_counter()
     with local_stack() as stack:
         startup_s = time.perf_counter() - stack_started
-        workers = child_pids(stack.pid)
-        cpu_before = _cpu(stack.pid, workers)
+        workers = descendant_pids(stack.pid)
+        wait_for_quiet()
+        cpu_before, busy_before = _cpu(stack.pid, workers), machine_busy_seconds()
         service = transcribe_all(stack, paths, threads, poll_interval_s)
-        cpu_after = _cpu(stack.pid, workers)
+        cpu_after, busy_after = _cpu(stack.pid, workers), machine_busy_seconds()
         engine_s = stack.engine_seconds()
     failed = [b for b in service.bodies if b["status"] != "completed"]
     service_tp = audio_s / service.wall_s
@@ -61,21 +67,36 @@ def run(minutes: float = 10, threads: int = 8, poll_interval_s: float = 0.5) -> 
         f"service  audio {audio_s:7.1f} s  wall {service.wall_s:7.1f} s  throughput {service_tp:6.2f}x  "
         f"(stack start {startup_s:.1f} s excluded; {threads} client threads, poll every {poll_interval_s} s)"
     )
-    print(
-        f"  submit->completed latency  p50 {percentile(service.latencies_s, 50):.1f} s  "
-        f"p95 {percentile(service.latencies_s, 95):.1f} s  (all {len(clips)} files queued at once)"
-    )
+    if service.latencies_s:
+        print(
+            f"  submit->completed latency  p50 {percentile(service.latencies_s, 50):.1f} s  "
+            f"p95 {percentile(service.latencies_s, 95):.1f} s  (all {len(clips)} files queued at once)"
+        )
     if failed:
-        print(f"  {len(failed)} transcripts FAILED, e.g. {failed[0].get('error')}")
+        print(f"  {len(failed)} of {len(clips)} transcripts FAILED, e.g. {failed[0].get('error')}")
     # Where the service's time went: inference itself vs everything around it.
-    print(f"  engine time in the worker: {sum(engine_s):.1f} s over {len(engine_s)} files (raw: {sum(raw_run.seconds):.1f} s)")
+    if engine_s:  # the worker logs it only at HARK_LOG_LEVEL=INFO
+        print(f"  engine time in the worker: {sum(engine_s):.1f} s over {len(engine_s)} files (raw: {sum(raw_run.seconds):.1f} s)")
+    service_other = None
     if cpu_before and cpu_after:
         used = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
         print("  CPU seconds during the service run: " + ", ".join(f"{n} {s:.1f}" for n, s in used.items()))
+        if busy_before is not None and busy_after is not None:
+            service_other = busy_after - busy_before - sum(used.values())
+    if raw_other is not None and service_other is not None:
+        # Anything else running on the machine skews both runs differently: say so.
+        print(f"  CPU seconds used by other processes: during raw {raw_other:.1f}, during service {service_other:.1f}")
+        if max(raw_other, service_other) > 0.05 * min(raw_run.wall_s, service.wall_s):
+            print("  WARNING: other processes competed for the cores; the numbers are not reliable")
     ratio = service_tp / raw_tp
     ok = ratio >= GOAL_RATIO and not failed
     print(f"ratio service/raw {ratio:.3f} (goal >= {GOAL_RATIO}): {'PASS' if ok else 'FAIL'}")
     return ok
+
+
+def _others(busy_before: float | None, ours: float) -> float | None:
+    busy_after = machine_busy_seconds()
+    return None if busy_before is None or busy_after is None else busy_after - busy_before - ours
 
 
 def _cpu(stack_pid: int, workers: list[int]) -> dict[str, float] | None:
