@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -29,13 +30,13 @@ def data_dir() -> Path:
     return Path(os.environ.get("HARK_BENCH_DATA") or ROOT.parent / "shared" / "data")
 
 
-def _manifest(directory: Path) -> list[dict[str, object]]:
+def _manifest(directory: Path) -> list[dict[str, Any]]:
     with open(directory / "manifest.jsonl") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _clip(directory: Path, row: dict[str, object]) -> Clip:
-    return Clip(str(row["id"]), directory / str(row["audio"]), str(row["text"]), str(row["subset"]), float(row["duration_s"]))  # type: ignore[arg-type]
+def _clip(directory: Path, row: dict[str, Any]) -> Clip:
+    return Clip(row["id"], directory / row["audio"], row["text"], row["subset"], float(row["duration_s"]))
 
 
 def fixture_clips() -> list[Clip]:

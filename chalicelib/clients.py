@@ -7,14 +7,25 @@ is the same on AWS and on the local stack.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
 from chalicelib.config import settings
 
 
-@lru_cache(maxsize=None)
+# lru_cache alone lets concurrent first calls each build a client (tens of ms of CPU each):
+# the local server runs requests on threads, so the first burst of requests would.
+_lock = threading.Lock()
+
+
 def client(service: str) -> Any:
+    with _lock:
+        return _client(service)
+
+
+@lru_cache(maxsize=None)
+def _client(service: str) -> Any:
     import boto3  # deferred: see module docstring
     from botocore.config import Config
 
@@ -27,5 +38,6 @@ def client(service: str) -> Any:
 
 def reset() -> None:
     """Forget cached clients (tests and the local stack switch endpoints between runs)."""
-    client.cache_clear()
+    with _lock:
+        _client.cache_clear()
     settings.cache_clear()
