@@ -17,7 +17,10 @@ It prints:
 - LibriSpeech WER without vs with an UNRELATED model (the first group's), relative change;
 - decode time with vs without a model, same clips, same run, each clip decoded both ways
   back to back (alternating which goes first) so machine load hits both alike;
-- the time to build a model from a 10,000-word corpus (the training text repeated).
+- the time to build a model from a 10,000-word corpus (the training text repeated);
+- LONG-FORM: the same test clips joined in call order into recordings of up to 14 clips
+  (1.5-3 min), WER without vs with, because calls are long and a model must keep helping
+  (and not hurt) past the first 30-second window.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jiwer
+import numpy as np
 from whisper_normalizer.english import EnglishTextNormalizer
 from wordfreq import top_n_list
 
@@ -38,6 +42,7 @@ from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build, decode_op
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 
 GROUPS = ("Twitter_2016Q4", "AMZN_2016Q4")
+LONG_FORM_CLIPS = 14
 TOP_ENGLISH = 20000
 GOALS = {
     "wer_reduction": 0.20,
@@ -192,6 +197,15 @@ def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:
         print(f"  domain-term error reduction {term_gain:+.1%} (goal >= {GOALS['domain_error_reduction']:.0%})")
         print(f"  5-sentence model: relative WER reduction {boot_gain:+.1%} (goal > 0)")
         summary[group] = {"wer_reduction": wer_gain, "domain_error_reduction": term_gain, "boot_reduction": boot_gain}
+        recordings = [test[i : i + LONG_FORM_CLIPS] for i in range(0, len(test), LONG_FORM_CLIPS)]
+        if len(recordings) > 1:
+            joined = [Clip(f"{group}-long{i}", " ".join(c.text for c in r), np.concatenate([c.samples for c in r])) for i, r in enumerate(recordings)]
+            long_without, long_with = runner.paired(joined, artifact)
+            lw, lm = score([c.text for c in joined], long_without), score([c.text for c in joined], long_with)
+            lengths = ", ".join(f"{len(c.samples) / 16000:.0f}" for c in joined)
+            print(f"  long-form ({len(joined)} recordings of {lengths} s): without {lw}")
+            print(f"  long-form                          with    {lm}  relative WER reduction {relative(lw.wer, lm.wer):+.1%}")
+            summary[group]["long_form_reduction"] = relative(lw.wer, lm.wer)
 
     ls_ids = [i for i, r in rows.items() if r["subset"] == "librispeech_clean"]
     if ls_ids and first_model is not None:

@@ -24,8 +24,8 @@ class BoostLevel:
 
 BOOST_LEVELS = {
     "low": BoostLevel(model_phrases=6, max_chars=200, correction_confidence=0.4, correction_similarity=0.88),
-    "default": BoostLevel(model_phrases=12, max_chars=300, correction_confidence=0.6, correction_similarity=0.84),
-    "high": BoostLevel(model_phrases=20, max_chars=400, correction_confidence=0.8, correction_similarity=0.8),
+    "default": BoostLevel(model_phrases=20, max_chars=400, correction_confidence=0.6, correction_similarity=0.84),
+    "high": BoostLevel(model_phrases=30, max_chars=600, correction_confidence=0.8, correction_similarity=0.8),
 }
 
 

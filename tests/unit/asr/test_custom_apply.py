@@ -1,7 +1,7 @@
 import pytest
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, correct, decode_options
-from sagemaker_jobs.asr.engine import DecodeOptions
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
@@ -42,12 +42,17 @@ def test_model_and_request_phrases_become_hotwords_request_first() -> None:
     assert options.hotwords == "Hark AI, Acme, Zentrix Omniflow, Kavanaugh Biolabs, Zentrix, Omniflow"
 
 
-def test_hotwords_are_capped_to_stay_within_the_decoder_context() -> None:
+def test_hotwords_are_capped_to_stay_within_the_decoder_context(engine: Engine) -> None:
+    from faster_whisper.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en")
     many = Artifact(phrases=tuple(f"Term{i:03d} Name{i:03d}" for i in range(200)), prompt="")
 
     for boost in ("low", "default", "high"):
         hotwords = decode_options(many, RequestOptions(boost_param=boost)).hotwords
-        assert hotwords and len(hotwords) <= 400
+        # faster-whisper cuts hotwords at half the 448-token context; ours stay well inside,
+        # leaving the rest of that half to the carried transcript.
+        assert hotwords and len(tokenizer.encode(" " + hotwords)) < 223 * 0.75
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sagemaker_jobs.asr import audio
@@ -9,6 +10,7 @@ from sagemaker_jobs.asr.custom import RequestOptions, build
 from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.engine import Engine
 
+LIBRISPEECH = ("ls_1089-134686-0000.flac", "ls_1089-134686-0002.flac", "ls_2412-153948-0000.flac")
 NAMES = ("Zentrix", "Omniflow", "Kavanaugh", "Biolabs")
 # A customer's historical text: a few sentences that use the names, none of them the test audio's.
 TRAINING_TEXT = [
@@ -35,3 +37,42 @@ def test_a_model_from_five_sentences_gets_invented_names_right(engine: Engine, a
     assert "Zentrix Omniflow router" in with_model.text and "Kavanaugh" in with_model.text, with_model.text
     assert with_model.text.rstrip(".").endswith("contract"), with_model.text
     assert " ".join(w.text for w in with_model.words) == with_model.text
+
+
+@pytest.mark.slow
+def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(engine: Engine, audio_dir: Path) -> None:
+    # 52 s: the names, three LibriSpeech sentences, the names again (so in the second
+    # 30-second window, where the carried transcript competes with the model for the prompt).
+    parts = ["custom_model_names.ogg", *LIBRISPEECH, "custom_model_names.ogg"]
+    gap = np.zeros(8000, dtype=np.float32)
+    samples = np.concatenate([x for p in parts for x in (audio.decode((audio_dir / p).read_bytes()), gap)])
+    assert len(samples) / 16000 > 35
+
+    without = engine.transcribe(samples)
+    artifact, _ = build(TRAINING_TEXT)
+    with_model = transcribe(engine, samples, artifact, RequestOptions())
+
+    assert "Zentrix" not in without.text, without.text
+    assert with_model.text.count("Zentrix Omniflow router") == 2, with_model.text
+    # The unrelated speech in between comes through whole, and the transcript reaches the end.
+    for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
+        assert fragment in with_model.text, with_model.text
+    assert with_model.words[-1].end_ms > len(samples) / 16 - 2000
+
+
+def test_hotwords_and_the_carried_transcript_share_half_the_decoder_context(engine: Engine) -> None:
+    from faster_whisper.tokenizer import Tokenizer
+
+    model = engine._model
+    tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
+    hotwords = ", ".join(f"Product{i} Name{i}" for i in range(40))
+    previous = tokenizer.encode(" the quarter was strong" * 60)
+
+    prompt = model.get_prompt(tokenizer, previous, hotwords=hotwords)
+    unbiased = model.get_prompt(tokenizer, previous)
+
+    half = model.max_length // 2 - 1
+    # sot_prev + prompt + the start-of-transcript sequence
+    assert len(prompt) - 1 - len(tokenizer.sot_sequence) <= half
+    assert prompt[-len(tokenizer.sot_sequence) - 1 : -len(tokenizer.sot_sequence)] == previous[-1:]
+    assert len(unbiased) - 1 - len(tokenizer.sot_sequence) == half  # no hotwords: faster-whisper's own
