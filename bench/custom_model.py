@@ -199,13 +199,17 @@ def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:
         summary[group] = {"wer_reduction": wer_gain, "domain_error_reduction": term_gain, "boot_reduction": boot_gain}
         recordings = [test[i : i + LONG_FORM_CLIPS] for i in range(0, len(test), LONG_FORM_CLIPS)]
         if len(recordings) > 1:
-            joined = [Clip(f"{group}-long{i}", " ".join(c.text for c in r), np.concatenate([c.samples for c in r])) for i, r in enumerate(recordings)]
+            joined = [
+                Clip(f"{group}-long{i}", " ".join(c.text for c in r), np.concatenate([c.samples for c in r]))
+                for i, r in enumerate(recordings)
+            ]
             long_without, long_with = runner.paired(joined, artifact)
             lw, lm = score([c.text for c in joined], long_without), score([c.text for c in joined], long_with)
             lengths = ", ".join(f"{len(c.samples) / 16000:.0f}" for c in joined)
             print(f"  long-form ({len(joined)} recordings of {lengths} s): without {lw}")
-            print(f"  long-form                          with    {lm}  relative WER reduction {relative(lw.wer, lm.wer):+.1%}")
-            summary[group]["long_form_reduction"] = relative(lw.wer, lm.wer)
+            reduction = relative(lw.wer, lm.wer)
+            print(f"  long-form                          with    {lm}  relative WER reduction {reduction:+.1%}")
+            summary[group]["long_form_reduction"] = reduction
 
     ls_ids = [i for i, r in rows.items() if r["subset"] == "librispeech_clean"]
     if ls_ids and first_model is not None:

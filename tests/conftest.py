@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -35,6 +35,14 @@ def engine() -> "Engine":
     from sagemaker_jobs.asr.engine import Engine, EngineSettings
 
     return Engine(EngineSettings.from_env({}))
+
+
+@pytest.fixture(scope="session")
+def whisper_tokenizer(engine: "Engine") -> Any:
+    """The engine model's English tokenizer, for tests that count prompt tokens."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    return Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en")
 
 
 @pytest.fixture(scope="session")

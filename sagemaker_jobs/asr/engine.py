@@ -156,7 +156,7 @@ class PromptBudgetWhisperModel(WhisperModel):
             budget = self.max_length // 2 - 1
             used = min(len(tokenizer.encode(" " + hotwords.strip())), budget)
             keep = budget - used
-            previous_tokens = previous_tokens[len(previous_tokens) - keep :] if keep > 0 else []
+            previous_tokens = previous_tokens[-keep:] if keep > 0 else []
         return super().get_prompt(tokenizer, previous_tokens, without_timestamps, prefix, hotwords)
 
 

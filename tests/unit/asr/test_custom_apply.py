@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, correct, decode_options
@@ -42,17 +44,15 @@ def test_model_and_request_phrases_become_hotwords_request_first() -> None:
     assert options.hotwords == "Hark AI, Acme, Zentrix Omniflow, Kavanaugh Biolabs, Zentrix, Omniflow"
 
 
-def test_hotwords_are_capped_to_stay_within_the_decoder_context(engine: Engine) -> None:
-    from faster_whisper.tokenizer import Tokenizer
-
-    tokenizer = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en")
+def test_hotwords_are_capped_to_stay_within_the_decoder_context(engine: Engine, whisper_tokenizer: Any) -> None:
+    half_context = engine._model.max_length // 2 - 1
     many = Artifact(phrases=tuple(f"Term{i:03d} Name{i:03d}" for i in range(200)), prompt="")
 
     for boost in ("low", "default", "high"):
         hotwords = decode_options(many, RequestOptions(boost_param=boost)).hotwords
         # faster-whisper cuts hotwords at half the 448-token context; ours stay well inside,
         # leaving the rest of that half to the carried transcript.
-        assert hotwords and len(tokenizer.encode(" " + hotwords)) < 223 * 0.75
+        assert hotwords and len(whisper_tokenizer.encode(" " + hotwords)) < half_context * 0.75
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """The custom model on real audio through the real engine: invented names go from wrong to right."""
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -60,11 +61,10 @@ def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(engine:
     assert with_model.words[-1].end_ms > len(samples) / 16 - 2000
 
 
-def test_hotwords_and_the_carried_transcript_share_half_the_decoder_context(engine: Engine) -> None:
-    from faster_whisper.tokenizer import Tokenizer
-
-    model = engine._model
-    tokenizer = Tokenizer(model.hf_tokenizer, False, task="transcribe", language="en")
+def test_hotwords_and_the_carried_transcript_share_half_the_decoder_context(
+    engine: Engine, whisper_tokenizer: Any
+) -> None:
+    model, tokenizer = engine._model, whisper_tokenizer
     hotwords = ", ".join(f"Product{i} Name{i}" for i in range(40))
     previous = tokenizer.encode(" the quarter was strong" * 60)
 
