@@ -9,16 +9,27 @@ from chalice.app import SQSEvent
 
 from chalicelib import wiring
 from chalicelib.api import presenters
-from chalicelib.api.http import base_url, handled, json_response, parse_body, parse_query, reshape_chalice_errors
+from chalicelib.api.http import (
+    base_url,
+    handled,
+    json_response,
+    parse_body,
+    parse_query,
+    reshape_chalice_errors,
+    text_response,
+)
 from chalicelib.api.models import (
     CorpusUploadOut,
     ListParams,
     ModelListParams,
     ModelRequest,
+    SubtitleParams,
     TranscriptRequest,
     UploadOut,
+    WordSearchParams,
 )
 from chalicelib.config import queue_name
+from chalicelib.exports.subtitles import SubtitleFormat
 from chalicelib.orchestration import events
 from chalicelib.services.custom_models import UPLOAD_URL_SECONDS
 
@@ -85,6 +96,40 @@ def get_transcript(transcript_id: str) -> Response:
 @route("/transcript/{transcript_id}", methods=["DELETE"])
 def delete_transcript(transcript_id: str) -> Response:
     return json_response(presenters.transcript(wiring.transcripts().delete(tenant(), transcript_id)))
+
+
+@route("/transcript/{transcript_id}/sentences", methods=["GET"])
+def get_sentences(transcript_id: str) -> Response:
+    return json_response(presenters.sentences(wiring.transcripts().exportable(tenant(), transcript_id)))
+
+
+@route("/transcript/{transcript_id}/paragraphs", methods=["GET"])
+def get_paragraphs(transcript_id: str) -> Response:
+    return json_response(presenters.paragraphs(wiring.transcripts().exportable(tenant(), transcript_id)))
+
+
+@route("/transcript/{transcript_id}/srt", methods=["GET"])
+def get_srt(transcript_id: str) -> Response:
+    return subtitles(transcript_id, "srt")
+
+
+@route("/transcript/{transcript_id}/vtt", methods=["GET"])
+def get_vtt(transcript_id: str) -> Response:
+    return subtitles(transcript_id, "vtt")
+
+
+def subtitles(transcript_id: str, subtitle_format: SubtitleFormat) -> Response:
+    owner = tenant()
+    params = parse_query(app.current_request.query_params, SubtitleParams)
+    view = wiring.transcripts().exportable(owner, transcript_id)
+    return text_response(presenters.subtitle_text(view, subtitle_format, params.chars_per_caption))
+
+
+@route("/transcript/{transcript_id}/word-search", methods=["GET"])
+def word_search(transcript_id: str) -> Response:
+    owner = tenant()
+    params = parse_query(app.current_request.query_params, WordSearchParams)
+    return json_response(presenters.word_search(wiring.transcripts().exportable(owner, transcript_id), params.words))
 
 
 @route("/model", methods=["POST"])

@@ -22,6 +22,13 @@ def json_response(body: BaseModel | dict[str, Any], status: int = 200) -> Respon
     return Response(body=payload, status_code=status, headers={"Content-Type": "application/json"})
 
 
+def text_response(body: str) -> Response:
+    """A plain-text body (captions): AssemblyAI serves SRT and VTT as text/plain. Sent as
+    bytes: the app declares every content type binary (uploads come with any), and Chalice
+    base64-encodes a binary response's body for API Gateway only from bytes."""
+    return Response(body=body.encode("utf-8"), status_code=200, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
 def error_response(status: int, message: str) -> Response:
     return Response(body={"error": message}, status_code=status, headers={"Content-Type": "application/json"})
 

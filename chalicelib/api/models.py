@@ -74,13 +74,6 @@ class TranscriptRequest(StrictModel):
             raise ValueError(f"language '{value}' is not supported: the configured speech model is English-only")
         return value.lower() if value else value
 
-    @field_validator("punctuate", "format_text")
-    @classmethod
-    def formatting_on(cls, value: Optional[bool]) -> Optional[bool]:
-        if value is False:
-            raise ValueError("unformatted output is not supported yet; leave it unset or true")
-        return value
-
 
 class ListParams(StrictModel):
     limit: int = Field(default=10, ge=1, le=200)
@@ -124,6 +117,67 @@ class TranscriptOut(BaseModel):
     webhook_url: Optional[str] = None
     webhook_auth: bool = False
     webhook_status_code: Optional[int] = None
+
+
+class SegmentOut(BaseModel):
+    """A sentence or a paragraph."""
+
+    text: str
+    start: int
+    end: int
+    confidence: float
+    words: list[WordOut]
+    speaker: Optional[str] = None
+
+
+class ExportOut(BaseModel):
+    id: str
+    confidence: float
+    audio_duration: int
+
+
+class SentencesOut(ExportOut):
+    sentences: list[SegmentOut]
+
+
+class ParagraphsOut(ExportOut):
+    paragraphs: list[SegmentOut]
+
+
+class SubtitleParams(StrictModel):
+    chars_per_caption: Optional[int] = Field(default=None, ge=1, le=1000)
+
+
+MAX_PHRASE_WORDS = 5  # AssemblyAI's limit for one searched phrase
+
+
+class WordSearchParams(StrictModel):
+    """``?words=a,b c``: comma-separated words or phrases (the official SDK's form)."""
+
+    words: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=100)
+
+    @field_validator("words", mode="before")
+    @classmethod
+    def comma_separated(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        terms = [t.strip() for t in value.split(",") if t.strip()]
+        if any(len(t.split()) > MAX_PHRASE_WORDS for t in terms):
+            raise ValueError(f"a searched phrase has at most {MAX_PHRASE_WORDS} words")
+        return terms
+
+
+class WordSearchMatchOut(BaseModel):
+    text: str
+    count: int
+    timestamps: list[tuple[int, int]]
+    indexes: list[int]
+
+
+class WordSearchOut(BaseModel):
+    id: str
+    total_count: int
+    matches: list[WordSearchMatchOut]
 
 
 class TranscriptItem(BaseModel):

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import Enum
 from typing import Optional
 from urllib.parse import urlencode
 
 from chalicelib.api.models import (
+    ExportOut,
     ListParams,
     ModelItem,
     ModelList,
@@ -14,12 +16,19 @@ from chalicelib.api.models import (
     ModelOut,
     ModelSizes,
     PageDetails,
+    ParagraphsOut,
+    SegmentOut,
+    SentencesOut,
     TranscriptItem,
     TranscriptList,
     TranscriptOut,
     WordOut,
+    WordSearchMatchOut,
+    WordSearchOut,
 )
 from chalicelib.domain import ModelRecord, TranscriptRecord
+from chalicelib.exports import search, segments, subtitles
+from chalicelib.exports.words import Segment
 from chalicelib.services.transcripts import TranscriptView
 
 DELETED_TEXT = "Deleted by user."
@@ -40,6 +49,8 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         confidence=record.confidence,
         audio_duration=round(record.audio_duration) if record.audio_duration is not None else None,
         language_code=record.language_code or record.options.get("language_code") or "en_us",
+        punctuate=record.options.get("punctuate") is not False,
+        format_text=record.options.get("format_text") is not False,
         speech_model=record.options.get("speech_model"),
         custom_model_id=record.options.get("custom_model_id"),
         word_boost=record.options.get("word_boost"),
@@ -51,6 +62,53 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         created=record.created,
         completed=record.completed,
     )
+
+
+def sentences(view: TranscriptView) -> SentencesOut:
+    return SentencesOut(**_export(view).model_dump(), sentences=_segments(segments.sentences(view.words)))
+
+
+def paragraphs(view: TranscriptView) -> ParagraphsOut:
+    return ParagraphsOut(**_export(view).model_dump(), paragraphs=_segments(segments.paragraphs(view.words)))
+
+
+def subtitle_text(
+    view: TranscriptView, subtitle_format: subtitles.SubtitleFormat, chars_per_caption: Optional[int]
+) -> str:
+    return subtitles.render(subtitle_format, view.words, chars_per_caption)
+
+
+def word_search(view: TranscriptView, terms: Sequence[str]) -> WordSearchOut:
+    matches = search.search(view.words, terms)
+    return WordSearchOut(
+        id=view.record.transcript_id,
+        total_count=sum(m.count for m in matches),
+        matches=[
+            WordSearchMatchOut(text=m.text, count=m.count, timestamps=m.timestamps, indexes=m.indexes) for m in matches
+        ],
+    )
+
+
+def _export(view: TranscriptView) -> ExportOut:
+    record = view.record
+    return ExportOut(
+        id=record.transcript_id,
+        confidence=record.confidence or 0.0,
+        audio_duration=round(record.audio_duration or 0),
+    )
+
+
+def _segments(items: list[Segment]) -> list[SegmentOut]:
+    return [
+        SegmentOut(
+            text=s.text,
+            start=s.start,
+            end=s.end,
+            confidence=s.confidence,
+            words=[WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence) for w in s.words],
+        )
+        for s in items
+    ]
 
 
 def model(record: ModelRecord) -> ModelOut:

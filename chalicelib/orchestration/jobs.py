@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from chalicelib.config import Settings
 from chalicelib.domain import TranscriptRecord, now_iso
 from chalicelib.errors import BadRequest, HarkError, NotFound
+from chalicelib.exports.formatting import restyle, spelled_words
 from chalicelib.fetch import DownloadError, download
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.messages import (
@@ -105,6 +107,7 @@ class TranscriptJobs:
             return
         bucket, key = split_s3_uri(notification.responseParameters.outputLocation or "")
         result = InferenceResult.model_validate_json(self._objects.get_bytes(bucket, key))
+        result = as_requested(result, self._table.get(tenant_id, transcript_id).options)
         stored = result_key(tenant_id, transcript_id)
         self._objects.put_bytes(self._settings.media_bucket, stored, result.model_dump_json().encode(), "application/json")
         self._callbacks.succeed(
@@ -136,6 +139,23 @@ class TranscriptJobs:
             return self._objects.get_bytes(bucket, key).decode("utf-8", "replace")
         except (ValueError, HarkError):
             return None
+
+
+def as_requested(result: InferenceResult, options: Mapping[str, Any]) -> InferenceResult:
+    """The result with the request's ``punctuate``/``format_text`` applied. It is applied once,
+    here, to what is stored: the stored result is then the one source of truth that the
+    transcript, every export and any later reader share, where formatting on each read would
+    leave each reader to remember it."""
+    punctuate, format_text = options.get("punctuate") is not False, options.get("format_text") is not False
+    if punctuate and format_text:
+        return result
+    keep = spelled_words(rule["to"] for rule in options.get("custom_spelling") or [])
+    words = []
+    for word in result.words:
+        text = restyle(word.text, punctuate=punctuate, format_text=format_text, keep=keep)
+        if text:
+            words.append(word.model_copy(update={"text": text}))
+    return result.model_copy(update={"words": words, "text": " ".join(w.text for w in words)})
 
 
 def _error_message(text: Optional[str]) -> Optional[str]:

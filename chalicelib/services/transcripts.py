@@ -11,6 +11,7 @@ from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
 from chalicelib.domain import Status, TranscriptRecord, new_id
 from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge
+from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
 from chalicelib.orchestration.state_machines import Executions
@@ -26,6 +27,10 @@ DELETED_AUDIO_URL = "http://deleted_by_user"
 class TranscriptView:
     record: TranscriptRecord
     result: Optional[dict[str, Any]]
+
+    @property
+    def words(self) -> list[Word]:
+        return [Word.from_dict(w) for w in (self.result or {}).get("words", [])]
 
 
 def upload_key(tenant_id: str, upload_id: str) -> str:
@@ -91,6 +96,22 @@ class TranscriptService:
         if record.status is Status.completed and record.result_key:
             result = self._objects.get_json(self._settings.media_bucket, record.result_key)
         return TranscriptView(record, result)
+
+    def exportable(self, tenant_id: str, transcript_id: str) -> TranscriptView:
+        """A transcript whose words can be exported (sentences, captions, search).
+
+        AssemblyAI documents exports only for completed transcripts and a deleted one keeps
+        its id and status but not its words, so: not completed (queued, processing, error)
+        is a 400 naming the status, as asking too early is the client's mistake to retry
+        later; deleted is a 404, as the words asked for no longer exist."""
+        view = self.get(tenant_id, transcript_id)
+        record = view.record
+        if record.deleted:
+            raise NotFound(f"transcript {transcript_id} was deleted: its text and words no longer exist")
+        if record.status is not Status.completed:
+            detail = f": {record.error}" if record.error else "; try again once it is completed"
+            raise BadRequest(f"transcript {transcript_id} is {record.status.value}, not completed{detail}")
+        return view
 
     def list(self, tenant_id: str, params: ListParams) -> list[TranscriptRecord]:
         status = params.status.value if params.status else None

@@ -97,8 +97,10 @@ def other_key(stack: Stack) -> str:
     return stack.new_key("other-tenant")
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def sdk(stack: Stack) -> Iterator[Any]:
+    """The official SDK pointed at the stack. Session-wide, so that module fixtures can
+    transcribe once for many tests; no test changes these settings."""
     import assemblyai as aai
 
     aai.settings.base_url = stack.api_url

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.api.http import describe
-from chalicelib.api.models import TranscriptRequest
+from chalicelib.api.models import SubtitleParams, TranscriptRequest, WordSearchParams
 from chalicelib.domain import new_id
 from chalicelib.errors import UnsupportedFeature
 from chalicelib.orchestration.jobs import _error_message
@@ -32,6 +32,29 @@ def test_assemblyai_features_switched_off_are_accepted_and_switched_on_are_refus
 @pytest.mark.parametrize("code", ["en", "en_us", "EN_US", "en_uk"])
 def test_english_language_codes_are_accepted(code: str) -> None:
     assert TranscriptRequest.parse({"audio_url": "https://x/a.wav", "language_code": code}).language_code == code.lower()
+
+
+def test_unpunctuated_unformatted_output_can_be_asked_for() -> None:
+    request = TranscriptRequest.parse({"audio_url": "https://x/a.wav", "punctuate": False, "format_text": False})
+    assert (request.punctuate, request.format_text) == (False, False)
+
+
+def test_word_search_takes_comma_separated_words_and_phrases_of_up_to_five_words() -> None:
+    parsed = WordSearchParams.model_validate({"words": "stew, New York ,,a b c d e"})
+    assert parsed.words == ["stew", "New York", "a b c d e"]
+    for words in ("", " , ", "a b c d e f"):
+        with pytest.raises(ValidationError):
+            WordSearchParams.model_validate({"words": words})
+    with pytest.raises(ValidationError):
+        WordSearchParams.model_validate({})
+
+
+def test_chars_per_caption_comes_from_the_query_string() -> None:
+    assert SubtitleParams.model_validate({"chars_per_caption": "32"}).chars_per_caption == 32
+    assert SubtitleParams.model_validate({}).chars_per_caption is None
+    for bad in ("0", "many"):
+        with pytest.raises(ValidationError):
+            SubtitleParams.model_validate({"chars_per_caption": bad})
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,61 @@
+"""Sentences and paragraphs, as AssemblyAI's /sentences and /paragraphs return them.
+
+A sentence ends at sentence-final punctuation, or at a long pause (what an unpunctuated
+transcript has to go by). A paragraph is whole sentences, and ends at a longer pause or once
+it has grown to a readable length.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chalicelib.exports.words import Segment, Word, segments
+
+SENTENCE_PAUSE_MS = 1000
+"""Silence that ends a sentence even without punctuation. Whisper's gaps between words of
+one sentence stay well under this (a few hundred ms at a comma)."""
+SENTENCE_MAX_WORDS = 60
+"""A sentence is cut here when no punctuation or pause ends it first (``punctuate: false``
+on fluent speech), so that no "sentence" is a whole recording."""
+PARAGRAPH_PAUSE_MS = 2000
+PARAGRAPH_MAX_WORDS = 120
+"""A paragraph takes no further sentence once this long, like a writer's paragraph of five or
+six sentences."""
+
+_FINAL = (".", "?", "!", "…")
+_OPENING = "\"'([{“‘"
+_CLOSING = "\"')]}”’"
+# Titles Whisper writes with a full stop that never ends a sentence ("Mr. Smith").
+_ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "jr.", "sr.", "vs.", "e.g.", "i.e.", "etc."}
+
+
+def sentences(words: Sequence[Word]) -> list[Segment]:
+    breaks = []
+    start = 0
+    for i in range(1, len(words)):
+        if ends_sentence(words[i - 1]) or _pause(words, i) >= SENTENCE_PAUSE_MS or i - start >= SENTENCE_MAX_WORDS:
+            breaks.append(i)
+            start = i
+    return segments(words, breaks)
+
+
+def paragraphs(words: Sequence[Word]) -> list[Segment]:
+    breaks = []
+    start = 0
+    position = 0
+    for sentence in sentences(words):
+        too_long = position - start + len(sentence.words) > PARAGRAPH_MAX_WORDS
+        if position > start and (too_long or _pause(words, position) >= PARAGRAPH_PAUSE_MS):
+            breaks.append(position)
+            start = position
+        position += len(sentence.words)
+    return segments(words, breaks)
+
+
+def ends_sentence(word: Word) -> bool:
+    text = word.text.rstrip(_CLOSING)
+    return text.endswith(_FINAL) and text.lstrip(_OPENING).casefold() not in _ABBREVIATIONS
+
+
+def _pause(words: Sequence[Word], i: int) -> int:
+    """Silence before word `i`."""
+    return words[i].start - words[i - 1].end

@@ -1,0 +1,54 @@
+"""The word and the run of words every export is built from."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    """ms from the start of the audio, as are all times here"""
+    end: int
+    confidence: float
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Word":
+        return cls(str(data["text"]), int(data["start"]), int(data["end"]), float(data["confidence"]))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive words of the transcript: a sentence, a paragraph or a caption."""
+
+    words: tuple[Word, ...]
+
+    def __post_init__(self) -> None:
+        if not self.words:
+            raise ValueError("a segment has at least one word")
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def start(self) -> int:
+        return self.words[0].start
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end
+
+    @property
+    def confidence(self) -> float:
+        return sum(w.confidence for w in self.words) / len(self.words)
+
+
+def segments(words: Sequence[Word], breaks: Sequence[int]) -> list[Segment]:
+    """`words` cut before each index in `breaks` (ascending, each in 1..len-1)."""
+    if not words:
+        return []
+    bounds = [0, *breaks, len(words)]
+    return [Segment(tuple(words[a:b])) for a, b in zip(bounds, bounds[1:])]
