@@ -7,7 +7,7 @@ from typing import Any, Callable
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
-from chalicelib import wiring
+from chalicelib import observability, wiring
 from chalicelib.api import presenters
 from chalicelib.api.http import (
     base_url,
@@ -19,6 +19,7 @@ from chalicelib.api.http import (
     text_response,
 )
 from chalicelib.api.models import (
+    AccountOut,
     CorpusUploadOut,
     ListParams,
     ModelListParams,
@@ -32,6 +33,7 @@ from chalicelib.config import queue_name
 from chalicelib.exports.subtitles import SubtitleFormat
 from chalicelib.orchestration import events
 from chalicelib.services.custom_models import UPLOAD_URL_SECONDS
+from chalicelib.services.transcripts import TranscriptView
 
 app = Chalice(app_name="hark")
 # Audio arrives with any content type, or none (the official SDK sends none), so every
@@ -40,6 +42,12 @@ app.api.binary_types.append("*/*")
 ANY = ["*/*"]
 # Inline texts go through API Gateway (10 MB); bigger corpora use POST /v2/model/{id}/corpus.
 MAX_MODEL_BODY = 5_000_000
+
+
+@app.middleware("all")
+def observed(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    with observability.invocation(type(event).__name__, app.lambda_context):
+        return get_response(event)
 
 
 @app.middleware("http")
@@ -59,7 +67,9 @@ def route(path: str, methods: list[str], **kwargs: Any) -> Callable[[Callable[..
 
 
 def tenant() -> str:
-    return wiring.keys().authenticate(app.current_request.headers.get("authorization"))
+    owner = wiring.keys().authenticate(app.current_request.headers.get("authorization"))
+    observability.bind(tenant_id=owner)
+    return owner
 
 
 def here() -> str:
@@ -77,8 +87,9 @@ def upload() -> Response:
 def submit_transcript() -> Response:
     owner = tenant()
     request = parse_body(app.current_request.raw_body, TranscriptRequest, TranscriptRequest.parse)
-    record = wiring.transcripts().submit(owner, request)
-    return json_response(presenters.transcript(wiring.transcripts().get(owner, record.transcript_id)))
+    # The job as it was created ("queued", as AssemblyAI answers), not re-read: a fast
+    # worker may already have moved it on.
+    return json_response(presenters.transcript(TranscriptView(wiring.transcripts().submit(owner, request), None)))
 
 
 @route("/transcript", methods=["GET"])
@@ -130,6 +141,12 @@ def word_search(transcript_id: str) -> Response:
     owner = tenant()
     params = parse_query(app.current_request.query_params, WordSearchParams)
     return json_response(presenters.word_search(wiring.transcripts().exportable(owner, transcript_id), params.words))
+
+
+@route("/account", methods=["GET"])
+def get_account() -> Response:
+    owner = tenant()
+    return json_response(AccountOut(tenant_id=owner, webhook_signing_secret=wiring.keys().webhook_secret(owner)))
 
 
 @route("/model", methods=["POST"])
@@ -191,3 +208,21 @@ def dispatch_training(event: SQSEvent) -> None:
 def training_state_change(event: SQSEvent) -> None:
     for change in events.training_changes(event.to_dict()):
         wiring.training_jobs().on_state_change(change)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_DROP_UPLOADS_QUEUE"), batch_size=1)
+def drop_uploaded(event: SQSEvent) -> None:
+    for upload in events.drop_uploads(event.to_dict()):
+        wiring.drop_folder().arrived(upload)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_NOTIFICATIONS_QUEUE"), batch_size=1)
+def transcript_finished(event: SQSEvent) -> None:
+    for change in events.transcript_changes(event.to_dict()):
+        wiring.notifier().transcript_finished(change)
+
+
+@app.on_sqs_message(queue=queue_name("HARK_WEBHOOK_QUEUE"), batch_size=1)
+def deliver_webhook(event: SQSEvent) -> None:
+    for delivery in events.webhook_deliveries(event.to_dict()):
+        wiring.webhooks().deliver(delivery)

@@ -33,10 +33,18 @@ class Settings:
     training_image_uri: str
     training_instance_type: str
     training_job_prefix: str
+    idempotency_table: str
+    drop_bucket: str
+    webhook_queue_url: str
+    webhook_dead_letter_queue_url: str
+    webhook_max_attempts: int = 6
+    webhook_retry_base_s: int = 30
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     max_fetch_bytes: int = 2_000_000_000
     # Only the local stack turns this on, so its tests can serve audio from loopback.
     allow_private_audio_urls: bool = False
+    # Likewise for webhook receivers on loopback (development and tests only).
+    allow_private_webhook_urls: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -59,9 +67,16 @@ class Settings:
             training_image_uri=env["HARK_TRAINING_IMAGE_URI"],
             training_instance_type=env["HARK_TRAINING_INSTANCE_TYPE"],
             training_job_prefix=env["HARK_TRAINING_JOB_PREFIX"],
+            idempotency_table=env["HARK_IDEMPOTENCY_TABLE"],
+            drop_bucket=env["HARK_DROP_BUCKET"],
+            webhook_queue_url=env["HARK_WEBHOOK_QUEUE_URL"],
+            webhook_dead_letter_queue_url=env["HARK_WEBHOOK_DEAD_LETTER_QUEUE_URL"],
+            webhook_max_attempts=int(env.get("HARK_WEBHOOK_MAX_ATTEMPTS", 6)),
+            webhook_retry_base_s=int(env.get("HARK_WEBHOOK_RETRY_BASE_S", 30)),
             max_upload_bytes=int(env.get("HARK_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)),
             max_fetch_bytes=int(env.get("HARK_MAX_FETCH_BYTES", 2_000_000_000)),
             allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),
+            allow_private_webhook_urls=flag("HARK_ALLOW_PRIVATE_WEBHOOK_URLS"),
         )
 
 

@@ -85,6 +85,9 @@ class TranscriptRecord(StoredRecord):
     model: Optional[str] = None
     result_key: Optional[str] = None
     deleted: bool = False
+    # The drop-folder object the transcript was made from ("<tenant>/inbox/<name>"), if any.
+    source_key: Optional[str] = None
+    webhook_status_code: Optional[int] = None
 
 
 class ModelStatus(str, Enum):

@@ -4,6 +4,7 @@ message is written for the API's user: it is returned verbatim as ``{"error": me
     HarkError
     ├── BadRequest (400)
     │   ├── InvalidAudioUrl
+    │   ├── InvalidWebhookUrl
     │   └── UnsupportedFeature
     ├── Unauthorized (401)
     ├── NotFound (404)
@@ -28,6 +29,10 @@ class BadRequest(HarkError):
 
 
 class InvalidAudioUrl(BadRequest):
+    pass
+
+
+class InvalidWebhookUrl(BadRequest):
     pass
 
 

@@ -1,4 +1,5 @@
-"""Fetching customer audio from a URL without becoming a proxy into private networks.
+"""Reaching customer URLs (audio to fetch, webhooks to call) without becoming a proxy into
+private networks.
 
 A URL is allowed only when every address its host resolves to is public. The download
 then connects to the very address that was checked (not a fresh DNS answer), so a host
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
-from chalicelib.errors import InvalidAudioUrl
+from chalicelib.errors import BadRequest, InvalidAudioUrl
 
 # The instance metadata services of AWS (IPv4 and IPv6, Nitro) and others.
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -48,26 +49,32 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_pri
     return not address.is_global
 
 
-def check_url(url: str, allow_private: bool = False, resolve: Callable[[str, int], list[str]] | None = None) -> Target:
-    """Parses and vets ``url``; raises InvalidAudioUrl with a reason the user can act on."""
+def check_url(
+    url: str,
+    allow_private: bool = False,
+    resolve: Callable[[str, int], list[str]] | None = None,
+    field: str = "audio_url",
+    error: type[BadRequest] = InvalidAudioUrl,
+) -> Target:
+    """Parses and vets ``url``; raises ``error`` with a reason the user can act on, naming
+    the request ``field`` the URL came from."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as e:
-        raise InvalidAudioUrl(f"audio_url is not a valid URL: {e}") from e
+        raise error(f"{field} is not a valid URL: {e}") from e
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidAudioUrl("audio_url must be an http(s) URL or an upload_url from /v2/upload")
+        hint = " or an upload_url from /v2/upload" if field == "audio_url" else ""
+        raise error(f"{field} must be an http(s) URL{hint}")
     if parts.username or parts.password:
-        raise InvalidAudioUrl("audio_url must not contain credentials")
+        raise error(f"{field} must not contain credentials")
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = (resolve or _resolve)(parts.hostname, port)
     if not addresses:
-        raise InvalidAudioUrl(f"audio_url host '{parts.hostname}' could not be resolved")
+        raise error(f"{field} host '{parts.hostname}' could not be resolved")
     for a in addresses:
         if _forbidden(ipaddress.ip_address(a.split("%")[0]), allow_private):
-            raise InvalidAudioUrl(
-                "audio_url points to a private, loopback, link-local or metadata address, which is not allowed"
-            )
+            raise error(f"{field} points to a private, loopback, link-local or metadata address, which is not allowed")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
@@ -124,6 +131,21 @@ def download(url: str, sink: Callable[[BinaryIO], None], max_bytes: int, allow_p
         finally:
             conn.close()
     raise DownloadError(f"Download error, unable to download {url}: too many redirects")
+
+
+def post(target: Target, body: bytes, headers: dict[str, str], timeout_s: float = 10) -> int:
+    """POSTs ``body`` to a vetted ``target`` (see `check_url`) and returns the HTTP status.
+    Redirects are not followed: a webhook receiver answers for itself. Raises OSError or
+    http.client.HTTPException when the receiver cannot be reached."""
+    conn = (_PinnedHTTPS if target.scheme == "https" else _PinnedHTTP)(target)
+    conn.timeout = timeout_s
+    try:
+        conn.request("POST", target.path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read(64 * 1024)  # the receiver's answer is not used; read a little to finish cleanly
+        return response.status
+    finally:
+        conn.close()
 
 
 class _Limited:

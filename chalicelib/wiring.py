@@ -3,13 +3,18 @@ client factory. Tests build services directly with their own clients instead."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Callable
 
 from chalicelib.clients import client
 from chalicelib.config import settings
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.jobs import TranscriptJobs
+from chalicelib.orchestration.notify import Notifier
+from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import Executions, TaskCallbacks
 from chalicelib.orchestration.training import TrainingJobs
+from chalicelib.orchestration.webhooks import RetryPolicy, WebhookSender
+from chalicelib.services.drop_folder import DropFolder
 from chalicelib.services.custom_models import CustomModelService, Presigner
 from chalicelib.services.keys import KeyService
 from chalicelib.services.transcripts import TranscriptService
@@ -37,6 +42,11 @@ def custom_models() -> CustomModelService:
 
 
 @lru_cache(maxsize=1)
+def publisher() -> StatePublisher:
+    return StatePublisher(client("events"), settings().event_bus)
+
+
+@lru_cache(maxsize=1)
 def transcripts() -> TranscriptService:
     s = settings()
     return TranscriptService(
@@ -44,8 +54,47 @@ def transcripts() -> TranscriptService:
         ObjectStore(client("s3")),
         Executions(client("stepfunctions"), s.transcript_state_machine_arn),
         custom_models(),
+        publisher(),
         s,
     )
+
+
+@lru_cache(maxsize=1)
+def drop_folder() -> DropFolder:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+    # S3 redelivers within minutes; a day covers any retry of the queue as well.
+    config = IdempotencyConfig(event_key_jmespath="[bucket, key, sequencer]", expires_after_seconds=86_400)
+
+    def once(function: Callable[..., Any]) -> Callable[..., Any]:
+        return idempotent_function(data_keyword_argument="upload", persistence_store=persistence, config=config)(function)
+
+    return DropFolder(transcripts(), keys(), ObjectStore(client("s3")), once)
+
+
+@lru_cache(maxsize=1)
+def webhooks() -> WebhookSender:
+    s = settings()
+    table = TranscriptsTable(client("dynamodb"), s.transcripts_table)
+    return WebhookSender(
+        client("sqs"),
+        s.webhook_queue_url,
+        s.webhook_dead_letter_queue_url,
+        keys().webhook_secret,
+        RetryPolicy(max_attempts=s.webhook_max_attempts, base_delay_s=s.webhook_retry_base_s),
+        s.allow_private_webhook_urls,
+        record_status=table.set_webhook_status,
+    )
+
+
+@lru_cache(maxsize=1)
+def notifier() -> Notifier:
+    return Notifier(transcripts(), drop_folder(), webhooks(), settings().drop_bucket)
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +105,7 @@ def transcript_jobs() -> TranscriptJobs:
         ObjectStore(client("s3")),
         AsyncEndpoint(client("sagemaker-runtime"), s.inference_endpoint),
         TaskCallbacks(client("stepfunctions")),
+        publisher(),
         s,
     )
 
@@ -76,6 +126,6 @@ def reset() -> None:
     """Forget every built service (the local stack rebuilds them after provisioning)."""
     from chalicelib import clients
 
-    for factory in (keys, custom_models, transcripts, transcript_jobs, training_jobs):
+    for factory in (keys, custom_models, publisher, transcripts, drop_folder, webhooks, notifier, transcript_jobs, training_jobs):
         factory.cache_clear()
     clients.reset()

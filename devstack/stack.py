@@ -88,6 +88,10 @@ class LocalStack:
         self.stack = Provisioner(client, self.options.stack_name, REGION).create()
         os.environ.update(self.stack.environment())
         os.environ.setdefault("HARK_MAX_UPLOAD_BYTES", str(self.options.max_upload_bytes))
+        # Development receivers run on this machine; metadata addresses stay refused regardless.
+        os.environ.setdefault("HARK_ALLOW_PRIVATE_WEBHOOK_URLS", "true")
+        # The app's JSON logs follow the local stack's log level (quiet unless asked).
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()))
         os.environ.update(self.options.extra_env)
         self._start_runner()
         self._start_app()

@@ -23,8 +23,7 @@ UNSUPPORTED_FEATURES = (
     "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
     "sentiment_analysis", "speaker_labels", "speaker_options", "speakers_expected",
     "speech_threshold", "speech_understanding", "summarization", "summary_model",
-    "summary_type", "temperature", "webhook_url", "webhook_auth_header_name",
-    "webhook_auth_header_value",
+    "summary_type", "temperature",
 )
 
 
@@ -54,6 +53,9 @@ class TranscriptRequest(StrictModel):
     boost_param: Optional[Literal["low", "default", "high"]] = None
     keyterms_prompt: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
     custom_spelling: Optional[list[CustomSpelling]] = Field(default=None, max_length=1000)
+    webhook_url: Optional[str] = Field(default=None, max_length=2048)
+    webhook_auth_header_name: Optional[str] = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+    webhook_auth_header_value: Optional[str] = Field(default=None, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]*$")
 
     @property
     def model_id(self) -> Optional[str]:
@@ -116,6 +118,7 @@ class TranscriptOut(BaseModel):
     custom_spelling: Optional[list[dict[str, Any]]] = None
     webhook_url: Optional[str] = None
     webhook_auth: bool = False
+    webhook_auth_header_name: Optional[str] = None
     webhook_status_code: Optional[int] = None
 
 
@@ -259,3 +262,10 @@ class CorpusUploadOut(BaseModel):
     method: str = "PUT"
     expires_in: int
     formats: str = "plain text (one document per line), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, or JSON {\"texts\": [...], \"phrases\": [...]}"
+
+
+class AccountOut(BaseModel):
+    """``GET /v2/account``: who the key belongs to, and the secret its webhooks are signed with."""
+
+    tenant_id: str
+    webhook_signing_secret: str

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Optional
 
+from chalicelib import observability
 from chalicelib.config import Settings
 from chalicelib.domain import TranscriptRecord, now_iso
 from chalicelib.errors import BadRequest, HarkError, NotFound
@@ -22,6 +23,7 @@ from chalicelib.orchestration.messages import (
     InferenceResult,
     TaskResult,
 )
+from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import TaskCallbacks
 from chalicelib.storage.objects import ObjectStore, s3_uri, split_s3_uri
 from chalicelib.storage.transcripts import TranscriptsTable
@@ -53,8 +55,10 @@ class TranscriptJobs:
         objects: ObjectStore,
         endpoint: AsyncEndpoint,
         callbacks: TaskCallbacks,
+        publisher: StatePublisher,
         settings: Settings,
     ) -> None:
+        self._publisher = publisher
         self._table = table
         self._objects = objects
         self._endpoint = endpoint
@@ -63,10 +67,12 @@ class TranscriptJobs:
 
     def dispatch(self, message: DispatchMessage) -> None:
         job = message.job
+        observability.bind(tenant_id=job.tenant_id, transcript_id=job.transcript_id)
         if not self._table.start(job.tenant_id, job.transcript_id, message.task_token):
             log.info("job %s is not queued any more; duplicate dispatch ignored", job.transcript_id)
             return
         record = self._table.get(job.tenant_id, job.transcript_id)
+        self._publisher.transcript(record)
         try:
             audio_key = self._stage_audio(record)
         except (DownloadError, BadRequest, NotFound) as e:
@@ -98,6 +104,7 @@ class TranscriptJobs:
 
     def complete(self, notification: AsyncNotification) -> None:
         tenant_id, transcript_id = parse_inference_id(notification.inferenceId)
+        observability.bind(tenant_id=tenant_id, transcript_id=transcript_id)
         token = self._table.task_token(tenant_id, transcript_id)
         if token is None:
             log.info("job %s is not processing; late notification ignored", transcript_id)

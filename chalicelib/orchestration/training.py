@@ -10,6 +10,7 @@ import tarfile
 from typing import Any
 
 from chalicelib.aws import error_code, guarded
+from chalicelib import observability
 from chalicelib.config import Settings
 from chalicelib.domain import now_iso
 from chalicelib.errors import ServiceUnavailable
@@ -40,6 +41,7 @@ class TrainingJobs:
 
     def dispatch(self, message: TrainingDispatchMessage) -> None:
         job = message.job
+        observability.bind(tenant_id=job.tenant_id, model_id=job.model_id)
         if not self._table.start(job.tenant_id, job.model_id, message.task_token):
             log.info("model %s is not queued any more; duplicate dispatch ignored", job.model_id)
             return
@@ -80,10 +82,12 @@ class TrainingJobs:
     def on_state_change(self, detail: TrainingJobDetail) -> None:
         tenant_id = detail.HyperParameters.get("tenant_id", "")
         model_id = detail.HyperParameters.get("model_id", "")
+        observability.bind(tenant_id=tenant_id, model_id=model_id)
         token = self._table.task_token(tenant_id, model_id) if tenant_id and model_id else None
         if token is None:
             log.info("training job %s: model not training; event ignored", detail.TrainingJobName)
             return
+        observability.count("ModelJobs", "ready" if detail.TrainingJobStatus == "Completed" else "error")
         if detail.TrainingJobStatus != "Completed":
             # SageMaker prefixes the entrypoint's own failure message; the message is for users.
             reason = (detail.FailureReason or "").removeprefix("AlgorithmError: ").strip()

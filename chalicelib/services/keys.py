@@ -11,6 +11,7 @@ from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.storage.keys import KeysTable
 
 KEY_PREFIX = "hark_"
+WEBHOOK_SECRET_PREFIX = "whsec_"
 # Tenant ids are part of S3 keys and SageMaker inference ids (64 chars at most), so they
 # stay short and plain.
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,23}$")
@@ -47,5 +48,19 @@ class KeyService:
         if not TENANT_ID.match(tenant_id):
             raise BadRequest("tenant id must be 2-24 characters of a-z, 0-9 and '-', starting with a letter or digit")
         key = key or KEY_PREFIX + secrets.token_urlsafe(32)
+        self._table.add_tenant(tenant_id, WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32), now_iso())
         self._table.put(hash_key(key), tenant_id, now_iso())
         return key
+
+    def exists(self, tenant_id: str) -> bool:
+        """A tenant exists once it has been given a key (the drop folder accepts only these)."""
+        return bool(TENANT_ID.match(tenant_id)) and self._table.tenant(tenant_id) is not None
+
+    def webhook_secret(self, tenant_id: str) -> str:
+        """The secret that signs the tenant's webhooks (see orchestration.webhooks); made on
+        first use for a tenant whose keys predate webhook signing."""
+        tenant = self._table.tenant(tenant_id)
+        if tenant is None:
+            self._table.add_tenant(tenant_id, WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32), now_iso())
+            tenant = self._table.tenant(tenant_id) or {}
+        return str(tenant["webhook_secret"])

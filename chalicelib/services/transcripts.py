@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from chalicelib import observability
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
 from chalicelib.domain import Status, TranscriptRecord, new_id
@@ -14,7 +15,9 @@ from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, P
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
+from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import Executions
+from chalicelib.orchestration.webhooks import check_webhook_url
 from chalicelib.services.custom_models import CustomModelService
 from chalicelib.storage.objects import ObjectStore, s3_uri
 from chalicelib.storage.transcripts import TranscriptsTable
@@ -44,9 +47,11 @@ class TranscriptService:
         objects: ObjectStore,
         executions: Executions,
         models: CustomModelService,
+        publisher: StatePublisher,
         settings: Settings,
     ) -> None:
         self._models = models
+        self._publisher = publisher
         self._table = table
         self._objects = objects
         self._executions = executions
@@ -65,17 +70,42 @@ class TranscriptService:
         return f"{base_url}/v2/upload/{upload_id}"
 
     def submit(self, tenant_id: str, request: TranscriptRequest) -> TranscriptRecord:
+        options = self._options(tenant_id, request)
+        transcript_id = new_id()
+        media_key = self._media_key(tenant_id, transcript_id, request.audio_url)
+        return self._start(TranscriptRecord(tenant_id, transcript_id, request.audio_url, media_key=media_key, options=options))
+
+    def submit_dropped(self, tenant_id: str, request: TranscriptRequest, bucket: str, key: str) -> TranscriptRecord:
+        """A transcript of a drop-folder object. The audio is copied into the media bucket,
+        where every job reads its audio, so deleting the transcript removes the copy and
+        the customer's own object is left as it was."""
+        options = self._options(tenant_id, request)
+        transcript_id = new_id()
+        media_key = f"dropped/{tenant_id}/{transcript_id}"
+        self._objects.copy(bucket, key, self._settings.media_bucket, media_key)
+        record = TranscriptRecord(
+            tenant_id, transcript_id, request.audio_url, media_key=media_key, options=options, source_key=key
+        )
+        return self._start(record)
+
+    def _options(self, tenant_id: str, request: TranscriptRequest) -> dict[str, Any]:
+        """The job's stored options, checked: a missing model or a forbidden webhook fails at submit time."""
         options = request.model_dump(exclude_none=True, by_alias=True, exclude={"audio_url", "domain", "custom_model_id"})
         if request.model_id:
             model = self._models.ready(tenant_id, request.model_id)
             options["custom_model_id"] = model.model_id
             options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
-        record = TranscriptRecord(
-            tenant_id=tenant_id, transcript_id=new_id(), audio_url=request.audio_url, options=options
-        )
-        record.media_key = self._media_key(tenant_id, record.transcript_id, request.audio_url)
+        if request.webhook_url:
+            check_webhook_url(request.webhook_url, self._settings.allow_private_webhook_urls)
+        return options
+
+    def _start(self, record: TranscriptRecord) -> TranscriptRecord:
         self._table.create(record)
-        self._executions.start(record.transcript_id, JobInput(tenant_id=tenant_id, transcript_id=record.transcript_id))
+        # Published before the job starts, so "queued" always precedes "processing" on the bus.
+        self._publisher.transcript(record)
+        self._executions.start(record.transcript_id, JobInput(tenant_id=record.tenant_id, transcript_id=record.transcript_id))
+        observability.bind(transcript_id=record.transcript_id)
+        observability.count("TranscriptJobs", record.status.value)
         return record
 
     def _media_key(self, tenant_id: str, transcript_id: str, audio_url: str) -> str:

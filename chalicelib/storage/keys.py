@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.aws import guarded
+from chalicelib.aws import conditional, guarded
 from chalicelib.storage.dynamo import Codec
 
 
@@ -27,3 +27,23 @@ class KeysTable:
         )
         item = self._codec.load(raw.get("Item", {}))
         return item.get("tenant_id")
+
+    # A tenant's own item lives in the same table under a key no SHA-256 hex digest can take.
+    _TENANT = "tenant#"
+
+    def add_tenant(self, tenant_id: str, webhook_secret: str, created: str) -> None:
+        """Registers the tenant once; a tenant that exists keeps its secret."""
+        item = {"key_hash": self._TENANT + tenant_id, "tenant_id": tenant_id, "webhook_secret": webhook_secret, "created": created}
+        conditional(
+            lambda: self._db.put_item(
+                TableName=self._table, Item=self._codec.dump(item), ConditionExpression="attribute_not_exists(key_hash)"
+            ),
+            "registering the tenant",
+        )
+
+    def tenant(self, tenant_id: str) -> Optional[dict[str, Any]]:
+        raw = guarded(
+            lambda: self._db.get_item(TableName=self._table, Key={"key_hash": {"S": self._TENANT + tenant_id}}),
+            "reading the tenant",
+        )
+        return self._codec.load(raw["Item"]) if "Item" in raw else None

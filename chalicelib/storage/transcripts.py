@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.aws import conditional
+from chalicelib.aws import conditional, guarded
 from chalicelib.domain import Status, TranscriptRecord
 from chalicelib.storage.jobs import JobTable
 
@@ -34,4 +34,17 @@ class TranscriptsTable(JobTable[TranscriptRecord]):
                 },
             ),
             "deleting the transcript",
+        )
+
+    def set_webhook_status(self, tenant_id: str, transcript_id: str, status_code: int) -> None:
+        """The receiver's last answer, shown as the transcript's ``webhook_status_code``."""
+        guarded(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, transcript_id),
+                UpdateExpression="SET webhook_status_code = :c",
+                ConditionExpression="attribute_exists(transcript_id)",
+                ExpressionAttributeValues={":c": {"N": str(status_code)}},
+            ),
+            "recording the webhook's answer",
         )

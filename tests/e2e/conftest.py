@@ -65,6 +65,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HARK_DEV_API_KEY": "hark_test_" + secrets.token_hex(8),
         "HARK_STATE_FILE": str(tmp_path_factory.mktemp("stack") / "state.json"),
         "HARK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+        # Webhook retries within a test's patience: tries after 1 s and 2 s, then the DLQ.
+        "HARK_WEBHOOK_MAX_ATTEMPTS": "3",
+        "HARK_WEBHOOK_RETRY_BASE_S": "1",
         "PYTHONUNBUFFERED": "1",
     }
     log = open(tmp_path_factory.mktemp("logs") / "stack.log", "w+")

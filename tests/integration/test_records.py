@@ -38,6 +38,7 @@ def test_template_resources_are_created_and_wired(aws: Stack) -> None:
         "hark-test-api-keys",
         "hark-test-transcripts",
         "hark-test-custom-models",
+        "hark-test-idempotency",
     }
     buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
     assert {env["HARK_MEDIA_BUCKET"], env["HARK_ASYNC_BUCKET"]} <= buckets
@@ -51,6 +52,12 @@ def test_template_resources_are_created_and_wired(aws: Stack) -> None:
     assert notifications["QueueConfigurations"][0]["QueueArn"].endswith(":hark-test-corpus-uploads")
     targets = client("events").list_targets_by_rule(Rule="hark-test-training-state-change")["Targets"]
     assert targets[0]["Arn"].endswith(":hark-test-training-events")
+    drop = client("s3").get_bucket_notification_configuration(Bucket=env["HARK_DROP_BUCKET"])
+    assert drop["QueueConfigurations"][0]["QueueArn"].endswith(":hark-test-drop-uploads")
+    bus = env["HARK_EVENT_BUS"]
+    finished = client("events").list_targets_by_rule(Rule="hark-test-transcript-finished", EventBusName=bus)["Targets"]
+    assert finished[0]["Arn"].endswith(":hark-test-notifications")
+    assert env["HARK_WEBHOOK_DEAD_LETTER_QUEUE_URL"].endswith("/hark-test-webhooks-dlq")
     config = client("sagemaker").describe_endpoint_config(EndpointConfigName="hark-test-asr")["AsyncInferenceConfig"]
     assert config["OutputConfig"]["NotificationConfig"]["SuccessTopic"].endswith(":hark-test-inference-success")
 
