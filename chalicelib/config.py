@@ -45,6 +45,9 @@ class Settings:
     allow_private_audio_urls: bool = False
     # Likewise for webhook receivers on loopback (development and tests only).
     allow_private_webhook_urls: bool = False
+    # Whether the inference endpoint runs a multilingual Whisper (the bundled tiny.en is
+    # English-only), which language_detection needs.
+    multilingual_model: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -77,6 +80,7 @@ class Settings:
             max_fetch_bytes=int(env.get("HARK_MAX_FETCH_BYTES", 2_000_000_000)),
             allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),
             allow_private_webhook_urls=flag("HARK_ALLOW_PRIVATE_WEBHOOK_URLS"),
+            multilingual_model=flag("HARK_MULTILINGUAL_MODEL"),
         )
 
 

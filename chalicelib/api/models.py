@@ -17,11 +17,11 @@ UNSUPPORTED_FEATURES = (
     "audio_channels", "audio_end_at", "audio_start_from", "auto_chapters", "auto_highlights",
     "content_safety", "content_safety_confidence", "disfluencies", "dual_channel",
     "entity_detection", "filter_profanity", "iab_categories", "keyterms_prompt_options",
-    "language_codes", "language_confidence_threshold", "language_detection",
+    "language_codes", "language_confidence_threshold",
     "language_detection_options", "multichannel", "prompt", "redact_pii", "redact_pii_audio",
     "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
     "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
-    "sentiment_analysis", "speaker_labels", "speaker_options", "speakers_expected",
+    "sentiment_analysis", "speaker_options",
     "speech_threshold", "speech_understanding", "summarization", "summary_model",
     "summary_type", "temperature",
 )
@@ -53,6 +53,9 @@ class TranscriptRequest(StrictModel):
     boost_param: Optional[Literal["low", "default", "high"]] = None
     keyterms_prompt: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
     custom_spelling: Optional[list[CustomSpelling]] = Field(default=None, max_length=1000)
+    speaker_labels: Optional[bool] = None
+    speakers_expected: Optional[int] = Field(default=None, ge=1, le=10)
+    language_detection: Optional[bool] = None
     webhook_url: Optional[str] = Field(default=None, max_length=2048)
     webhook_auth_header_name: Optional[str] = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
     webhook_auth_header_value: Optional[str] = Field(default=None, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]*$")
@@ -100,7 +103,11 @@ class TranscriptOut(BaseModel):
     audio_url: str
     text: Optional[str] = None
     words: Optional[list[WordOut]] = None
-    utterances: Optional[list[Any]] = None
+    utterances: Optional[list["SegmentOut"]] = None
+    speaker_labels: bool = False
+    speakers_expected: Optional[int] = None
+    language_detection: bool = False
+    language_confidence: Optional[float] = None
     confidence: Optional[float] = None
     audio_duration: Optional[int] = None
     language_code: str = "en_us"
@@ -123,7 +130,7 @@ class TranscriptOut(BaseModel):
 
 
 class SegmentOut(BaseModel):
-    """A sentence or a paragraph."""
+    """A sentence, a paragraph or an utterance (a speaker's turn)."""
 
     text: str
     start: int

@@ -28,7 +28,7 @@ from chalicelib.api.models import (
 )
 from chalicelib.domain import ModelRecord, TranscriptRecord
 from chalicelib.exports import search, segments, subtitles
-from chalicelib.exports.words import Segment
+from chalicelib.exports.words import Segment, Word
 from chalicelib.services.transcripts import TranscriptView
 
 DELETED_TEXT = "Deleted by user."
@@ -38,14 +38,20 @@ def transcript(view: TranscriptView) -> TranscriptOut:
     record, result = view.record, view.result or {}
     text: Optional[str] = result.get("text")
     words = [WordOut(**w) for w in result["words"]] if "words" in result else None
+    utterances = _segments(segments.utterances(view.words)) if record.options.get("speaker_labels") else None
     if record.deleted:
-        text, words = DELETED_TEXT, None
+        text, words, utterances = DELETED_TEXT, None, None
     return TranscriptOut(
         id=record.transcript_id,
         status=record.status,
         audio_url=record.audio_url,
         text=text,
         words=words,
+        utterances=utterances,
+        speaker_labels=bool(record.options.get("speaker_labels")),
+        speakers_expected=record.options.get("speakers_expected"),
+        language_detection=bool(record.options.get("language_detection")),
+        language_confidence=result.get("language_confidence") if record.options.get("language_detection") else None,
         confidence=record.confidence,
         audio_duration=round(record.audio_duration) if record.audio_duration is not None else None,
         language_code=record.language_code or record.options.get("language_code") or "en_us",
@@ -109,10 +115,15 @@ def _segments(items: list[Segment]) -> list[SegmentOut]:
             start=s.start,
             end=s.end,
             confidence=s.confidence,
-            words=[WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence) for w in s.words],
+            words=[_word(w) for w in s.words],
+            speaker=s.speaker,
         )
         for s in items
     ]
+
+
+def _word(w: Word) -> WordOut:
+    return WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence, speaker=w.speaker)
 
 
 def model(record: ModelRecord) -> ModelOut:

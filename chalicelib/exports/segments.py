@@ -2,7 +2,8 @@
 
 A sentence ends at sentence-final punctuation, or at a long pause (what an unpunctuated
 transcript has to go by). A paragraph is whole sentences, and ends at a longer pause or once
-it has grown to a readable length.
+it has grown to a readable length. With speaker labels, every one of them also ends where
+the speaker changes, and an utterance is a speaker's turn: their consecutive words.
 """
 from __future__ import annotations
 
@@ -32,7 +33,12 @@ def sentences(words: Sequence[Word]) -> list[Segment]:
     breaks = []
     start = 0
     for i in range(1, len(words)):
-        if ends_sentence(words[i - 1]) or _pause(words, i) >= SENTENCE_PAUSE_MS or i - start >= SENTENCE_MAX_WORDS:
+        if (
+            ends_sentence(words[i - 1])
+            or _pause(words, i) >= SENTENCE_PAUSE_MS
+            or i - start >= SENTENCE_MAX_WORDS
+            or _speaker_changes(words, i)
+        ):
             breaks.append(i)
             start = i
     return segments(words, breaks)
@@ -44,11 +50,20 @@ def paragraphs(words: Sequence[Word]) -> list[Segment]:
     position = 0
     for sentence in sentences(words):
         too_long = position - start + len(sentence.words) > PARAGRAPH_MAX_WORDS
-        if position > start and (too_long or _pause(words, position) >= PARAGRAPH_PAUSE_MS):
+        if position > start and (
+            too_long or _pause(words, position) >= PARAGRAPH_PAUSE_MS or _speaker_changes(words, position)
+        ):
             breaks.append(position)
             start = position
         position += len(sentence.words)
     return segments(words, breaks)
+
+
+def utterances(words: Sequence[Word]) -> list[Segment]:
+    """Speaker turns (AssemblyAI's ``utterances``); none when the words carry no speakers."""
+    if not any(w.speaker for w in words):
+        return []
+    return segments(words, [i for i in range(1, len(words)) if _speaker_changes(words, i)])
 
 
 def ends_sentence(word: Word) -> bool:
@@ -59,3 +74,7 @@ def ends_sentence(word: Word) -> bool:
 def _pause(words: Sequence[Word], i: int) -> int:
     """Silence before word `i`."""
     return words[i].start - words[i - 1].end
+
+
+def _speaker_changes(words: Sequence[Word], i: int) -> bool:
+    return words[i].speaker != words[i - 1].speaker

@@ -1,9 +1,10 @@
 """The word and the run of words every export is built from."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -13,10 +14,16 @@ class Word:
     """ms from the start of the audio, as are all times here"""
     end: int
     confidence: float
+    speaker: Optional[str] = None
+    """"A", "B", ... when the transcript was made with speaker_labels"""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Word":
-        return cls(str(data["text"]), int(data["start"]), int(data["end"]), float(data["confidence"]))
+        speaker = data.get("speaker")
+        return cls(
+            str(data["text"]), int(data["start"]), int(data["end"]), float(data["confidence"]),
+            str(speaker) if speaker is not None else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,12 @@ class Segment:
     @property
     def confidence(self) -> float:
         return sum(w.confidence for w in self.words) / len(self.words)
+
+    @property
+    def speaker(self) -> Optional[str]:
+        """The speaker of most of the words (segments are cut at speaker changes, so all)."""
+        labels = [w.speaker for w in self.words if w.speaker is not None]
+        return Counter(labels).most_common(1)[0][0] if labels else None
 
 
 def segments(words: Sequence[Word], breaks: Sequence[int]) -> list[Segment]:

@@ -66,6 +66,7 @@ class InferenceWord(BaseModel):
     start: int
     end: int
     confidence: float
+    speaker: Optional[str] = None
 
 
 class InferenceResult(BaseModel):
@@ -78,6 +79,7 @@ class InferenceResult(BaseModel):
     confidence: float
     audio_duration: float
     language_code: str
+    language_confidence: Optional[float] = None
     model: Optional[str] = None
 
 

@@ -11,7 +11,7 @@ from chalicelib import observability
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
 from chalicelib.domain import Status, TranscriptRecord, new_id
-from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge
+from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge, UnsupportedFeature
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
@@ -97,6 +97,11 @@ class TranscriptService:
             options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
         if request.webhook_url:
             check_webhook_url(request.webhook_url, self._settings.allow_private_webhook_urls)
+        if request.language_detection and not self._settings.multilingual_model:
+            raise UnsupportedFeature(
+                "language_detection needs a multilingual speech model, and this deployment runs an "
+                "English-only one: leave language_detection off (English is assumed)"
+            )
         return options
 
     def _start(self, record: TranscriptRecord) -> TranscriptRecord:

@@ -118,6 +118,11 @@ class Engine:
         self.settings = settings
         self._model = PromptBudgetWhisperModel(**model_kwargs)
 
+    @property
+    def multilingual(self) -> bool:
+        """False for an English-only model (``*.en``), which cannot detect languages."""
+        return bool(self._model.model.is_multilingual)
+
     def transcribe(
         self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0
     ) -> TranscriptionResult:
@@ -188,6 +193,7 @@ def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name:
         audio_duration_s=round(info.duration, 3),
         language_code=_assemblyai_language_code(info.language),
         model_name=model_name,
+        language_confidence=round(float(info.language_probability), 4),
     )
 
 

@@ -1,7 +1,7 @@
 """What a transcription returns, and its JSON form (the inference container's response body)."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -10,14 +10,19 @@ class Word:
     start_ms: int
     end_ms: int
     confidence: float
+    speaker: Optional[str] = None
+    """"A", "B", ... when speaker labels were asked for."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "text": self.text,
             "start": self.start_ms,
             "end": self.end_ms,
             "confidence": self.confidence,
         }
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        return out
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class TranscriptionResult:
     language_code: str
     """As AssemblyAI spells it: "en_us" for English, otherwise the ISO 639-1 code."""
     model_name: str
+    language_confidence: float = 1.0
+    """The detector's probability for `language_code` (always 1 for an English-only model)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,5 +45,6 @@ class TranscriptionResult:
             "confidence": self.confidence,
             "audio_duration": self.audio_duration_s,
             "language_code": self.language_code,
+            "language_confidence": self.language_confidence,
             "model": self.model_name,
         }

@@ -99,6 +99,11 @@ class Transcriber:
         else:
             data, raw_options = body, {}
         request = RequestOptions.from_mapping(raw_options)
+        if raw_options.get("language_detection") is True and not self._engine.multilingual:
+            raise HttpError(
+                HTTPStatus.BAD_REQUEST,
+                f"language_detection needs a multilingual model; {self._engine.settings.model_name} is English-only",
+            )
         model = self._custom_model(raw_options.get("custom_model_uri"))
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.

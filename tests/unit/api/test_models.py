@@ -24,9 +24,9 @@ def test_unknown_fields_are_named() -> None:
 
 
 def test_assemblyai_features_switched_off_are_accepted_and_switched_on_are_refused_by_name() -> None:
-    assert TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_labels": False, "word_boost": []})
-    with pytest.raises(UnsupportedFeature, match="auto_chapters, speaker_labels"):
-        TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_labels": True, "auto_chapters": True})
+    assert TranscriptRequest.parse({"audio_url": "https://x/a.wav", "summarization": False, "word_boost": []})
+    with pytest.raises(UnsupportedFeature, match="auto_chapters, summarization"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.wav", "summarization": True, "auto_chapters": True})
 
 
 @pytest.mark.parametrize("code", ["en", "en_us", "EN_US", "en_uk"])

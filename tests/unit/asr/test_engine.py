@@ -38,7 +38,7 @@ def test_result_json_has_the_invocation_contract(engine: Engine, audio_dir: Path
 
     body = result.to_dict()
 
-    assert set(body) == {"text", "words", "confidence", "audio_duration", "language_code", "model"}
+    assert set(body) == {"text", "words", "confidence", "audio_duration", "language_code", "language_confidence", "model"}
     assert body["language_code"] == "en_us"
     assert body["model"] == "whisper-tiny.en"
     assert body["audio_duration"] == pytest.approx(6.625)

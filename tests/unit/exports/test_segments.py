@@ -12,6 +12,7 @@ from chalicelib.exports.segments import (
     SENTENCE_PAUSE_MS,
     paragraphs,
     sentences,
+    utterances,
 )
 from chalicelib.exports.words import Segment, Word
 
@@ -69,3 +70,15 @@ def test_every_word_is_in_exactly_one_segment_in_order(
     given = words("A b c. D e, f? G " + " ".join(["h"] * 200) + " i.", gaps={5: 5000, 9: 1500})
     assert [w for s in split(given) for w in s.words] == given
     assert split([]) == []
+
+
+def test_utterances_are_speaker_turns_and_sentences_end_at_a_change_of_speaker() -> None:
+    speakers = ["A", "A", "B", "B", "B", "A"]
+    spoken = [Word(t, 300 * i, 300 * i + 250, 0.9, s) for i, (t, s) in enumerate(zip("so we agree yes we do".split(), speakers))]
+    assert [(u.speaker, u.text) for u in utterances(spoken)] == [("A", "so we"), ("B", "agree yes we"), ("A", "do")]
+    assert [s.speaker for s in sentences(spoken)] == ["A", "B", "A"]
+    assert [p.speaker for p in paragraphs(spoken)] == ["A", "B", "A"]
+
+
+def test_no_utterances_without_speaker_labels(words: Words) -> None:
+    assert utterances(words("Hello there. How are you?")) == []
