@@ -2,13 +2,15 @@
 function and shape the answer; everything else lives in chalicelib/."""
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
 from chalicelib import observability, wiring
-from chalicelib.api import presenters
+from chalicelib.api import openai, presenters
+from chalicelib.api.multipart import parse_form
 from chalicelib.api.http import (
     base_url,
     handled,
@@ -46,7 +48,10 @@ MAX_MODEL_BODY = 5_000_000
 
 @app.middleware("all")
 def observed(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    with observability.invocation(type(event).__name__, app.lambda_context):
+    # Event handlers get a Chalice event with the Lambda context as `.context`; routes a
+    # Request with it as `.lambda_context` (None under the local server).
+    context = getattr(event, "context", None) or getattr(event, "lambda_context", None)
+    with observability.invocation(type(event).__name__, context):
         return get_response(event)
 
 
@@ -141,6 +146,17 @@ def word_search(transcript_id: str) -> Response:
     owner = tenant()
     params = parse_query(app.current_request.query_params, WordSearchParams)
     return json_response(presenters.word_search(wiring.transcripts().exportable(owner, transcript_id), params.words))
+
+
+@app.route("/v1/audio/transcriptions", methods=["POST"], content_types=ANY)
+@functools.partial(handled, error_body=openai.error_body)
+def openai_transcription() -> Response:
+    owner = tenant()
+    request = app.current_request
+    audio, form = openai.parse(parse_form(request.headers.get("content-type"), request.raw_body or b""))
+    view = wiring.transcripts().transcribe_now(owner, audio, form.transcript_options(), here())
+    content_type, body = openai.render(view, form)
+    return json_response(body) if content_type == "application/json" else text_response(body)
 
 
 @route("/account", methods=["GET"])

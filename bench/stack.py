@@ -1,13 +1,8 @@
-"""The local stack as `make serve` runs it (a `python -m devstack serve` subprocess, as in
-tests/e2e/conftest.py), and a client that pushes a batch of files through its API."""
+"""The local stack as `make serve` runs it (devstack.process, as the end-to-end tests use
+it), and a client that pushes a batch of files through its API."""
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from bench.data import ROOT
+from devstack.process import running_stack
 
-STARTUP_TIMEOUT_S = 300
 TIMEOUT_S = 3600
 # Logged by sagemaker_jobs/inference/serve.py for every invocation.
 _ENGINE_LINE = re.compile(r"transcribed [\d.]+ s of audio in ([\d.]+) s")
@@ -40,51 +34,13 @@ class Stack:
         return [float(m) for m in _ENGINE_LINE.findall(self.log_path.read_text())]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def local_stack() -> Iterator[Stack]:
     """Starts the stack and waits for READY (model load included), stops it on exit."""
-    api_port, moto_port = _free_port(), _free_port()
     with tempfile.TemporaryDirectory(prefix="hark-bench-") as tmp:
-        env = {
-            **os.environ,
-            "HARK_DEV_API_KEY": "hark_bench_" + secrets.token_hex(8),
-            # Keeps the stack from writing into the repo's .hark/.
-            "HARK_STATE_FILE": str(Path(tmp) / "state.json"),
-            "PYTHONUNBUFFERED": "1",
-        }
         log_path = Path(tmp) / "stack.log"
-        with open(log_path, "w+") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "devstack", "serve", "--port", str(api_port), "--moto-port", str(moto_port)],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-            )
-            try:
-                _wait_ready(process, log)
-                yield Stack(f"http://127.0.0.1:{api_port}", env["HARK_DEV_API_KEY"], process.pid, log_path)
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-
-
-def _wait_ready(process: subprocess.Popen[str], log: Any) -> None:
-    assert process.stdout is not None
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    for line in process.stdout:
-        if line.strip() == "READY":
-            return
-        if time.monotonic() > deadline:
-            break
-    log.seek(0)
-    raise RuntimeError(f"the local stack did not start:\n{log.read()[-4000:]}")
+        with running_stack(log_path, Path(tmp) / "state.json") as running:
+            yield Stack(running.api_url, running.key, running.process.pid, log_path)
 
 
 @dataclass(frozen=True)

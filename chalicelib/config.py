@@ -48,6 +48,9 @@ class Settings:
     # Whether the inference endpoint runs a multilingual Whisper (the bundled tiny.en is
     # English-only), which language_detection needs.
     multilingual_model: bool = False
+    # How long a synchronous request (POST /v1/audio/transcriptions) waits for its job:
+    # under API Gateway's 29-second limit.
+    sync_wait_s: float = 25.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -81,6 +84,7 @@ class Settings:
             allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),
             allow_private_webhook_urls=flag("HARK_ALLOW_PRIVATE_WEBHOOK_URLS"),
             multilingual_model=flag("HARK_MULTILINGUAL_MODEL"),
+            sync_wait_s=float(env.get("HARK_SYNC_WAIT_S", 25.0)),
         )
 
 

@@ -11,7 +11,8 @@ message is written for the API's user: it is returned verbatim as ``{"error": me
     ├── Conflict (409)
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
-    └── ServiceUnavailable (503)      an AWS dependency failed; safe to retry
+    ├── ServiceUnavailable (503)      an AWS dependency failed; safe to retry
+    └── StillProcessing (504)         a synchronous request outwaited its deadline
 """
 from __future__ import annotations
 
@@ -62,3 +63,7 @@ class UnsupportedMediaType(HarkError):
 
 class ServiceUnavailable(HarkError):
     status_code = 503
+
+
+class StillProcessing(HarkError):
+    status_code = 504

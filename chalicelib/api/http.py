@@ -71,8 +71,16 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def handled(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Maps Hark's errors to their status, and anything unexpected to a 500 without details."""
+def handled(
+    view: Callable[..., Response], error_body: Callable[[int, str], dict[str, Any]] | None = None
+) -> Callable[..., Response]:
+    """Maps Hark's errors to their status, and anything unexpected to a 500 without details.
+    ``error_body`` shapes the error (Hark's ``{"error": message}`` unless given)."""
+
+    def respond(status: int, message: str) -> Response:
+        if error_body is None:
+            return error_response(status, message)
+        return Response(body=error_body(status, message), status_code=status, headers={"Content-Type": "application/json"})
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -81,10 +89,10 @@ def handled(view: Callable[..., Response]) -> Callable[..., Response]:
         except HarkError as e:
             if e.status_code >= 500:
                 log.exception("request failed")
-            return error_response(e.status_code, e.message)
+            return respond(e.status_code, e.message)
         except Exception:
             log.exception("unexpected error")
-            return error_response(500, "internal server error")
+            return respond(500, "internal server error")
 
     return wrapper
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chalicelib.api.http import describe
 from chalicelib.domain import Status
-from chalicelib.errors import UnsupportedFeature
+from chalicelib.errors import BadRequest, UnsupportedFeature
 
 ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 
@@ -66,11 +67,16 @@ class TranscriptRequest(StrictModel):
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> "TranscriptRequest":
-        """Validates a body, naming any AssemblyAI feature that is asked for but not offered."""
+        """Validates a body, naming any AssemblyAI feature that is asked for but not offered;
+        raises BadRequest (an UnsupportedFeature for those) with a readable message."""
         requested = sorted(k for k in UNSUPPORTED_FEATURES if body.get(k) not in (None, False, [], {}, ""))
         if requested:
             raise UnsupportedFeature(f"not supported by this Hark deployment: {', '.join(requested)}")
-        return cls.model_validate({k: v for k, v in body.items() if k not in UNSUPPORTED_FEATURES})
+        try:
+            return cls.model_validate({k: v for k, v in body.items() if k not in UNSUPPORTED_FEATURES})
+        except ValidationError as e:
+            # Callers other than the API (the drop folder's sidecars) get the same message.
+            raise BadRequest(describe(e)) from e
 
     @field_validator("language_code")
     @classmethod

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -11,7 +12,7 @@ from chalicelib import observability
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
 from chalicelib.domain import Status, TranscriptRecord, new_id
-from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge, UnsupportedFeature
+from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing, UnsupportedFeature
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
@@ -24,6 +25,7 @@ from chalicelib.storage.transcripts import TranscriptsTable
 
 UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")
 DELETED_AUDIO_URL = "http://deleted_by_user"
+SYNC_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,25 @@ class TranscriptService:
             tenant_id, transcript_id, request.audio_url, media_key=media_key, options=options, source_key=key
         )
         return self._start(record)
+
+    def transcribe_now(self, tenant_id: str, audio: bytes, options: dict[str, Any], base_url: str) -> TranscriptView:
+        """Upload, submit and wait for the transcript: the synchronous API for short clips.
+        A job that outlasts the wait is not lost: the 504 names it for GET /v2/transcript/{id}."""
+        request = TranscriptRequest.parse({**options, "audio_url": self.upload(tenant_id, audio, base_url)})
+        record = self.submit(tenant_id, request)
+        deadline = time.monotonic() + self._settings.sync_wait_s
+        while True:
+            view = self.get(tenant_id, record.transcript_id)
+            if view.record.status is Status.completed:
+                return view
+            if view.record.status is Status.error:
+                raise BadRequest(view.record.error or "transcription failed")
+            if time.monotonic() > deadline:
+                raise StillProcessing(
+                    f"transcript {record.transcript_id} did not finish within {self._settings.sync_wait_s:g} s; "
+                    f"GET /v2/transcript/{record.transcript_id} for it later"
+                )
+            time.sleep(SYNC_POLL_S)
 
     def _options(self, tenant_id: str, request: TranscriptRequest) -> dict[str, Any]:
         """The job's stored options, checked: a missing model or a forbidden webhook fails at submit time."""

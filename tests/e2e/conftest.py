@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from devstack.process import StackDidNotStart, running_stack
+
 ROOT = Path(__file__).resolve().parents[2]
 # Small enough to test the 413 answer without pushing hundreds of MB through loopback.
 MAX_UPLOAD_BYTES = 20_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -59,40 +52,18 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    api_port, moto_port = free_port(), free_port()
     env = {
-        **os.environ,
-        "HARK_DEV_API_KEY": "hark_test_" + secrets.token_hex(8),
-        "HARK_STATE_FILE": str(tmp_path_factory.mktemp("stack") / "state.json"),
         "HARK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
         # Webhook retries within a test's patience: tries after 1 s and 2 s, then the DLQ.
         "HARK_WEBHOOK_MAX_ATTEMPTS": "3",
         "HARK_WEBHOOK_RETRY_BASE_S": "1",
-        "PYTHONUNBUFFERED": "1",
     }
-    log = open(tmp_path_factory.mktemp("logs") / "stack.log", "w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "serve", "--port", str(api_port), "--moto-port", str(moto_port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 180
-    for line in process.stdout:
-        if line.strip() == "READY" or time.monotonic() > deadline:
-            break
-    if process.poll() is not None or time.monotonic() > deadline:
-        log.seek(0)
-        pytest.fail(f"local stack did not start:\n{log.read()[-4000:]}")
+    logs, state = tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("stack")
     try:
-        yield Stack(f"http://127.0.0.1:{api_port}", env["HARK_DEV_API_KEY"], env, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.stdout.close()
-        log.close()
+        with running_stack(logs / "stack.log", state / "state.json", env, startup_timeout_s=180) as running:
+            yield Stack(running.api_url, running.key, running.env, running.process)
+    except StackDidNotStart as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")

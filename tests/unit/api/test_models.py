@@ -4,10 +4,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.api.http import describe
 from chalicelib.api.models import SubtitleParams, TranscriptRequest, WordSearchParams
 from chalicelib.domain import new_id
-from chalicelib.errors import UnsupportedFeature
+from chalicelib.errors import BadRequest, UnsupportedFeature
 from chalicelib.orchestration.jobs import _error_message
 
 
@@ -18,9 +17,9 @@ def test_ids_sort_by_creation_even_within_one_millisecond() -> None:
 
 
 def test_unknown_fields_are_named() -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(BadRequest) as caught:
         TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speaker_count": 2})
-    assert describe(caught.value) == "speaker_count: Extra inputs are not permitted"
+    assert caught.value.message == "speaker_count: Extra inputs are not permitted"
 
 
 def test_assemblyai_features_switched_off_are_accepted_and_switched_on_are_refused_by_name() -> None:
@@ -68,3 +67,9 @@ def test_chars_per_caption_comes_from_the_query_string() -> None:
 )
 def test_failure_reasons_prefer_the_containers_message(text: str | None, message: str | None) -> None:
     assert _error_message(text) == message
+
+
+def test_a_malformed_request_is_a_bad_request_naming_the_field_for_every_caller() -> None:
+    # The drop folder parses sidecars with the same method the API uses.
+    with pytest.raises(BadRequest, match="speakers_expected"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speakers_expected": "two"})
