@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM_TOOLS := espeak-ng sox ffmpeg
 
-.PHONY: demo test serve key system-deps venv clean bench
+.PHONY: demo test serve key system-deps venv clean bench lint deploy destroy
 
 NODEPS := sagemaker_jobs/inference/requirements-nodeps.txt
 
@@ -46,6 +46,21 @@ key: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.all
+
+# Templates as written (cfn-lint) and the deploy scripts (shellcheck, when installed); the
+# deployed template, state machines inlined, is linted by tests/integration/test_cloudformation.py.
+lint: $(STAMP)
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/events/route-to-sqs.yaml
+	if command -v shellcheck >/dev/null; then shellcheck deploy/images.sh sagemaker_jobs/inference/serve; fi
+
+# Into the AWS account of the current credentials (see README, "Deploy to AWS").
+STACK ?= hark
+STAGE ?= prod
+deploy: $(STAMP)
+	$(PY) -m deploy up --stack $(STACK) --stage $(STAGE) $(if $(REGION),--region $(REGION))
+
+destroy: $(STAMP)
+	$(PY) -m deploy down --stack $(STACK) $(if $(REGION),--region $(REGION))
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Callable
 
-from devstack.template import TEMPLATE, Resolver, load, references
+from devstack.template import TEMPLATE, Resolver, environment_name, load, references
 
 log = logging.getLogger(__name__)
 ACCOUNT = "123456789012"  # moto's account
@@ -26,8 +25,8 @@ class Stack:
     resources: dict[str, Any]  # logical id → Ref value
 
     def environment(self) -> dict[str, str]:
-        """Outputs as the Lambda environment: ``KeysTable`` → ``HARK_KEYS_TABLE``."""
-        return {"HARK_" + re.sub(r"(?<!^)(?=[A-Z])", "_", k).upper(): str(v) for k, v in self.outputs.items()}
+        """Outputs as the Lambda environment."""
+        return {environment_name(k): str(v) for k, v in self.outputs.items()}
 
 
 Created = tuple[Any, dict[str, Any]]  # (Ref value, attributes)
@@ -53,6 +52,7 @@ class Provisioner:
             values[name] = (parameters or {}).get(name, spec.get("Default"))
         attributes: dict[str, dict[str, Any]] = {}
         resolve = Resolver(values, attributes)
+        resolve.evaluate_conditions(self._template.get("Conditions", {}))
         resources = self._template["Resources"]
         graph = {
             logical: (references(spec.get("Properties", {})) | set(_as_list(spec.get("DependsOn")))) & resources.keys()
@@ -87,7 +87,7 @@ class Provisioner:
         s3.create_bucket(Bucket=name)
         notifications = p.get("NotificationConfiguration")
         if notifications:
-            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=_s3_notifications(notifications))
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=s3_notifications(notifications))
         return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
 
     def _aws_sqs_queue(self, logical: str, p: dict[str, Any]) -> Created:
@@ -183,7 +183,7 @@ def _ints(node: Any) -> Any:
     return node
 
 
-def _s3_notifications(spec: dict[str, Any]) -> dict[str, Any]:
+def s3_notifications(spec: dict[str, Any]) -> dict[str, Any]:
     """CloudFormation's notification shape → the S3 API's."""
     out: dict[str, Any] = {}
     for cfn_key, api_key, target in (

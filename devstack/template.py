@@ -1,5 +1,6 @@
 """Reading infra/template.yaml: YAML with CloudFormation's short-form tags, and the
-intrinsic functions the local stack needs to resolve (Ref, GetAtt, Sub, Join)."""
+intrinsic functions the local stack needs to resolve (Ref, GetAtt, Sub, Join, and conditions:
+If, Equals, Not)."""
 from __future__ import annotations
 
 import re
@@ -36,6 +37,11 @@ for _name in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals",
     _Loader.add_constructor(f"!{_name}", _tag(_name))
 
 
+def environment_name(output: str) -> str:
+    """The Lambda environment variable a stack output becomes: ``KeysTable`` → ``HARK_KEYS_TABLE``."""
+    return "HARK_" + re.sub(r"(?<!^)(?=[A-Z])", "_", output).upper()
+
+
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
 
@@ -59,21 +65,38 @@ def references(node: Any) -> set[str]:
     return {r for r in found if not r.startswith("AWS::")}
 
 
+_NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
+
+
 class Resolver:
     """Evaluates intrinsic functions against known values: parameters, pseudo parameters,
-    and for each created resource its Ref value and attributes."""
+    the template's conditions, and for each created resource its Ref value and attributes."""
 
     def __init__(self, values: dict[str, Any], attributes: dict[str, dict[str, Any]]) -> None:
         self.values = values
         self.attributes = attributes
+        self.conditions: dict[str, bool] = {}
+
+    def evaluate_conditions(self, conditions: dict[str, Any]) -> None:
+        self.conditions = {name: bool(self(expression)) for name, expression in conditions.items()}
 
     def __call__(self, node: Any) -> Any:
         if isinstance(node, list):
-            return [self(v) for v in node]
+            return [v for v in (self(item) for item in node) if v is not _NO_VALUE]
         if not isinstance(node, dict):
             return node
+        if node == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
         if "Ref" in node:
             return self.values[node["Ref"]]
+        if "Fn::If" in node:
+            condition, if_true, if_false = node["Fn::If"]
+            return self(if_true if self.conditions[condition] else if_false)
+        if "Fn::Equals" in node:
+            left, right = self(node["Fn::Equals"])
+            return left == right
+        if "Fn::Not" in node:
+            return not self(node["Fn::Not"][0])
         if "Fn::GetAtt" in node:
             logical, attribute = node["Fn::GetAtt"]
             return self.attributes[logical][attribute]
@@ -84,7 +107,7 @@ class Resolver:
         if "Fn::Join" in node:
             separator, parts = node["Fn::Join"]
             return separator.join(str(p) for p in self(parts))
-        return {k: self(v) for k, v in node.items()}
+        return {k: v for k, v in ((k, self(v)) for k, v in node.items()) if v is not _NO_VALUE}
 
     def _name(self, expression: str) -> Any:
         if "." in expression:

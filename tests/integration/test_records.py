@@ -58,7 +58,8 @@ def test_template_resources_are_created_and_wired(aws: Stack) -> None:
     finished = client("events").list_targets_by_rule(Rule="hark-test-transcript-finished", EventBusName=bus)["Targets"]
     assert finished[0]["Arn"].endswith(":hark-test-notifications")
     assert env["HARK_WEBHOOK_DEAD_LETTER_QUEUE_URL"].endswith("/hark-test-webhooks-dlq")
-    config = client("sagemaker").describe_endpoint_config(EndpointConfigName="hark-test-asr")["AsyncInferenceConfig"]
+    endpoint = client("sagemaker").describe_endpoint(EndpointName=env["HARK_INFERENCE_ENDPOINT"])
+    config = client("sagemaker").describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])["AsyncInferenceConfig"]
     assert config["OutputConfig"]["NotificationConfig"]["SuccessTopic"].endswith(":hark-test-inference-success")
 
 

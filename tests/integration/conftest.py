@@ -1,0 +1,21 @@
+"""Fixtures of the integration tier."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy.package import chalice_package, core_template
+
+
+@pytest.fixture(scope="session")
+def chalice_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """`chalice package` of the prod stage, as `make deploy` runs it: its SAM template and
+    the Lambda package. The first run downloads Linux wheels for the Lambda runtime."""
+    return chalice_package("prod", tmp_path_factory.mktemp("chalice"), core_template())
+
+
+@pytest.fixture(scope="session")
+def chalice_sam(chalice_output: tuple[dict[str, Any], Path]) -> dict[str, Any]:
+    return chalice_output[0]
