@@ -27,6 +27,8 @@ from chalicelib.api.models import (
     ModelListParams,
     ModelRequest,
     SubtitleParams,
+    TokenOut,
+    TokenParams,
     TranscriptRequest,
     UploadOut,
     WordSearchParams,
@@ -157,6 +159,14 @@ def openai_transcription() -> Response:
     view = wiring.transcripts().transcribe_now(owner, audio, form.transcript_options(), here())
     content_type, body = openai.render(view, form)
     return json_response(body) if content_type == "application/json" else text_response(body)
+
+
+@app.route("/v3/token", methods=["GET"])
+@handled
+def streaming_token() -> Response:
+    owner = tenant()
+    params = parse_query(app.current_request.query_params, TokenParams)
+    return json_response(TokenOut(token=wiring.keys().create_token(owner, params.expires_in_seconds)))
 
 
 @route("/account", methods=["GET"])

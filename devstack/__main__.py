@@ -28,14 +28,15 @@ def create_key(tenant: str, key: str | None = None) -> str:
 
 
 def serve(args: argparse.Namespace) -> None:
-    stack = LocalStack(StackOptions(api_port=args.port, moto_port=args.moto_port)).start()
+    stack = LocalStack(StackOptions(api_port=args.port, moto_port=args.moto_port, streaming_port=args.streaming_port)).start()
     chosen = os.environ.get("HARK_DEV_API_KEY") or None
     key = create_key(DEV_TENANT, chosen)
     print(f"Hark is serving on {stack.api_url}", flush=True)
     print(f"  tenant '{DEV_TENANT}' API key: {'(from HARK_DEV_API_KEY)' if chosen else key}", flush=True)
+    print(f"  streaming (AssemblyAI v3): {stack.streaming_url}/v3/ws", flush=True)
     print(f"  more keys: make key TENANT=<name>;  AWS (moto): {os.environ['AWS_ENDPOINT_URL']}", flush=True)
     # What `make key` and the `hark` command line read to reach this stack.
-    os.environ.update({"HARK_API_URL": stack.api_url, "HARK_DEV_API_KEY": key})
+    os.environ.update({"HARK_API_URL": stack.api_url, "HARK_STREAMING_URL": stack.streaming_url, "HARK_DEV_API_KEY": key})
     STATE_FILE.parent.mkdir(exist_ok=True)
     STATE_FILE.write_text(json.dumps({k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))}))
     print("READY", flush=True)
@@ -79,6 +80,7 @@ def main() -> None:
     p = commands.add_parser("serve", help="run the local stack until interrupted")
     p.add_argument("--port", type=int, default=int(os.environ.get("HARK_API_PORT", "8000")))
     p.add_argument("--moto-port", type=int, default=int(os.environ.get("HARK_MOTO_PORT", "4566")))
+    p.add_argument("--streaming-port", type=int, default=int(os.environ.get("HARK_STREAMING_PORT", "8001")))
     p.set_defaults(func=serve)
     p = commands.add_parser("key", help="print a new API key for a new tenant of the running stack")
     p.add_argument("--tenant", default="")

@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> None:
     from devstack.__main__ import DEV_TENANT, create_key
 
     print("starting the local stack (moto, the Hark API, the local SageMaker runner) ...", flush=True)
-    stack = LocalStack(StackOptions(api_port=args.port, moto_port=args.moto_port)).start()
+    # The demo does not stream: its streaming service takes any free port.
+    stack = LocalStack(StackOptions(api_port=args.port, moto_port=args.moto_port, streaming_port=0)).start()
     try:
         aai.settings.base_url = stack.api_url
         aai.settings.api_key = create_key(DEV_TENANT)

@@ -24,6 +24,7 @@ class StackDidNotStart(RuntimeError):
 @dataclass(frozen=True)
 class StackProcess:
     api_url: str
+    streaming_url: str
     key: str
     env: dict[str, str]
     process: subprocess.Popen[str]
@@ -44,7 +45,7 @@ def running_stack(
 ) -> Iterator[StackProcess]:
     """Starts `python -m devstack serve` on free ports with a fresh dev key, waits for READY
     (the model loaded), and stops it on exit."""
-    api_port, moto_port = free_port(), free_port()
+    api_port, moto_port, streaming_port = free_port(), free_port(), free_port()
     full_env = {
         **os.environ,
         "HARK_DEV_API_KEY": "hark_dev_" + secrets.token_hex(8),
@@ -54,7 +55,10 @@ def running_stack(
     }
     with open(log_path, "w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "devstack", "serve", "--port", str(api_port), "--moto-port", str(moto_port)],
+            [
+                sys.executable, "-m", "devstack", "serve",
+                "--port", str(api_port), "--moto-port", str(moto_port), "--streaming-port", str(streaming_port),
+            ],
             cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=log, text=True,
         )
         copier = threading.Thread(target=_copy, args=(process, log), daemon=True)
@@ -62,7 +66,10 @@ def running_stack(
             _wait_ready(process, log, startup_timeout_s)
             # Keep reading stdout: a pipe nobody reads fills up and then blocks the stack.
             copier.start()
-            yield StackProcess(f"http://127.0.0.1:{api_port}", full_env["HARK_DEV_API_KEY"], full_env, process, log_path)
+            yield StackProcess(
+                f"http://127.0.0.1:{api_port}", f"ws://127.0.0.1:{streaming_port}",
+                full_env["HARK_DEV_API_KEY"], full_env, process, log_path,
+            )
         finally:
             process.terminate()
             try:

@@ -29,6 +29,7 @@ class StackOptions:
     stack_name: str = "hark-local"
     # Unlike API Gateway, the local server has no 10 MB body limit to respect.
     max_upload_bytes: int = 200_000_000
+    streaming_port: int = 8001
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,10 +66,15 @@ class LocalStack:
         self._training: Any = None
         self._api: Any = None
         self._pollers: list[QueuePoller] = []
+        self._streaming: Any = None
 
     @property
     def api_url(self) -> str:
         return f"http://{self.options.host}:{self.options.api_port}"
+
+    @property
+    def streaming_url(self) -> str:
+        return f"ws://{self.options.host}:{self._streaming.port if self._streaming else self.options.streaming_port}"
 
     def start(self) -> "LocalStack":
         from moto.server import ThreadedMotoServer
@@ -95,6 +101,7 @@ class LocalStack:
         os.environ.update(self.options.extra_env)
         self._start_runner()
         self._start_app()
+        self._start_streaming()
         log.info("local stack up: API %s, AWS (moto) http://127.0.0.1:%d", self.api_url, self.options.moto_port)
         return self
 
@@ -146,7 +153,19 @@ class LocalStack:
         )
         threading.Thread(target=self._api.serve_forever, name="api", daemon=True).start()
 
+    def _start_streaming(self) -> None:
+        """The real-time service in this process, with its own copy of the engine (on AWS it
+        is a container of its own; see infra/streaming.yaml)."""
+        from sagemaker_jobs.asr.engine import Engine, EngineSettings
+        from sagemaker_jobs.streaming import access
+        from sagemaker_jobs.streaming.server import BackgroundServer, StreamingService
+
+        service = StreamingService(Engine(EngineSettings.from_env(os.environ)), access.from_stack())
+        self._streaming = BackgroundServer(service, self.options.host, self.options.streaming_port).start()
+
     def stop(self) -> None:
+        if self._streaming is not None:
+            self._streaming.stop()
         for poller in self._pollers:
             poller.stop()
         if self._api is not None:

@@ -282,3 +282,14 @@ class AccountOut(BaseModel):
 
     tenant_id: str
     webhook_signing_secret: str
+
+
+class TokenParams(StrictModel):
+    """``GET /v3/token``: AssemblyAI's bounds for a temporary streaming token."""
+
+    expires_in_seconds: int = Field(ge=1, le=600)
+    max_session_duration_seconds: Optional[int] = Field(default=None, ge=60, le=10_800)
+
+
+class TokenOut(BaseModel):
+    token: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from typing import Optional
 
 from chalicelib.domain import now_iso
@@ -12,6 +13,7 @@ from chalicelib.storage.keys import KeysTable
 
 KEY_PREFIX = "hark_"
 WEBHOOK_SECRET_PREFIX = "whsec_"
+TOKEN_PREFIX = "hark_tmp_"
 # Tenant ids are part of S3 keys and SageMaker inference ids (64 chars at most), so they
 # stay short and plain.
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,23}$")
@@ -51,6 +53,13 @@ class KeyService:
         self._table.add_tenant(tenant_id, WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32), now_iso())
         self._table.put(hash_key(key), tenant_id, now_iso())
         return key
+
+    def create_token(self, tenant_id: str, expires_in_s: int) -> str:
+        """A temporary credential for the streaming API (GET /v3/token), so a browser or device
+        can stream without holding the API key. It works until it expires."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(24)
+        self._table.put(hash_key(token), tenant_id, now_iso(), expires_at=int(time.time()) + expires_in_s)
+        return token
 
     def exists(self, tenant_id: str) -> bool:
         """A tenant exists once it has been given a key (the drop folder accepts only these)."""

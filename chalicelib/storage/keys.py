@@ -1,6 +1,7 @@
 """The API keys table: SHA-256 of a key → its tenant. Keys themselves are never stored."""
 from __future__ import annotations
 
+import time
 from typing import Any, Optional
 
 from chalicelib.aws import conditional, guarded
@@ -13,8 +14,12 @@ class KeysTable:
         self._table = table_name
         self._codec = Codec()
 
-    def put(self, key_hash: str, tenant_id: str, created: str) -> None:
-        item = {"key_hash": key_hash, "tenant_id": tenant_id, "created": created}
+    def put(self, key_hash: str, tenant_id: str, created: str, expires_at: Optional[int] = None) -> None:
+        """``expires_at`` (Unix seconds) makes a temporary credential: the table's TTL removes
+        it some time after, and `tenant_for` refuses it from that second on."""
+        item: dict[str, Any] = {"key_hash": key_hash, "tenant_id": tenant_id, "created": created}
+        if expires_at is not None:
+            item["expires_at"] = expires_at
         guarded(
             lambda: self._db.put_item(TableName=self._table, Item=self._codec.dump(item)),
             "storing the API key",
@@ -26,6 +31,8 @@ class KeysTable:
             "checking the API key",
         )
         item = self._codec.load(raw.get("Item", {}))
+        if "expires_at" in item and int(item["expires_at"]) <= time.time():
+            return None
         return item.get("tenant_id")
 
     # A tenant's own item lives in the same table under a key no SHA-256 hex digest can take.

@@ -27,6 +27,7 @@ class Stack:
     key: str
     env: dict[str, str]
     process: subprocess.Popen[str]
+    streaming_url: str = ""
 
     def client(self, key: str | None = None) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, headers={"authorization": key or self.key}, timeout=60)
@@ -61,7 +62,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs, state = tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("stack")
     try:
         with running_stack(logs / "stack.log", state / "state.json", env, startup_timeout_s=180) as running:
-            yield Stack(running.api_url, running.key, running.env, running.process)
+            yield Stack(running.api_url, running.key, running.env, running.process, running.streaming_url)
     except StackDidNotStart as e:
         pytest.fail(str(e))
 

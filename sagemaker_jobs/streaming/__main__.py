@@ -1,0 +1,31 @@
+"""``python -m sagemaker_jobs.streaming --port 8001``: the streaming service on its own (the
+container's entrypoint on AWS; the local stack runs it inside `make serve` instead)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.streaming import access
+from sagemaker_jobs.streaming.server import StreamingService, start
+
+
+async def _serve(service: StreamingService, host: str, port: int) -> None:
+    server = await start(service, host, port)
+    await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m sagemaker_jobs.streaming")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args()
+    logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    service = StreamingService(Engine(EngineSettings.from_env(os.environ)), access.from_stack())
+    asyncio.run(_serve(service, args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""The streaming service: AssemblyAI's v3 WebSocket protocol at ``/v3/ws``.
+
+    ws://host:port/v3/ws?sample_rate=16000&encoding=pcm_s16le&format_turns=true
+        &keyterms_prompt=["Zentrix"]&custom_model_id=<id>
+    Authorization: <API key or a temporary token from GET /v3/token>   (or ?token=...)
+
+Every stream gets a reader (frames in, decoded at once) and a processor (the turn tracker,
+run in a worker thread). The processor takes all audio that queued up while it was busy
+in one go, so a slow moment costs a partial, never a growing delay. A bad client only ever
+ends its own session, with a close code from `protocol`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Optional
+from urllib.parse import parse_qsl, urlsplit
+
+import numpy as np
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from sagemaker_jobs.asr.custom import Artifact, RequestOptions, transcribe
+from sagemaker_jobs.asr.engine import Engine
+from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.streaming import protocol
+from sagemaker_jobs.streaming.pcm import PcmDecoder
+from sagemaker_jobs.streaming.protocol import ProtocolError, SessionParams, TurnSettings
+from sagemaker_jobs.streaming.turns import TurnTracker
+
+logger = logging.getLogger(__name__)
+
+PATH = "/v3/ws"
+MAX_FRAME_BYTES = 1 << 20
+MAX_BACKLOG_S = 60.0
+"""Audio queued but not yet processed; beyond it the client is sending faster than it can be
+transcribed (close 4029)."""
+SESSION_HOURS = 3
+
+
+@dataclass(frozen=True)
+class Access:
+    """How the service checks who is calling and finds their custom models (the API's
+    keys and models tables on AWS; injected so the service holds no AWS code itself)."""
+
+    tenant: Callable[[Optional[str]], str]
+    """The tenant of an API key or temporary token; raises for anything else."""
+    model: Callable[[str, str], Artifact]
+    """A ready custom model of the tenant, by id; raises a user-facing error otherwise."""
+
+
+class StreamingService:
+    def __init__(self, engine: Engine, access: Access) -> None:
+        self._engine = engine
+        self._access = access
+        # One model, many streams: decodes take turns (each is short) instead of fighting
+        # over the cores.
+        self._engine_lock = threading.Lock()
+        self.sessions = 0
+
+    async def authorize(self, connection: ServerConnection, request: Request) -> Optional[Response]:
+        """Refuses at the handshake what is not a stream of a known tenant."""
+        url = urlsplit(request.path)
+        if url.path != PATH:
+            return connection.respond(HTTPStatus.NOT_FOUND, f"the streaming endpoint is {PATH}\n")
+        credential = request.headers.get("Authorization") or dict(parse_qsl(url.query)).get("token")
+        try:
+            tenant = await asyncio.to_thread(self._access.tenant, credential)
+        except Exception as e:  # any refusal: no key, a wrong one, an expired token
+            return connection.respond(HTTPStatus.UNAUTHORIZED, f"{getattr(e, 'message', 'Not Authorized')}\n")
+        connection.tenant = tenant  # type: ignore[attr-defined]
+        return None
+
+    async def handle(self, connection: ServerConnection) -> None:
+        self.sessions += 1
+        try:
+            await self._session(connection)
+        except ProtocolError as e:
+            logger.info("stream closed: %s (%d)", e.reason, e.code)
+            await connection.close(e.code, e.reason)
+        except ConnectionClosed:
+            logger.info("client went away mid-stream")
+        except Exception:
+            logger.exception("stream failed")
+            await connection.close(protocol.SERVER_ERROR, "Server error")
+        finally:
+            self.sessions -= 1
+
+    async def _session(self, connection: ServerConnection) -> None:
+        started = time.monotonic()
+        query = dict(parse_qsl(urlsplit(connection.request.path).query)) if connection.request else {}
+        params = SessionParams.from_query(query)
+        artifact = None
+        if params.custom_model_id:
+            try:
+                artifact = await asyncio.to_thread(self._access.model, connection.tenant, params.custom_model_id)  # type: ignore[attr-defined]
+            except Exception as e:
+                raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
+        tracker = TurnTracker(TurnSettings.model_validate(params.model_dump()), self._transcriber(artifact, lambda: tracker.settings))
+        decoder = PcmDecoder(params.encoding, params.sample_rate)
+        expires = int(time.time()) + SESSION_HOURS * 3600
+        await connection.send(json.dumps(protocol.begin(str(uuid.uuid4()), expires)))
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(connection, decoder, params.inactivity_timeout, queue))
+        try:
+            await self._process(connection, tracker, queue)
+        finally:
+            reader.cancel()
+        await connection.send(json.dumps(protocol.termination(tracker.audio_seconds, time.monotonic() - started)))
+        await connection.close(protocol.NORMAL, "")
+
+    def _transcriber(self, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]) -> Callable[[np.ndarray], TranscriptionResult]:
+        def run(samples: np.ndarray) -> TranscriptionResult:
+            request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
+            with self._engine_lock:
+                return transcribe(self._engine, samples, artifact, request)
+
+        return run
+
+    async def _read(self, connection: ServerConnection, decoder: PcmDecoder, idle_s: int, queue: asyncio.Queue[Any]) -> None:
+        """Frames in, as samples or control messages; an error is queued for the processor."""
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(connection.recv(), timeout=idle_s)
+                except TimeoutError:
+                    raise ProtocolError(protocol.IDLE, f"no audio or message for {idle_s} s") from None
+                if isinstance(message, bytes):
+                    await queue.put(decoder.decode(message))
+                else:
+                    parsed = protocol.parse_message(message)
+                    await queue.put(parsed)
+                    if parsed["type"] == "Terminate":
+                        return
+        except (ProtocolError, ConnectionClosed) as e:
+            await queue.put(e)
+
+    async def _process(self, connection: ServerConnection, tracker: TurnTracker, queue: asyncio.Queue[Any]) -> None:
+        while True:
+            items = [await queue.get()]
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            audio: list[np.ndarray] = []
+            for item in items + [None]:  # None: flush the audio gathered so far
+                if isinstance(item, np.ndarray):
+                    audio.append(item)
+                    continue
+                if audio:
+                    samples = np.concatenate(audio)
+                    audio = []
+                    if len(samples) > MAX_BACKLOG_S * 16_000:
+                        raise ProtocolError(protocol.TOO_FAST, "audio arrives faster than it can be transcribed")
+                    await self._send(connection, await asyncio.to_thread(tracker.feed, samples))
+                if item is None:
+                    continue
+                if isinstance(item, BaseException):
+                    if isinstance(item, ConnectionClosed):
+                        raise item
+                    await self._send(connection, await asyncio.to_thread(tracker.finish))
+                    raise item
+                kind = item["type"]
+                if kind == "Terminate":
+                    await self._send(connection, await asyncio.to_thread(tracker.finish))
+                    return
+                if kind == "ForceEndpoint":
+                    await self._send(connection, await asyncio.to_thread(tracker.force_endpoint))
+                elif kind == "UpdateConfiguration":
+                    tracker.settings = _updated(tracker.settings, item)
+
+    @staticmethod
+    async def _send(connection: ServerConnection, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            await connection.send(json.dumps(event))
+
+
+def _updated(settings: TurnSettings, message: dict[str, Any]) -> TurnSettings:
+    changes = {k: v for k, v in message.items() if k != "type" and v is not None}
+    try:
+        return TurnSettings.model_validate({**settings.model_dump(), **changes})
+    except Exception as e:
+        raise ProtocolError(protocol.INVALID_SCHEMA, f"UpdateConfiguration: {e}") from e
+
+
+async def start(service: StreamingService, host: str, port: int) -> Server:
+    return await serve(
+        service.handle, host, port, process_request=service.authorize, max_size=MAX_FRAME_BYTES, ping_interval=20
+    )
+
+
+class BackgroundServer:
+    """The service on its own event loop in a daemon thread (the local stack's way to run it)."""
+
+    def __init__(self, service: StreamingService, host: str, port: int) -> None:
+        self.service = service
+        self._loop = asyncio.new_event_loop()
+        self._server: Optional[Server] = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="streaming", daemon=True)
+        self._host, self._port = host, port
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(start(self.service, self._host, self._port), self._loop).result(30)
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(next(iter(self._server.sockets)).getsockname()[1])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)

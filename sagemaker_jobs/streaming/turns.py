@@ -1,0 +1,135 @@
+"""Cutting a live stream into turns, and transcribing each as it grows.
+
+A turn starts when the VAD hears speech (with a little audio before it, so the first word is
+whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished (it
+ends a sentence: Whisper punctuates), after ``max_turn_silence`` in any case, or at once on
+ForceEndpoint or Terminate. While it grows, the audio so far is transcribed again every
+``PARTIAL_EVERY_MS`` for a partial Turn. Plain, synchronous code: the server runs it off the
+event loop, one call at a time per stream.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Optional
+
+import numpy as np
+
+from chalicelib.exports.formatting import restyle
+from sagemaker_jobs.asr.audio import SAMPLE_RATE
+from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.streaming import protocol
+from sagemaker_jobs.streaming.protocol import StreamWord, TurnSettings
+from sagemaker_jobs.streaming.vad import FRAME, StreamingVad
+
+FRAME_MS = FRAME * 1000 // SAMPLE_RATE
+LEFT_PAD_MS = 300
+PARTIAL_EVERY_MS = 800
+MAX_TURN_MS = 25_000
+"""A turn is cut here even without a pause: Whisper reads 30-second windows."""
+FINISHED, UNFINISHED = 0.9, 0.3
+"""How sure a text is that its speaker has finished: it ends a sentence, or it does not."""
+
+Transcribe = Callable[[np.ndarray], TranscriptionResult]
+
+
+class TurnTracker:
+    def __init__(self, settings: TurnSettings, transcribe: Transcribe) -> None:
+        self.settings = settings
+        self._transcribe = transcribe
+        self._vad = StreamingVad()
+        self._unscored = np.zeros(0, dtype=np.float32)
+        self._pre: list[np.ndarray] = []  # the frames before a turn, for its left pad
+        self._turn: list[np.ndarray] = []
+        self._turn_start = 0  # stream sample where the turn's audio starts
+        self._position = 0  # stream samples scored so far
+        self._silence_ms = 0
+        self._since_partial_ms = 0
+        self._candidate: Optional[TranscriptionResult] = None
+        self._order = 0
+        self._partial_sent = False
+
+    @property
+    def audio_seconds(self) -> float:
+        return self._position / SAMPLE_RATE
+
+    def feed(self, samples: np.ndarray) -> list[dict[str, Any]]:
+        """Messages for the client after ``samples`` (16 kHz float32) arrived."""
+        events: list[dict[str, Any]] = []
+        audio = np.concatenate([self._unscored, samples])
+        probabilities = self._vad(samples)
+        scored = len(probabilities) * FRAME
+        self._unscored = audio[scored:]
+        for i, probability in enumerate(probabilities):
+            self._frame(audio[i * FRAME : (i + 1) * FRAME], bool(probability >= self.settings.vad_threshold), events)
+        if self._turn and self._since_partial_ms >= PARTIAL_EVERY_MS and self._silence_ms < self.settings.min_turn_silence:
+            self._since_partial_ms = 0
+            result = self._transcribe(self._turn_audio())
+            if result.words:
+                events.append(self._message(result, end_of_turn=False, formatted=False))
+                self._partial_sent = True
+        return events
+
+    def force_endpoint(self) -> list[dict[str, Any]]:
+        return self._end(None) if self._turn else []
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The last turn, ended (on Terminate)."""
+        return self.force_endpoint()
+
+    def _frame(self, frame: np.ndarray, speech: bool, events: list[dict[str, Any]]) -> None:
+        self._position += len(frame)
+        if not self._turn:
+            self._pre = [*self._pre, frame][-(LEFT_PAD_MS // FRAME_MS) :]
+            if speech:
+                self._turn = list(self._pre)
+                self._turn_start = self._position - sum(len(f) for f in self._pre)
+                self._pre, self._silence_ms, self._since_partial_ms = [], 0, 0
+            return
+        self._turn.append(frame)
+        self._since_partial_ms += FRAME_MS
+        if speech:
+            self._silence_ms, self._candidate = 0, None
+        else:
+            self._silence_ms += FRAME_MS
+        s = self.settings
+        if self._silence_ms >= s.min_turn_silence and self._candidate is None:
+            self._candidate = self._transcribe(self._turn_audio())
+            if _finished(self._candidate) >= s.end_of_turn_confidence_threshold:
+                events.extend(self._end(self._candidate))
+                return
+        if self._silence_ms >= s.max_turn_silence or len(self._turn) * FRAME_MS >= MAX_TURN_MS:
+            events.extend(self._end(self._candidate))
+
+    def _end(self, result: Optional[TranscriptionResult]) -> list[dict[str, Any]]:
+        result = result or self._transcribe(self._turn_audio())
+        events: list[dict[str, Any]] = []
+        if result.words or self._partial_sent:
+            events.append(self._message(result, end_of_turn=True, formatted=False, confidence=1.0))
+            if self.settings.format_turns:
+                events.append(self._message(result, end_of_turn=True, formatted=True, confidence=1.0))
+            self._order += 1
+        self._turn, self._candidate, self._partial_sent = [], None, False
+        self._silence_ms = self._since_partial_ms = 0
+        return events
+
+    def _turn_audio(self) -> np.ndarray:
+        return np.concatenate(self._turn)
+
+    def _message(
+        self, result: TranscriptionResult, end_of_turn: bool, formatted: bool, confidence: Optional[float] = None
+    ) -> dict[str, Any]:
+        offset = self._turn_start * 1000 // SAMPLE_RATE
+        words = []
+        for w in result.words:
+            text = w.text if formatted else restyle(w.text, punctuate=False, format_text=False)
+            if text:
+                words.append(StreamWord(w.start_ms + offset, w.end_ms + offset, text, round(w.confidence, 4), end_of_turn))
+        if confidence is None:
+            # How finished the text reads, scaled by how much of the needed silence has passed.
+            confidence = _finished(result) * min(1.0, self._silence_ms / max(self.settings.min_turn_silence, 1))
+        transcript = result.text if formatted else " ".join(w.text for w in words)
+        return protocol.turn(self._order, transcript, words, end_of_turn, confidence, formatted)
+
+
+def _finished(result: TranscriptionResult) -> float:
+    return FINISHED if result.text.rstrip("\"')]}”’").endswith((".", "?", "!")) else UNFINISHED
