@@ -117,6 +117,7 @@ class LocalStack:
             env={
                 **{k: v for k, v in os.environ.items() if k.startswith(("AWS_", "HARK_"))},
                 "HARK_LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+                "OPENBLAS_NUM_THREADS": "1",  # as the inference image sets it (see its Dockerfile)
             },
         )
         endpoint = LocalEndpoint(self.stack.outputs["InferenceEndpoint"], container)

@@ -21,19 +21,21 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import numpy as np
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom.apply import RequestOptions, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.diarize import assign_speakers
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
@@ -111,11 +113,15 @@ class Transcriber:
         with self._engine_lock:
             started = time.perf_counter()
             result = transcribe(self._engine, samples, model, request)
-        logger.info(
-            "transcribed %.1f s of audio in %.2f s",
-            result.audio_duration_s,
-            time.perf_counter() - started,
-        )
+            logger.info(
+                "transcribed %.1f s of audio in %.2f s",
+                result.audio_duration_s,
+                time.perf_counter() - started,
+            )
+            if raw_options.get("speaker_labels") is True:
+                started = time.perf_counter()
+                result = with_speakers(result, samples, raw_options.get("speakers_expected"))
+                logger.info("diarized in %.2f s", time.perf_counter() - started)
         return result
 
     def _custom_model(self, uri: object) -> Artifact | None:
@@ -149,6 +155,14 @@ class Transcriber:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {code}") from error
         except BotoCoreError as error:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {error}") from error
+
+
+def with_speakers(result: TranscriptionResult, samples: np.ndarray, speakers_expected: object) -> TranscriptionResult:
+    """The result with a speaker ("A", "B", ...) on every word."""
+    if speakers_expected is not None and (isinstance(speakers_expected, bool) or not isinstance(speakers_expected, int)):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'speakers_expected' must be an integer")
+    labels = assign_speakers(samples, result.words, speakers_expected)
+    return replace(result, words=tuple(replace(w, speaker=s) for w, s in zip(result.words, labels)))
 
 
 def _media_type(content_type: str | None) -> str:

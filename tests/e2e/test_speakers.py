@@ -1,0 +1,58 @@
+"""Speaker labels and language detection through the official SDK and the API."""
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sagemaker_jobs.asr import audio
+from tests.e2e.conftest import Stack, upload
+
+TURNS = ("ls_1089-134686-0000.flac", "ls_2412-153948-0000.flac", "ls_1089-134686-0002.flac")  # A, B, A
+
+
+@pytest.fixture(scope="module")
+def conversation(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two real speakers (LibriSpeech 1089 and 2412) taking turns, with short pauses."""
+    pause = np.zeros(8000, dtype=np.float32)
+    parts = []
+    for name in TURNS:
+        parts += [audio.decode((audio_dir / name).read_bytes()), pause]
+    path = tmp_path_factory.mktemp("speakers") / "conversation.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.concatenate(parts) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.mark.parametrize("expected", [2, None])
+def test_speaker_labels_give_utterances_by_speaker(sdk: Any, conversation: Path, expected: int | None) -> None:
+    config = sdk.TranscriptionConfig(speaker_labels=True, speakers_expected=expected)
+    transcript = sdk.Transcriber().transcribe(str(conversation), config)
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    speakers = [u.speaker for u in transcript.utterances]
+    assert speakers == ["A", "B", "A"], [(u.speaker, u.text[:40]) for u in transcript.utterances]
+    assert "stew for dinner" in transcript.utterances[0].text.lower()
+    assert "reader" in transcript.utterances[1].text.lower()
+    assert all(w.speaker in ("A", "B") for w in transcript.words)
+    sentences = transcript.get_sentences()
+    assert {s.speaker for s in sentences} == {"A", "B"}
+
+
+def test_without_speaker_labels_there_are_no_speakers(sdk: Any, conversation: Path) -> None:
+    transcript = sdk.Transcriber().transcribe(str(conversation))
+    assert transcript.utterances is None
+    assert all(w.speaker is None for w in transcript.words)
+
+
+def test_language_detection_with_the_english_only_model_is_a_clear_400(stack: Stack, audio_dir: Path) -> None:
+    url = upload(stack, audio_dir / TURNS[0])
+    with stack.client() as c:
+        response = c.post("/v2/transcript", json={"audio_url": url, "language_detection": True})
+    assert response.status_code == 400
+    assert "English-only" in response.json()["error"]
