@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SYSTEM_TOOLS := espeak-ng sox ffmpeg
+SYSTEM_TOOLS := espeak-ng sox ffmpeg chromium
 
 .PHONY: demo test serve key system-deps venv clean bench lint deploy destroy
 
 NODEPS := sagemaker_jobs/inference/requirements-nodeps.txt
 
-$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt $(NODEPS) pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt sagemaker_jobs/streaming/requirements.txt $(NODEPS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -23,7 +23,8 @@ $(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/require
 
 venv: $(STAMP)
 
-# Audio tools are only needed to rebuild test fixtures and to convert formats in tests.
+# Audio tools are only needed to rebuild test fixtures and to convert formats in tests;
+# chromium runs the web console's browser tests.
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \

@@ -27,6 +27,7 @@ from chalicelib.api.models import (
     ModelListParams,
     ModelRequest,
     SubtitleParams,
+    SyncParams,
     TokenOut,
     TokenParams,
     TranscriptRequest,
@@ -46,6 +47,7 @@ app.api.binary_types.append("*/*")
 ANY = ["*/*"]
 # Inline texts go through API Gateway (10 MB); bigger corpora use POST /v2/model/{id}/corpus.
 MAX_MODEL_BODY = 5_000_000
+SYNC_MAX_AUDIO_S = 30.0
 
 
 @app.middleware("all")
@@ -167,6 +169,16 @@ def streaming_token() -> Response:
     owner = tenant()
     params = parse_query(app.current_request.query_params, TokenParams)
     return json_response(TokenOut(token=wiring.keys().create_token(owner, params.expires_in_seconds)))
+
+
+@route("/transcribe", methods=["POST"])
+def transcribe_sync() -> Response:
+    """Raw audio in, the completed transcript out, in one request: for clips up to 30 s."""
+    owner = tenant()
+    request = app.current_request
+    options = parse_query(request.query_params, SyncParams).transcript_options()
+    view = wiring.transcripts().transcribe_now(owner, request.raw_body or b"", options, here(), SYNC_MAX_AUDIO_S)
+    return json_response(presenters.transcript(view))
 
 
 @route("/account", methods=["GET"])

@@ -161,7 +161,8 @@ class LocalStack:
         from sagemaker_jobs.streaming import access
         from sagemaker_jobs.streaming.server import BackgroundServer, StreamingService
 
-        service = StreamingService(Engine(EngineSettings.from_env(os.environ)), access.from_stack())
+        records = access.from_stack(access.StreamingSettings.from_env(os.environ))
+        service = StreamingService(Engine(EngineSettings.from_env(os.environ)), records)
         self._streaming = BackgroundServer(service, self.options.host, self.options.streaming_port).start()
 
     def stop(self) -> None:

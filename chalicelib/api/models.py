@@ -293,3 +293,21 @@ class TokenParams(StrictModel):
 
 class TokenOut(BaseModel):
     token: str
+
+
+class SyncParams(StrictModel):
+    """``POST /v2/transcribe?...``: the options of a synchronous transcription, as a query."""
+
+    custom_model_id: Optional[str] = Field(default=None, max_length=64)
+    keyterms_prompt: Optional[str] = Field(default=None, max_length=4000)
+    """comma-separated"""
+    punctuate: Optional[bool] = None
+    format_text: Optional[bool] = None
+    speaker_labels: Optional[bool] = None
+
+    def transcript_options(self) -> dict[str, Any]:
+        options = self.model_dump(exclude_none=True, exclude={"keyterms_prompt"})
+        terms = [t.strip() for t in (self.keyterms_prompt or "").split(",") if t.strip()]
+        if terms:
+            options["keyterms_prompt"] = terms
+        return options

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # The request options the inference container acts on (see sagemaker_jobs/inference).
 INFERENCE_OPTIONS = (
     "custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling",
-    "speaker_labels", "speakers_expected", "language_detection",
+    "speaker_labels", "speakers_expected", "language_detection", "max_audio_s",
 )
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 

@@ -30,6 +30,17 @@ def parse_corpus_key(key: str) -> Optional[tuple[str, str]]:
     return parts[1], parts[2]
 
 
+def ready_model(table: ModelsTable, tenant_id: str, model_id: str) -> ModelRecord:
+    """The model a transcript or a stream asks for: it must be this tenant's, and ready."""
+    try:
+        record = table.get(tenant_id, model_id)
+    except NotFound as e:
+        raise NotFound(f"custom model {model_id} not found") from e
+    if record.status is not ModelStatus.ready:
+        raise BadRequest(f"custom model {model_id} is {record.status.value}, not ready")
+    return record
+
+
 class CustomModelService:
     def __init__(
         self, table: ModelsTable, objects: ObjectStore, executions: Executions, presigner: "Presigner", settings: Settings
@@ -85,14 +96,7 @@ class CustomModelService:
         return self._table.get(tenant_id, model_id)
 
     def ready(self, tenant_id: str, model_id: str) -> ModelRecord:
-        """The model a transcript asks for: it must be this tenant's, and ready."""
-        try:
-            record = self._table.get(tenant_id, model_id)
-        except NotFound as e:
-            raise NotFound(f"custom model {model_id} not found") from e
-        if record.status is not ModelStatus.ready:
-            raise BadRequest(f"custom model {model_id} is {record.status.value}, not ready")
-        return record
+        return ready_model(self._table, tenant_id, model_id)
 
     def list(self, tenant_id: str, params: ModelListParams) -> list[ModelRecord]:
         return self._table.list(tenant_id, params.limit, params.status, params.before_id, params.after_id)

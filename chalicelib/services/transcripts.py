@@ -71,8 +71,11 @@ class TranscriptService:
         self._objects.put_bytes(self._settings.media_bucket, upload_key(tenant_id, upload_id), body)
         return f"{base_url}/v2/upload/{upload_id}"
 
-    def submit(self, tenant_id: str, request: TranscriptRequest) -> TranscriptRecord:
+    def submit(self, tenant_id: str, request: TranscriptRequest, max_audio_s: Optional[float] = None) -> TranscriptRecord:
+        """``max_audio_s`` makes the engine refuse longer audio (the synchronous endpoints)."""
         options = self._options(tenant_id, request)
+        if max_audio_s is not None:
+            options["max_audio_s"] = max_audio_s
         transcript_id = new_id()
         media_key = self._media_key(tenant_id, transcript_id, request.audio_url)
         return self._start(TranscriptRecord(tenant_id, transcript_id, request.audio_url, media_key=media_key, options=options))
@@ -90,11 +93,13 @@ class TranscriptService:
         )
         return self._start(record)
 
-    def transcribe_now(self, tenant_id: str, audio: bytes, options: dict[str, Any], base_url: str) -> TranscriptView:
+    def transcribe_now(
+        self, tenant_id: str, audio: bytes, options: dict[str, Any], base_url: str, max_audio_s: Optional[float] = None
+    ) -> TranscriptView:
         """Upload, submit and wait for the transcript: the synchronous API for short clips.
         A job that outlasts the wait is not lost: the 504 names it for GET /v2/transcript/{id}."""
         request = TranscriptRequest.parse({**options, "audio_url": self.upload(tenant_id, audio, base_url)})
-        record = self.submit(tenant_id, request)
+        record = self.submit(tenant_id, request, max_audio_s)
         deadline = time.monotonic() + self._settings.sync_wait_s
         while True:
             view = self.get(tenant_id, record.transcript_id)

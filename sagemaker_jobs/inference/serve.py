@@ -110,6 +110,7 @@ class Transcriber:
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.
         samples = audio.decode(data)
+        _check_length(samples, raw_options.get("max_audio_s"))
         with self._engine_lock:
             started = time.perf_counter()
             result = transcribe(self._engine, samples, model, request)
@@ -155,6 +156,19 @@ class Transcriber:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {code}") from error
         except BotoCoreError as error:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {error}") from error
+
+
+def _check_length(samples: np.ndarray, max_audio_s: object) -> None:
+    if max_audio_s is None:
+        return
+    if isinstance(max_audio_s, bool) or not isinstance(max_audio_s, (int, float)):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'max_audio_s' must be a number")
+    seconds = len(samples) / audio.SAMPLE_RATE
+    if seconds > max_audio_s:
+        raise HttpError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the audio is {seconds:.1f} s long; this endpoint takes up to {max_audio_s:g} s: use POST /v2/transcript",
+        )
 
 
 def with_speakers(result: TranscriptionResult, samples: np.ndarray, speakers_expected: object) -> TranscriptionResult:

@@ -23,7 +23,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    service = StreamingService(Engine(EngineSettings.from_env(os.environ)), access.from_stack())
+    records = access.from_stack(access.StreamingSettings.from_env(os.environ))
+    service = StreamingService(Engine(EngineSettings.from_env(os.environ)), records)
     asyncio.run(_serve(service, args.host, args.port))
 
 

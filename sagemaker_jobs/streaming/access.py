@@ -1,24 +1,43 @@
 """The streaming service's view of Hark's records: API keys and temporary tokens, and
-tenants' custom models (through the same services the API uses, so the rules are one)."""
+tenants' custom models, through the same storage and rules the API uses."""
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sagemaker_jobs.asr.custom import Artifact
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.streaming.server import Access
 
 
-def from_stack() -> Access:
-    """Access through the deployment's tables and buckets (named by the HARK_* environment
-    the stack's outputs provide, as for the Lambda functions)."""
-    from chalicelib import wiring
+@dataclass(frozen=True)
+class StreamingSettings:
+    """The three resources of the Hark stack the service reads (its outputs, as for the
+    Lambda functions: HARK_KEYS_TABLE, HARK_MODELS_TABLE, HARK_MEDIA_BUCKET)."""
+
+    keys_table: str
+    models_table: str
+    media_bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "StreamingSettings":
+        return cls(env["HARK_KEYS_TABLE"], env["HARK_MODELS_TABLE"], env["HARK_MEDIA_BUCKET"])
+
+
+def from_stack(settings: StreamingSettings) -> Access:
     from chalicelib.clients import client
-    from chalicelib.config import settings
+    from chalicelib.services.custom_models import ready_model
+    from chalicelib.services.keys import KeyService
+    from chalicelib.storage.keys import KeysTable
+    from chalicelib.storage.models import ModelsTable
     from chalicelib.storage.objects import s3_uri
 
+    keys = KeyService(KeysTable(client("dynamodb"), settings.keys_table))
+    models = ModelsTable(client("dynamodb"), settings.models_table)
     cache = ModelCache(client("s3"))
 
     def model(tenant_id: str, model_id: str) -> Artifact:
-        record = wiring.custom_models().ready(tenant_id, model_id)
-        return cache.get(s3_uri(settings().media_bucket, record.artifact_key or ""))
+        record = ready_model(models, tenant_id, model_id)
+        return cache.get(s3_uri(settings.media_bucket, record.artifact_key or ""))
 
-    return Access(tenant=wiring.keys().authenticate, model=model)
+    return Access(tenant=keys.authenticate, model=model)

@@ -104,7 +104,8 @@ class StreamingService:
                 artifact = await asyncio.to_thread(self._access.model, connection.tenant, params.custom_model_id)  # type: ignore[attr-defined]
             except Exception as e:
                 raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
-        tracker = TurnTracker(TurnSettings.model_validate(params.model_dump()), self._transcriber(artifact, lambda: tracker.settings))
+        transcribe, partial = self._transcribers(artifact, lambda: tracker.settings)
+        tracker = TurnTracker(TurnSettings.model_validate(params.model_dump()), transcribe, partial)
         decoder = PcmDecoder(params.encoding, params.sample_rate)
         expires = int(time.time()) + SESSION_HOURS * 3600
         await connection.send(json.dumps(protocol.begin(str(uuid.uuid4()), expires)))
@@ -117,13 +118,28 @@ class StreamingService:
         await connection.send(json.dumps(protocol.termination(tracker.audio_seconds, time.monotonic() - started)))
         await connection.close(protocol.NORMAL, "")
 
-    def _transcriber(self, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]) -> Callable[[np.ndarray], TranscriptionResult]:
-        def run(samples: np.ndarray) -> TranscriptionResult:
-            request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
-            with self._engine_lock:
-                return transcribe(self._engine, samples, artifact, request)
+    def _transcribers(
+        self, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
+    ) -> tuple[Callable[[np.ndarray], TranscriptionResult], Callable[[np.ndarray], Optional[TranscriptionResult]]]:
+        """(end-of-turn decode, which waits for the engine; partial decode, which only runs
+        when the engine is free, so partials never delay anyone's end of turn)."""
 
-        return run
+        def run(samples: np.ndarray) -> TranscriptionResult:
+            return transcribe(self._engine, samples, artifact, RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt)))
+
+        def final(samples: np.ndarray) -> TranscriptionResult:
+            with self._engine_lock:
+                return run(samples)
+
+        def partial(samples: np.ndarray) -> Optional[TranscriptionResult]:
+            if not self._engine_lock.acquire(blocking=False):
+                return None
+            try:
+                return run(samples)
+            finally:
+                self._engine_lock.release()
+
+        return final, partial
 
     async def _read(self, connection: ServerConnection, decoder: PcmDecoder, idle_s: int, queue: asyncio.Queue[Any]) -> None:
         """Frames in, as samples or control messages; an error is queued for the processor."""

@@ -30,12 +30,15 @@ FINISHED, UNFINISHED = 0.9, 0.3
 """How sure a text is that its speaker has finished: it ends a sentence, or it does not."""
 
 Transcribe = Callable[[np.ndarray], TranscriptionResult]
+TryTranscribe = Callable[[np.ndarray], Optional[TranscriptionResult]]
+"""Transcribes if the engine is free right now, else None."""
 
 
 class TurnTracker:
-    def __init__(self, settings: TurnSettings, transcribe: Transcribe) -> None:
+    def __init__(self, settings: TurnSettings, transcribe: Transcribe, partial: Optional[TryTranscribe] = None) -> None:
         self.settings = settings
         self._transcribe = transcribe
+        self._partial = partial or transcribe
         self._vad = StreamingVad()
         self._unscored = np.zeros(0, dtype=np.float32)
         self._pre: list[np.ndarray] = []  # the frames before a turn, for its left pad
@@ -61,10 +64,12 @@ class TurnTracker:
         self._unscored = audio[scored:]
         for i, probability in enumerate(probabilities):
             self._frame(audio[i * FRAME : (i + 1) * FRAME], bool(probability >= self.settings.vad_threshold), events)
-        if self._turn and self._since_partial_ms >= PARTIAL_EVERY_MS and self._silence_ms < self.settings.min_turn_silence:
-            self._since_partial_ms = 0
-            result = self._transcribe(self._turn_audio())
-            if result.words:
+        due = max(PARTIAL_EVERY_MS, len(self._turn) * FRAME_MS // 4)
+        if self._turn and self._since_partial_ms >= due and self._silence_ms < self.settings.min_turn_silence:
+            result = self._partial(self._turn_audio())
+            if result is not None:
+                self._since_partial_ms = 0
+            if result is not None and result.words:
                 events.append(self._message(result, end_of_turn=False, formatted=False))
                 self._partial_sent = True
         return events

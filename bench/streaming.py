@@ -1,0 +1,151 @@
+"""Real-time streaming, measured: end-of-utterance latency and how many live streams one
+machine holds at 1x real time.
+
+    python -m bench.streaming [--streams 1 2 4 6] [--utterances 6]
+
+The streaming service (sagemaker_jobs.streaming, the real engine, VAD and turn logic) runs
+in this process on a free port; each client streams a recording of LibriSpeech utterances
+(the dev set's, else the test fixtures) separated by 1.5 s pauses, at the pace of speech in
+100 ms frames, over a real WebSocket. For every utterance the client records when it sent
+the utterance's last sample and when the end-of-turn Turn for it arrived: that difference is
+the LATENCY (it includes the silence a turn needs before it ends: min_turn_silence, 400 ms
+by default, when the text ends a sentence). A machine HOLDS n streams when, with n running at
+once, the p95 latency stays under 3 s and no stream is closed for falling behind.
+
+The raw engine's real-time factor on the same utterances (faster-whisper called directly,
+as bench.raw does) is printed alongside, measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from bench.data import accuracy_clips, dev_set_available, fixture_clips
+from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.streaming.server import Access, BackgroundServer, StreamingService
+
+PAUSE_S = 1.5
+FRAME_S = 0.1
+HOLDS_P95_S = 3.0
+
+
+@dataclass
+class StreamResult:
+    latencies_s: list[float] = field(default_factory=list)
+    closed: str = ""
+
+
+def recording(utterances: int) -> tuple[np.ndarray, list[float]]:
+    clips = accuracy_clips("librispeech_clean") if dev_set_available() else fixture_clips()
+    clips = [c for c in clips if c.subset == "librispeech_clean" or not dev_set_available()][:utterances]
+    pause = np.zeros(int(PAUSE_S * 16000), dtype=np.float32)
+    parts, ends, t = [pause], [], PAUSE_S
+    for clip in clips:
+        samples = audio.decode(clip.path.read_bytes())
+        parts += [samples, pause]
+        t += len(samples) / 16000
+        ends.append(t)
+        t += PAUSE_S
+    return np.concatenate(parts), ends
+
+
+def stream(url: str, samples: np.ndarray, ends: list[float], result: StreamResult) -> None:
+    pcm = (samples * 32767).astype("<i2").tobytes()
+    step = int(FRAME_S * 16000)
+    sent_at: dict[int, float] = {}
+    with connect(f"{url}/v3/ws?sample_rate=16000", additional_headers={"Authorization": "bench"}, max_size=None) as ws:
+        ws.recv()  # Begin
+
+        def read() -> None:
+            try:
+                for message in ws:
+                    event = json.loads(message)
+                    if event["type"] == "Turn" and event["end_of_turn"] and event["words"]:
+                        # The utterance this turn ends: the one whose end its last word reaches.
+                        last = event["words"][-1]["end"] / 1000
+                        k = min(range(len(ends)), key=lambda i: abs(ends[i] - last))
+                        if k in sent_at:
+                            result.latencies_s.append(time.monotonic() - sent_at.pop(k))
+            except ConnectionClosed as e:
+                if e.rcvd and e.rcvd.code != 1000:
+                    result.closed = f"{e.rcvd.code} {e.rcvd.reason}"
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        start = time.monotonic()
+        for i in range(0, len(samples), step):
+            target = start + i / 16000
+            time.sleep(max(0.0, target - time.monotonic()))
+            ws.send(pcm[2 * i : 2 * (i + step)])
+            position = (i + step) / 16000
+            for k, end in enumerate(ends):
+                if position - FRAME_S < end <= position:  # this frame carried the utterance's end
+                    sent_at[k] = time.monotonic()
+        ws.send(json.dumps({"type": "Terminate"}))
+        reader.join(120)
+
+
+def run_streams(url: str, n: int, samples: np.ndarray, ends: list[float]) -> list[StreamResult]:
+    results = [StreamResult() for _ in range(n)]
+    threads = [threading.Thread(target=stream, args=(url, samples, ends, r)) for r in results]
+    for i, t in enumerate(threads):
+        t.start()
+        time.sleep(0.37 * (i % 3))  # streams do not start in lockstep in real life
+    for t in threads:
+        t.join()
+    return results
+
+
+def raw_rtf(engine: Engine, samples: np.ndarray) -> float:
+    started = time.perf_counter()
+    engine.transcribe(samples)
+    return (time.perf_counter() - started) / (len(samples) / 16000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--streams", type=int, nargs="+", default=[1, 2, 3, 4, 6])
+    parser.add_argument("--utterances", type=int, default=5)
+    args = parser.parse_args()
+    engine = Engine(EngineSettings.from_env(os.environ))
+    service = StreamingService(engine, Access(tenant=lambda credential: "bench", model=lambda tenant, model: None))  # type: ignore[arg-type, return-value]
+    server = BackgroundServer(service, "127.0.0.1", 0).start()
+    url = f"ws://127.0.0.1:{server.port}"
+    samples, ends = recording(args.utterances)
+    print(f"streaming: engine {engine.settings.model_name}, {len(ends)} utterances, {len(samples) / 16000:.0f} s per stream, {os.cpu_count()} cores")
+    print(f"raw engine, same audio decoded in one call: real-time factor {raw_rtf(engine, samples):.3f}")
+    held = 0
+    for n in args.streams:
+        results = run_streams(url, n, samples, ends)
+        latencies = sorted(x for r in results for x in r.latencies_s)
+        closed = [r.closed for r in results if r.closed]
+        if not latencies:
+            print(f"{n} streams: no end-of-turn seen; closed: {closed}")
+            break
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        holds = p95 < HOLDS_P95_S and not closed and len(latencies) >= n * len(ends) * 0.8
+        print(
+            f"{n} streams: end-of-utterance → final Turn median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s,"
+            f" {len(latencies)}/{n * len(ends)} turns seen{', closed: ' + '; '.join(closed) if closed else ''}"
+            f" -> {'holds' if holds else 'falls behind'}"
+        )
+        if holds:
+            held = n
+        else:
+            break
+    print(f"live streams one machine holds at 1x real time: {held} (p95 latency < {HOLDS_P95_S:.0f} s)")
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
