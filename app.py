@@ -9,6 +9,7 @@ from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
 from chalicelib import observability, wiring
+from chalicelib import console
 from chalicelib.api import openai, presenters
 from chalicelib.api.multipart import parse_form
 from chalicelib.api.http import (
@@ -216,6 +217,19 @@ def get_model(model_id: str) -> Response:
 @route("/model/{model_id}", methods=["DELETE"])
 def delete_model(model_id: str) -> Response:
     return json_response(presenters.model(wiring.custom_models().delete(tenant(), model_id)))
+
+
+@app.route("/console/{name}", methods=["GET"])
+@handled
+def console_file(name: str) -> Response:
+    asset = console.asset(name)
+    return Response(body=asset.body, headers=asset.headers)
+
+
+@app.route("/console", methods=["GET"])
+def console_page() -> Response:
+    """The web console (chalicelib/console): a page that calls this API with the user's key."""
+    return console_file(console.PAGE)
 
 
 @app.on_sqs_message(queue=queue_name("HARK_DISPATCH_QUEUE"), batch_size=1)
