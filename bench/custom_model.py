@@ -18,6 +18,8 @@ It prints:
 - decode time with vs without a model, same clips, same run, each clip decoded both ways
   back to back (alternating which goes first) so machine load hits both alike;
 - the time to build a model from a 10,000-word corpus (the training text repeated);
+- the SWAPPED split, for a call whose whole text is known (Twitter): test on the train
+  half's clips with a model from every other sentence of the call, and both splits pooled;
 - LONG-FORM: the same test clips joined in call order into recordings of up to 14 clips
   (1.5-3 min), WER without vs with, because calls are long and a model must keep helping
   (and not hurt) past the first 30-second window.
@@ -135,21 +137,25 @@ class Runner:
         return without, with_model
 
 
-def load_data() -> tuple[dict[str, dict], dict[str, dict], dict[str, list[str]]]:
+def load_data() -> tuple[dict[str, dict], dict[str, dict], dict[str, list[str]], dict[str, list[str]]]:
+    """(clips, splits, each group's training text, and for groups whose whole call text is
+    known the SWAPPED split's training text: every sentence but the train half's)."""
     directory = data_dir()
     with open(directory / "manifest.jsonl") as f:
         rows = {row["id"]: row for row in map(json.loads, f) if row}
     splits = json.loads((directory / "custom_model_splits.json").read_text())
-    texts = {}
+    texts, swapped = {}, {}
     for group, split in splits.items():
         test = set(split["test_ids"])
         all_text = directory / "earnings_texts" / f"{group}.jsonl"
         if all_text.is_file():
             with open(all_text) as f:
-                texts[group] = [s["text"] for s in map(json.loads, f) if s["id"] not in test]
+                sentences = [s for s in map(json.loads, f)]
+            texts[group] = [s["text"] for s in sentences if s["id"] not in test]
+            swapped[group] = [s["text"] for s in sentences if s["id"] not in set(split["train_ids"])]
         else:
             texts[group] = [rows[i]["text"] for i in split["train_ids"]]
-    return rows, splits, texts
+    return rows, splits, texts, swapped
 
 
 def relative(before: float, after: float) -> float:
@@ -157,7 +163,7 @@ def relative(before: float, after: float) -> float:
 
 
 def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:
-    rows, splits, train_texts = load_data()
+    rows, splits, train_texts, swapped_texts = load_data()
     directory = data_dir()
     settings = EngineSettings.from_env(os.environ)
     engine = Engine(settings)
@@ -197,6 +203,26 @@ def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:
         print(f"  domain-term error reduction {term_gain:+.1%} (goal >= {GOALS['domain_error_reduction']:.0%})")
         print(f"  5-sentence model: relative WER reduction {boot_gain:+.1%} (goal > 0)")
         summary[group] = {"wer_reduction": wer_gain, "domain_error_reduction": term_gain, "boot_reduction": boot_gain}
+        if group in swapped_texts:
+            # The same call the other way round: test on the train half's audio, with a model
+            # from the rest of the call's text. Twice the test audio, and a check that the
+            # gain is not a property of one split.
+            swapped_model, _ = build(swapped_texts[group])
+            other = clips(splits[group]["train_ids"])
+            other_refs = [c.text for c in other]
+            other_without, other_with = runner.paired(other, swapped_model)
+            sb, sf = score(other_refs, other_without), score(other_refs, other_with)
+            pooled_b = score(refs + other_refs, without + other_without)
+            pooled_f = score(refs + other_refs, with_model + other_with)
+            print(f"  swapped split ({len(other)} clips): without {sb}")
+            print(f"  swapped split               with    {sf}  relative WER reduction {relative(sb.wer, sf.wer):+.1%}")
+            print(
+                f"  both splits pooled: WER {pooled_b.wer:.2%} -> {pooled_f.wer:.2%},"
+                f" relative {relative(pooled_b.wer, pooled_f.wer):+.1%}; domain-term errors"
+                f" {relative(pooled_b.domain_error_rate, pooled_f.domain_error_rate):+.1%}"
+            )
+            summary[group]["swapped_wer_reduction"] = relative(sb.wer, sf.wer)
+            summary[group]["pooled_wer_reduction"] = relative(pooled_b.wer, pooled_f.wer)
         recordings = [test[i : i + LONG_FORM_CLIPS] for i in range(0, len(test), LONG_FORM_CLIPS)]
         if len(recordings) > 1:
             joined = [

@@ -9,7 +9,7 @@ import importlib
 import importlib.resources
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -67,15 +67,21 @@ class DecodeOptions:
 
     initial_prompt: str | None = None
     hotwords: str | None = None
+    beam_size: int | None = None
+    """Overrides the engine's beam for this decode (live partials decode greedily: 1)."""
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> "DecodeOptions":
-        """Reads the fields it knows and ignores other keys, which belong to later features."""
-        values = {field.name: options.get(field.name) for field in fields(cls)}
+        """Reads the text hints it knows and ignores other keys, which belong to later features."""
+        values = {name: options.get(name) for name in ("initial_prompt", "hotwords")}
         for name, value in values.items():
             if value is not None and not isinstance(value, str):
                 raise InvalidOptionsError(f"option {name!r} must be a string")
         return cls(**values)
+
+    @property
+    def biased(self) -> bool:
+        return bool(self.initial_prompt or self.hotwords)
 
 
 def raw_model_kwargs(settings: EngineSettings) -> dict[str, Any]:

@@ -121,11 +121,12 @@ class StreamingService:
     def _transcribers(
         self, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
     ) -> tuple[Callable[[np.ndarray], TranscriptionResult], Callable[[np.ndarray], Optional[TranscriptionResult]]]:
-        """(end-of-turn decode, which waits for the engine; partial decode, which only runs
-        when the engine is free, so partials never delay anyone's end of turn)."""
+        """(end-of-turn decode, which waits for the engine; partial decode, greedy and only
+        when the engine is free, so partials rarely delay anyone's end of turn)."""
 
-        def run(samples: np.ndarray) -> TranscriptionResult:
-            return transcribe(self._engine, samples, artifact, RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt)))
+        def run(samples: np.ndarray, beam_size: Optional[int] = None) -> TranscriptionResult:
+            request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
+            return transcribe(self._engine, samples, artifact, request, beam_size)
 
         def final(samples: np.ndarray) -> TranscriptionResult:
             with self._engine_lock:
@@ -135,7 +136,9 @@ class StreamingService:
             if not self._engine_lock.acquire(blocking=False):
                 return None
             try:
-                return run(samples)
+                # Greedy: a partial is replaced within a second, and half the decode time
+                # leaves the engine to other streams' end-of-turn decodes.
+                return run(samples, beam_size=1)
             finally:
                 self._engine_lock.release()
 

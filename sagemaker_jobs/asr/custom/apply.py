@@ -97,12 +97,16 @@ SAMPLE_RATE = 16000
 
 
 def transcribe(
-    engine: Engine, samples: np.ndarray, artifact: Artifact | None, request: RequestOptions = RequestOptions()
+    engine: Engine,
+    samples: np.ndarray,
+    artifact: Artifact | None,
+    request: RequestOptions = RequestOptions(),
+    beam_size: int | None = None,
 ) -> TranscriptionResult:
     """The whole custom-model path around `engine.transcribe`; the engine's own result when
-    there is no model and no per-request option."""
-    options = decode_options(artifact, request)
-    if options == DecodeOptions():
+    there is no model and no per-request option. ``beam_size`` overrides the engine's beam."""
+    options = replace(decode_options(artifact, request), beam_size=beam_size)
+    if not options.biased:
         return correct(engine.transcribe(samples, options), artifact, request, options)
     result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)
     result = recover_tail(engine, samples, result, options)
@@ -116,7 +120,7 @@ def recover_tail(
     biased decode stopped `TAIL_GAP_MS` to 30 s before the end. Biased again, a tail this short of
     context is prone to reading the phrase list back. (An early stop inside a long recording loses
     the rest of that window: a known limit.)"""
-    if not (options.hotwords or options.initial_prompt):
+    if not options.biased:
         return result
     covered_ms = result.words[-1].end_ms if result.words else 0
     gap_ms = len(samples) * 1000 / SAMPLE_RATE - covered_ms
@@ -124,7 +128,7 @@ def recover_tail(
     # (or music) that the biased decode went through window by window and found empty.
     if not TAIL_GAP_MS <= gap_ms <= 30_000:
         return result
-    tail = engine.transcribe(samples[covered_ms * SAMPLE_RATE // 1000 :], DecodeOptions())
+    tail = engine.transcribe(samples[covered_ms * SAMPLE_RATE // 1000 :], DecodeOptions(beam_size=options.beam_size))
     return _append(result, tail, covered_ms) if tail.words else result
 
 
@@ -149,7 +153,7 @@ def correct(
     """Post-decode step; returns `result` unchanged when there is nothing to apply."""
     options = options if options is not None else decode_options(artifact, request)
     edits = _Transcript(result)
-    if options.hotwords or options.initial_prompt:
+    if options.biased:
         edits.trim_trailing_hallucinations()
     lexicon = _dedupe([*request.keyterms_prompt, *request.word_boost, *(artifact.lexicon if artifact else ())])
     if lexicon:

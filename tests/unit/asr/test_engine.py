@@ -121,3 +121,10 @@ def test_decode_options_ignore_unknown_keys_and_refuse_wrong_types() -> None:
     assert DecodeOptions.from_mapping({"hotwords": "Hark", "word_boost": ["x"]}) == DecodeOptions(hotwords="Hark")
     with pytest.raises(InvalidOptionsError, match="initial_prompt"):
         DecodeOptions.from_mapping({"initial_prompt": ["not", "a", "string"]})
+
+
+def test_a_decode_may_override_the_beam_without_counting_as_biased() -> None:
+    settings = EngineSettings(model_dir=Path("unused"), model_name="m", beam_size=5)
+    greedy = DecodeOptions(beam_size=1)
+    assert raw_decode_kwargs(settings, greedy) == {"beam_size": 1, "word_timestamps": True}
+    assert not greedy.biased and DecodeOptions(hotwords="Zentrix").biased
