@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 SERVICE = "hark"
 NAMESPACE = "Hark"
@@ -66,12 +68,20 @@ def invocation(event_type: str, context: Any = None) -> Iterator[None]:
         logger.remove_keys(["function", "event", "request_id", *BOUND_KEYS])
 
 
+_metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+_metrics_lock = threading.Lock()  # the local stack runs handlers on many threads
+
+
 def count(metric: str, status: str, value: float = 1, unit: str = MetricUnit.Count) -> None:
-    """A metric with a ``status`` dimension, written at once (one EMF line) so that several
-    statuses in one invocation do not share one dimension set."""
-    with single_metric(name=metric, unit=unit, value=value, namespace=NAMESPACE) as m:
-        m.add_dimension(name="service", value=SERVICE)
-        m.add_dimension(name="status", value=status)
+    """A metric with a ``status`` dimension, flushed at once (one EMF line) so that several
+    statuses in one invocation do not share one dimension set. POWERTOOLS_METRICS_DISABLED
+    (which the local stack sets) turns them off."""
+    if is_metrics_disabled():  # checked here: a disabled flush would keep the dimension
+        return
+    with _metrics_lock:
+        _metrics.add_dimension(name="status", value=status)
+        _metrics.add_metric(name=metric, unit=unit, value=value)
+        _metrics.flush_metrics()
 
 
 def job_finished(kind: str, status: str, audio_seconds: float | None, duration_seconds: float | None) -> None:

@@ -96,6 +96,8 @@ class LocalStack:
         os.environ.setdefault("HARK_MAX_UPLOAD_BYTES", str(self.options.max_upload_bytes))
         # Development receivers run on this machine; metadata addresses stay refused regardless.
         os.environ.setdefault("HARK_ALLOW_PRIVATE_WEBHOOK_URLS", "true")
+        # CloudWatch's embedded metrics mean nothing on this machine: off unless asked for.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         # The app's JSON logs follow the local stack's log level (quiet unless asked).
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()))
         os.environ.update(self.options.extra_env)
