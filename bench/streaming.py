@@ -12,8 +12,9 @@ the LATENCY (it includes the silence a turn needs before it ends: min_turn_silen
 by default, when the text ends a sentence). A machine HOLDS n streams when, with n running at
 once, the p95 latency stays under 3 s and no stream is closed for falling behind.
 
-The raw engine's real-time factor on the same utterances (faster-whisper called directly,
-as bench.raw does) is printed alongside, measured in the same run.
+The engine's own real-time factor on the same audio decoded in one call (`Engine.transcribe`:
+faster-whisper with the settings `raw_decode_kwargs` gives it) is printed alongside,
+measured in the same run.
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def main() -> None:
     url = f"ws://127.0.0.1:{server.port}"
     samples, ends = recording(args.utterances)
     print(f"streaming: engine {engine.settings.model_name}, {len(ends)} utterances, {len(samples) / 16000:.0f} s per stream, {os.cpu_count()} cores")
-    print(f"raw engine, same audio decoded in one call: real-time factor {raw_rtf(engine, samples):.3f}")
+    print(f"engine alone, same audio decoded in one call: real-time factor {raw_rtf(engine, samples):.3f}")
     held = 0
     for n in args.streams:
         results = run_streams(url, n, samples, ends)
