@@ -16,15 +16,9 @@ from devstack.stack import LocalStack, StackOptions
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "tests" / "fixtures" / "audio"
 CLIPS = ["ls_1089-134686-0000.flac", "ls_2412-153948-0000.flac", "speech.mp3"]
-# A customer's historical text: a router vendor's names, none of the demo audio's sentences.
-HISTORY = [
-    "We shipped the Zentrix Omniflow router to every branch office last spring.",
-    "Kavanaugh Biolabs is still our largest customer in the region.",
-    "The Omniflow firmware update fixed the login problem for most users.",
-    "Call support if the Zentrix unit keeps blinking red after a restart.",
-    "Kavanaugh Biolabs ordered twelve more units for their new lab.",
-]
-NAMED_AUDIO = "custom_model_names.ogg"  # synthetic speech full of those names
+NAMED_AUDIO = "custom_model_names.ogg"  # synthetic speech full of a router vendor's names
+# That customer's historical text, one sentence a line: the names, none of the audio's sentences.
+HISTORY = (SAMPLES / "custom_model_history.txt").read_text().splitlines()
 
 
 def run(args: argparse.Namespace) -> None:

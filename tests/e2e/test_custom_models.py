@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import AUDIO_FIXTURES
 from tests.e2e.conftest import Stack, submit, upload
 
 CALL_CENTRE = [
@@ -128,14 +129,9 @@ def test_a_model_that_is_not_ready_cannot_be_used(stack: Stack) -> None:
 
 
 NAMES = ("Zentrix", "Omniflow", "Kavanaugh", "Biolabs")
-# A customer's historical text: it uses the names, but none of the test audio's sentences.
-HISTORY = [
-    "We shipped the Zentrix Omniflow router to every branch office last spring.",
-    "Kavanaugh Biolabs is still our largest customer in the region.",
-    "The Omniflow firmware update fixed the login problem for most users.",
-    "Call support if the Zentrix unit keeps blinking red after a restart.",
-    "Kavanaugh Biolabs ordered twelve more units for their new lab.",
-]
+# A customer's historical text (make demo trains on the same file): it uses the names, but
+# none of the test audio's sentences.
+HISTORY = (AUDIO_FIXTURES / "custom_model_history.txt").read_text().splitlines()
 
 
 def test_the_sdk_transcribes_with_a_custom_model_selected_by_domain(stack: Stack, sdk: Any, audio_dir: Path) -> None:
