@@ -1,6 +1,8 @@
 """Fixtures shared by every test tier."""
 
+import io
 import json
+import wave
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -8,9 +10,29 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sagemaker_jobs.asr.engine import Engine
 
 AUDIO_FIXTURES = Path(__file__).parent / "fixtures" / "audio"
+
+
+def pcm16(samples: "np.ndarray") -> bytes:
+    """16 kHz float32 samples (as `audio.decode` gives them) as 16-bit little-endian PCM."""
+    import numpy as np
+
+    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def wav_bytes(samples: "np.ndarray") -> bytes:
+    """A 16 kHz mono WAV file of the samples: recordings the tests assemble from fixtures."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm16(samples))
+    return buffer.getvalue()
 
 
 def pytest_configure(config: pytest.Config) -> None:

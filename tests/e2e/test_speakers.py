@@ -1,7 +1,6 @@
 """Speaker labels and language detection through the official SDK and the API."""
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 
 from sagemaker_jobs.asr import audio
+from tests.conftest import wav_bytes
 from tests.e2e.conftest import Stack, upload
 
 TURNS = ("ls_1089-134686-0000.flac", "ls_2412-153948-0000.flac", "ls_1089-134686-0002.flac")  # A, B, A
@@ -22,11 +22,7 @@ def conversation(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     for name in TURNS:
         parts += [audio.decode((audio_dir / name).read_bytes()), pause]
     path = tmp_path_factory.mktemp("speakers") / "conversation.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((np.concatenate(parts) * 32767).astype("<i2").tobytes())
+    path.write_bytes(wav_bytes(np.concatenate(parts)))
     return path
 
 

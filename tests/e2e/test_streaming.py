@@ -7,7 +7,6 @@ import json
 import os
 import threading
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from websockets.sync.client import connect
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from sagemaker_jobs.asr import audio
+from tests.conftest import pcm16, wav_bytes
 from tests.e2e.conftest import Stack, submit, upload
 from tests.e2e.test_custom_models import HISTORY, create, wait_model
 
@@ -35,10 +35,6 @@ CHUNK_MS = 100
 normalize = EnglishTextNormalizer()
 
 
-def pcm(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-
-
 @pytest.fixture(scope="module")
 def recording(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
     """Two speakers' sentences with a pause between, as one 16 kHz recording."""
@@ -46,12 +42,7 @@ def recording(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
     pause = np.zeros(24000, dtype=np.float32)
     samples = np.concatenate([parts[0], pause, parts[1], pause])
     path = tmp_path_factory.mktemp("stream") / "two_turns.wav"
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm(samples))
+    path.write_bytes(wav_bytes(samples))
     return path, samples
 
 
@@ -75,7 +66,7 @@ class Session:
 
     def stream(self, samples: np.ndarray) -> None:
         step = 16000 * CHUNK_MS // 1000
-        data = pcm(samples)
+        data = pcm16(samples)
 
         def chunks() -> Any:
             for i in range(0, len(samples), step):
@@ -145,7 +136,7 @@ def stream_raw(stack: Stack, samples: np.ndarray, extra_query: str = "") -> str:
         reader.start()
         step = 1600
         for i in range(0, len(samples), step):
-            ws.send(pcm(samples[i : i + step]))
+            ws.send(pcm16(samples[i : i + step]))
         ws.send(json.dumps({"type": "Terminate"}))
         reader.join(120)
     return " ".join(finals)
@@ -218,7 +209,7 @@ def test_wrong_credentials_are_refused_at_the_handshake(stack: Stack) -> None:
 def test_a_client_that_vanishes_mid_stream_leaves_the_service_serving(stack: Stack, recording: Any) -> None:
     with contextlib.suppress(OSError, ConnectionClosed):
         with connect(f"{stack.streaming_url}/v3/ws?sample_rate=16000", additional_headers={"Authorization": stack.key}) as ws:
-            ws.send(pcm(recording[1][:16000]))
+            ws.send(pcm16(recording[1][:16000]))
             ws.socket.close()  # no Terminate, no close frame
     session = Session(stack)
     session.stream(recording[1][: 16000 * 3])

@@ -1,13 +1,12 @@
 """POST /v2/transcribe: a short clip in, its completed transcript out, in one request."""
 from __future__ import annotations
 
-import io
-import wave
 from pathlib import Path
 
 import numpy as np
 
 from sagemaker_jobs.asr import audio
+from tests.conftest import wav_bytes
 from tests.e2e.conftest import Stack
 
 CLIP = "ls_1089-134686-0002.flac"
@@ -25,14 +24,8 @@ def test_a_short_clip_is_transcribed_in_the_same_request(stack: Stack, audio_dir
 
 def test_audio_longer_than_30_seconds_is_refused_with_the_way_to_go(stack: Stack, audio_dir: Path) -> None:
     samples = np.concatenate([audio.decode((audio_dir / CLIP).read_bytes())] * 6)  # about 40 s
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((samples * 32767).astype("<i2").tobytes())
     with stack.client() as c:
-        response = c.post("/v2/transcribe", content=buffer.getvalue())
+        response = c.post("/v2/transcribe", content=wav_bytes(samples))
     assert response.status_code == 400
     assert "up to 30 s" in response.json()["error"] and "POST /v2/transcript" in response.json()["error"]
 
