@@ -37,7 +37,7 @@ DELETED_TEXT = "Deleted by user."
 def transcript(view: TranscriptView) -> TranscriptOut:
     record, result = view.record, view.result or {}
     text: Optional[str] = result.get("text")
-    words = [WordOut(**w) for w in result["words"]] if "words" in result else None
+    words = [_word(w) for w in view.words] if "words" in result else None
     utterances = _segments(segments.utterances(view.words)) if record.options.get("speaker_labels") else None
     if record.deleted:
         text, words, utterances = DELETED_TEXT, None, None

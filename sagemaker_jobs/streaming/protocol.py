@@ -118,6 +118,7 @@ def termination(audio_s: float, session_s: float) -> dict[str, Any]:
 
 
 def _describe(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors(include_url=False))
-    return str(error)
+    # The API's own wording for a validation error, so both services read alike.
+    from chalicelib.api.http import describe
+
+    return describe(error) if isinstance(error, ValidationError) else str(error)
