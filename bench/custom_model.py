@@ -33,19 +33,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import jiwer
 import numpy as np
-from whisper_normalizer.english import EnglishTextNormalizer
-from wordfreq import top_n_list
 
 from bench.data import data_dir
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build, decode_options, transcribe
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+from sagemaker_jobs.train.scoring import relative_reduction as relative, score
 
 GROUPS = ("Twitter_2016Q4", "AMZN_2016Q4")
 LONG_FORM_CLIPS = 14
-TOP_ENGLISH = 20000
 GOALS = {
     "wer_reduction": 0.20,
     "domain_error_reduction": 0.50,
@@ -53,48 +50,6 @@ GOALS = {
     "decode_time_ratio": 1.5,
     "build_10k_words_s": 120.0,
 }
-
-_normalize = EnglishTextNormalizer()
-_top_english: set[str] | None = None
-
-
-def is_domain_term(word: str) -> bool:
-    global _top_english
-    if _top_english is None:
-        _top_english = set(top_n_list("en", TOP_ENGLISH))
-    return any(c.isalpha() for c in word) and word not in _top_english
-
-
-@dataclass(frozen=True)
-class Score:
-    wer: float
-    domain_terms: int
-    domain_errors: int
-
-    @property
-    def domain_error_rate(self) -> float:
-        return self.domain_errors / self.domain_terms if self.domain_terms else 0.0
-
-    def __str__(self) -> str:
-        terms = f"{self.domain_errors}/{self.domain_terms} = {self.domain_error_rate:6.2%}"
-        return f"WER {self.wer:6.2%}  domain-term errors {terms}"
-
-
-def score(references: Sequence[str], hypotheses: Sequence[str]) -> Score:
-    pairs = [(_normalize(r), _normalize(h)) for r, h in zip(references, hypotheses)]
-    pairs = [(r, h) for r, h in pairs if r.strip()]
-    out = jiwer.process_words([r for r, _ in pairs], [h for _, h in pairs])
-    terms = errors = 0
-    for ref_words, alignment in zip(out.references, out.alignments):
-        correct_at = set()
-        for chunk in alignment:
-            if chunk.type == "equal":
-                correct_at.update(range(chunk.ref_start_idx, chunk.ref_end_idx))
-        for i, word in enumerate(ref_words):
-            if is_domain_term(word):
-                terms += 1
-                errors += i not in correct_at
-    return Score(float(out.wer), terms, errors)
 
 
 @dataclass
@@ -156,10 +111,6 @@ def load_data() -> tuple[dict[str, dict], dict[str, dict], dict[str, list[str]],
         else:
             texts[group] = [rows[i]["text"] for i in split["train_ids"]]
     return rows, splits, texts, swapped
-
-
-def relative(before: float, after: float) -> float:
-    return (before - after) / before if before else 0.0
 
 
 def run(groups: Sequence[str], boost: str, post: bool) -> dict[str, object]:

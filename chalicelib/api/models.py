@@ -274,7 +274,7 @@ class CorpusUploadOut(BaseModel):
     upload_url: str
     method: str = "PUT"
     expires_in: int
-    formats: str = "plain text (one document per line), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, or JSON {\"texts\": [...], \"phrases\": [...]}"
+    formats: str = "plain text (one document per line), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, JSON {\"texts\": [...], \"phrases\": [...]}, or a ZIP of these plus recordings beside their reference transcripts (call-1.wav + call-1.txt)"
 
 
 class AccountOut(BaseModel):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sagemaker_jobs.asr.custom.build import build
 from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.train.evaluate import evaluate
 from sagemaker_jobs.train.formats import read_channel
 
 log = logging.getLogger("hark.train")
@@ -32,7 +33,10 @@ def main() -> int:
     try:
         started = time.monotonic()
         corpus = read_channel(root / "input" / "data" / CHANNEL)
-        artifact, metrics = build(corpus.texts, corpus.phrases)
+        # The recordings' references are the customer's transcripts too: they train the model.
+        artifact, metrics = build([*corpus.texts, *(p.reference for p in corpus.pairs)], corpus.phrases)
+        if corpus.pairs:
+            metrics["evaluation"] = evaluate(corpus)
         model_dir.mkdir(parents=True, exist_ok=True)
         artifact.save(model_dir)
         metrics["training_seconds"] = round(time.monotonic() - started, 2)

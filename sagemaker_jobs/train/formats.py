@@ -4,28 +4,47 @@
 - JSON lines: one object per line with ``text`` or ``phrase``
 - CSV with a header naming a ``text`` and/or ``phrase`` column
 - anything else: plain text, one document per non-blank line
+- a ZIP archive of any of the above, which may also hold recordings with their reference
+  transcripts: ``call-17.wav`` beside ``call-17.txt``. Training measures WER with and without
+  the model on those pairs (see `evaluate`), and their references train the model too.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sagemaker_jobs.asr.custom.corpus import CorpusError
 
 MAX_CORPUS_BYTES = 200_000_000
+"""Also the cap on an archive's unpacked size, so a small ZIP cannot unpack to gigabytes."""
+MAX_ARCHIVE_MEMBERS = 10_000
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".wma", ".amr"})
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class EvaluationPair:
+    """A recording and what was said in it, from the customer's archive."""
+
+    name: str
+    audio: bytes
+    reference: str
 
 
 @dataclass
 class RawCorpus:
     texts: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
+    pairs: list[EvaluationPair] = field(default_factory=list)
 
     def extend(self, other: "RawCorpus") -> None:
         self.texts += other.texts
         self.phrases += other.phrases
+        self.pairs += other.pairs
 
 
 def read_channel(directory: Path) -> RawCorpus:
@@ -41,6 +60,8 @@ def read_channel(directory: Path) -> RawCorpus:
 
 
 def parse_file(name: str, data: bytes) -> RawCorpus:
+    if data.startswith(_ZIP_MAGIC) or Path(name).suffix.lower() == ".zip":
+        return parse_archive(name, data)
     if b"\0" in data[:65536]:
         raise CorpusError(f"{name} is binary, not text; upload UTF-8 text, JSON, JSON lines or CSV")
     try:
@@ -111,3 +132,67 @@ def _from_csv(text: str, name: str) -> RawCorpus:
             if value:
                 target.append(value)
     return corpus
+
+
+def parse_archive(name: str, data: bytes) -> RawCorpus:
+    """A ZIP of corpus files and (recording, reference) pairs. Members are read in memory,
+    never extracted, so names like ``../x`` cannot write anywhere."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir() and not _hidden(m.filename)]
+    except zipfile.BadZipFile as e:
+        raise CorpusError(f"{name} is not a valid ZIP archive: {e}") from e
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise CorpusError(f"{name} holds {len(members)} files; the limit is {MAX_ARCHIVE_MEMBERS}")
+    if sum(m.file_size for m in members) > MAX_CORPUS_BYTES:
+        raise CorpusError(f"{name} unpacks to more than {MAX_CORPUS_BYTES // 1_000_000} MB")
+    by_stem = {str(PurePosixPath(m.filename).with_suffix("")): m for m in members if _is_audio(m.filename)}
+    corpus = RawCorpus()
+    references: dict[str, str] = {}
+    for member in members:
+        path = PurePosixPath(member.filename)
+        if _is_audio(member.filename):
+            continue
+        if path.suffix.lower() == ".zip":
+            raise CorpusError(f"{name}: {member.filename} is an archive inside the archive; upload one ZIP")
+        body = _read(archive, member, name)
+        stem = str(path.with_suffix(""))
+        if path.suffix.lower() == ".txt" and stem in by_stem:
+            references[stem] = _text(body, f"{name}: {member.filename}")
+            continue
+        corpus.extend(parse_file(f"{name}: {member.filename}", body))
+    for stem, member in sorted(by_stem.items()):
+        reference = " ".join(references.get(stem, "").split())
+        if not reference:
+            raise CorpusError(f"{name}: {member.filename} has no reference transcript; add {stem}.txt beside it")
+        corpus.pairs.append(EvaluationPair(member.filename, _read(archive, member, name), reference))
+    return corpus
+
+
+def _read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> bytes:
+    try:
+        with archive.open(member) as stream:
+            # The declared size is the archive's claim; never read more than the cap.
+            body = stream.read(MAX_CORPUS_BYTES + 1)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:  # damaged, unknown method, encrypted
+        raise CorpusError(f"{name}: {member.filename} cannot be read: {e}") from e
+    if len(body) > MAX_CORPUS_BYTES:
+        raise CorpusError(f"{name} unpacks to more than {MAX_CORPUS_BYTES // 1_000_000} MB")
+    return body
+
+
+def _text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"{name} is not UTF-8 text (byte {e.start} is invalid); save it as UTF-8") from e
+
+
+def _is_audio(filename: str) -> bool:
+    return PurePosixPath(filename).suffix.lower() in AUDIO_SUFFIXES
+
+
+def _hidden(filename: str) -> bool:
+    # macOS's Finder adds __MACOSX/ and ._ files to every ZIP it makes.
+    parts = [p for p in PurePosixPath(filename).parts if p not in (".", "..")]
+    return any(part.startswith((".", "__MACOSX")) for part in parts)

@@ -2,7 +2,9 @@
 train as a SageMaker training job, read metrics, delete; bad corpora end in error."""
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,33 @@ def test_a_corpus_uploaded_to_the_presigned_url_trains_the_model(stack: Stack) -
     ready = wait_model(stack, model["id"])
 
     assert ready["status"] == "ready", ready["error"]
+
+
+def test_a_corpus_archive_with_recordings_reports_wer_without_and_with_the_model(stack: Stack, audio_dir: Path) -> None:
+    """A ZIP of text and (recording, reference) pairs: training transcribes the recordings
+    without and with a model that has not seen their references, and the record says how it did."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("history.txt", "\n".join(CALL_CENTRE))
+        z.write(audio_dir / "custom_model_names.ogg", "calls/names.ogg")
+        z.writestr(
+            "calls/names.txt",
+            "Please reset the Zentrix Omniflow router and call Kavanaugh Biolabs. "
+            "Our Zentrix Omniflow sales grew, and Kavanaugh Biolabs renewed the contract.",
+        )
+    model = create(stack, name="with recordings")
+    with stack.client() as c:
+        upload = c.post(f"/v2/model/{model['id']}/corpus").json()
+    assert httpx.put(upload["upload_url"], content=buffer.getvalue()).status_code == 200
+
+    ready = wait_model(stack, model["id"])
+
+    assert ready["status"] == "ready", ready["error"]
+    evaluation = ready["metrics"]["evaluation"]
+    assert evaluation["pairs"] == 1 and evaluation["evaluated"] == 1
+    assert evaluation["audio_seconds"] > 5
+    assert evaluation["wer_with"] < evaluation["wer_without"], evaluation
+    assert evaluation["per_pair"][0]["name"] == "calls/names.ogg"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import re
 import subprocess
 import sys
 import zipfile
@@ -14,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from packaging.requirements import Requirement
 
 from chalicelib.config import Settings
 from deploy.package import RUNTIME_PROVIDED
@@ -70,11 +70,23 @@ def test_the_training_image_requirements_cover_what_training_imports() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
     third_party = {m.split(".")[0] for m in run.stdout.split()}
-    requirements = (ROOT / "sagemaker_jobs" / "train" / "requirements.txt").read_text().splitlines()
-    allowed = set().union(*(_closure(line.split("==")[0]) for line in requirements if line and not line.startswith("#")))
+    requirements = _requirements(ROOT / "sagemaker_jobs" / "train" / "requirements.txt")
+    allowed = set().union(*(_closure(name) for name in requirements))
     providers = importlib.metadata.packages_distributions()
     missing = {m for m in third_party if not set(providers.get(m, [])) & allowed}
     assert not missing, f"training imports {missing}, which its requirements do not install"
+
+
+def _requirements(path: Path) -> list[str]:
+    """Distribution names a requirements file pins, following its ``-r`` includes."""
+    names = []
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            names += _requirements(path.parent / line[3:].strip())
+        elif line:
+            names.append(line.split("==")[0])
+    return names
 
 
 def _closure(distribution: str) -> set[str]:
@@ -86,5 +98,7 @@ def _closure(distribution: str) -> set[str]:
         if dist.metadata["Name"] in found:
             continue
         found.add(dist.metadata["Name"])
-        todo += [re.split(r"[ ;<>=!~\[(]", r, maxsplit=1)[0] for r in dist.requires or [] if "extra ==" not in r]
+        requires = [Requirement(r) for r in dist.requires or []]
+        # Extras aside, and dependencies of other platforms ("colorama; sys_platform == 'win32'").
+        todo += [r.name for r in requires if r.marker is None or r.marker.evaluate({"extra": ""})]
     return found

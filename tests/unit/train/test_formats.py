@@ -1,0 +1,75 @@
+"""Corpus archives: text files, recordings with their references, and what is refused."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.train import formats
+from sagemaker_jobs.train.formats import parse_file
+
+
+def archive(files: dict[str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in files.items():
+            z.writestr(name, body)
+    return buffer.getvalue()
+
+
+def test_an_archive_holds_text_files_and_recordings_with_their_references() -> None:
+    corpus = parse_file(
+        "upload",  # the presigned upload has no name: the archive is recognised by its bytes
+        archive(
+            {
+                "history.txt": "First transcript.\nSecond transcript.\n",
+                "terms.csv": "phrase\nZentrix\n",
+                "calls/call-1.wav": b"RIFF....WAVE",
+                "calls/call-1.txt": "Please reset the  Zentrix router.\n",
+                "__MACOSX/calls/._call-1.wav": b"\0\0",
+            }
+        ),
+    )
+
+    assert corpus.texts == ["First transcript.", "Second transcript."]
+    assert corpus.phrases == ["Zentrix"]
+    assert [(p.name, p.audio, p.reference) for p in corpus.pairs] == [
+        ("calls/call-1.wav", b"RIFF....WAVE", "Please reset the Zentrix router.")
+    ]
+
+
+def test_member_names_are_only_names() -> None:
+    # Members are read in memory, never extracted: a "../" name is harmless and still read.
+    corpus = parse_file("corpus.zip", archive({"../../outside.txt": "A line of text."}))
+
+    assert corpus.texts == ["A line of text."]
+
+
+@pytest.mark.parametrize(
+    ("files", "fragment"),
+    [
+        ({"call.flac": b"fLaC"}, "no reference transcript; add call.txt"),
+        ({"inner.zip": archive({"a.txt": "x"})}, "archive inside the archive"),
+        ({"a.txt": "caf\xe9".encode("latin-1")}, "not UTF-8"),
+        ({"call.wav": b"RIFF", "call.txt": b"\xff\xfe bad"}, "not UTF-8"),
+    ],
+)
+def test_bad_archives_are_refused_with_a_reason(files: dict[str, bytes | str], fragment: str) -> None:
+    with pytest.raises(CorpusError, match=fragment):
+        parse_file("corpus.zip", archive(files))
+
+
+def test_an_archive_that_unpacks_past_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "MAX_CORPUS_BYTES", 10_000)
+    bomb = archive({"big.txt": "word " * 100_000})  # 500 kB that compresses to about 1 kB
+    assert len(bomb) < 10_000
+
+    with pytest.raises(CorpusError, match="unpacks to more than"):
+        parse_file("corpus.zip", bomb)
+
+
+def test_a_damaged_archive_is_refused() -> None:
+    with pytest.raises(CorpusError, match="not a valid ZIP"):
+        parse_file("corpus.zip", b"PK\x03\x04" + b"garbage" * 10)
