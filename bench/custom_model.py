@@ -39,7 +39,8 @@ from bench.data import data_dir
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build, decode_options, transcribe
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
-from sagemaker_jobs.train.scoring import relative_reduction as relative, score
+from sagemaker_jobs.train.scoring import relative_reduction as relative
+from sagemaker_jobs.train.scoring import score
 
 GROUPS = ("Twitter_2016Q4", "AMZN_2016Q4")
 LONG_FORM_CLIPS = 14

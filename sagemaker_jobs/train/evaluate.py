@@ -11,6 +11,7 @@ Transcription is exactly the service's: the engine alone, then `apply.transcribe
 fold's model. The engine is loaded only when there are pairs, so text-only training stays a
 fraction of a second.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,7 @@ minutes takes about 4 minutes to transcribe twice."""
 MAX_REPORTED_PAIRS = 100
 
 
-def default_engine() -> "Engine":
+def default_engine() -> Engine:
     from sagemaker_jobs.asr.engine import Engine, EngineSettings
 
     return Engine(EngineSettings.from_env(os.environ))
@@ -45,7 +46,7 @@ def default_engine() -> "Engine":
 def evaluate(
     corpus: RawCorpus,
     params: BuildParams | None = None,
-    engine_factory: Callable[[], "Engine"] = default_engine,
+    engine_factory: Callable[[], Engine] = default_engine,
 ) -> dict[str, Any]:
     """The ``evaluation`` metrics of a corpus with pairs (see the module docstring)."""
     from sagemaker_jobs.asr import audio
@@ -121,6 +122,9 @@ def evaluate(
     )
     log.info(
         "evaluation on %d recordings (%.0f s): WER %.2f%% without, %.2f%% with the model",
-        len(references), seconds, 100 * before.wer, 100 * after.wer,
+        len(references),
+        seconds,
+        100 * before.wer,
+        100 * after.wer,
     )
     return result

@@ -8,6 +8,7 @@
   transcripts: ``call-17.wav`` beside ``call-17.txt``. Training measures WER with and without
   the model on those pairs (see `evaluate`), and their references train the model too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -41,7 +42,7 @@ class RawCorpus:
     phrases: list[str] = field(default_factory=list)
     pairs: list[EvaluationPair] = field(default_factory=list)
 
-    def extend(self, other: "RawCorpus") -> None:
+    def extend(self, other: RawCorpus) -> None:
         self.texts += other.texts
         self.phrases += other.phrases
         self.pairs += other.pairs

@@ -1,4 +1,5 @@
 """Training's evaluation on real recordings through the real engine."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,9 @@ def test_the_model_is_measured_on_recordings_it_has_not_seen(
         texts=history,
         pairs=[
             EvaluationPair("names.ogg", (audio_dir / "custom_model_names.ogg").read_bytes(), NAMES_REFERENCE),
-            EvaluationPair("ls.flac", (audio_dir / "ls_1089-134686-0002.flac").read_bytes(),
-                           references["ls_1089-134686-0002.flac"]),
+            EvaluationPair(
+                "ls.flac", (audio_dir / "ls_1089-134686-0002.flac").read_bytes(), references["ls_1089-134686-0002.flac"]
+            ),
             EvaluationPair("broken.flac", (audio_dir / "corrupt.flac").read_bytes(), "whatever was said"),
         ],
     )
@@ -43,7 +45,9 @@ def test_the_model_is_measured_on_recordings_it_has_not_seen(
 
 
 def test_without_text_besides_a_pair_there_is_nothing_to_measure(engine: Engine, audio_dir: Path) -> None:
-    corpus = RawCorpus(pairs=[EvaluationPair("names.ogg", (audio_dir / "custom_model_names.ogg").read_bytes(), NAMES_REFERENCE)])
+    corpus = RawCorpus(
+        pairs=[EvaluationPair("names.ogg", (audio_dir / "custom_model_names.ogg").read_bytes(), NAMES_REFERENCE)]
+    )
 
     result = evaluate(corpus, engine_factory=lambda: engine)
 

@@ -1,4 +1,5 @@
 """Corpus archives: text files, recordings with their references, and what is refused."""
+
 from __future__ import annotations
 
 import io
