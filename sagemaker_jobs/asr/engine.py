@@ -20,6 +20,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from sagemaker_jobs.asr.errors import InvalidOptionsError
+from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 from sagemaker_jobs.env import int_from_env
 
@@ -145,15 +146,29 @@ class Engine:
 
 
 class PromptBudgetWhisperModel(WhisperModel):
-    """faster-whisper's model with one limit added: hotwords and the carried transcript
-    together take at most half of the 448-token decoder context, as Whisper's own prompt does.
+    """faster-whisper's model with two changes to hotword-biased decoding (custom models and
+    per-request hints), and none to unbiased decoding.
 
-    faster-whisper caps each of them at half on its own, so from the second 30-second window
-    on, a biased decode's prompt can fill most of the context, and the generation budget
-    (448 tokens in all) runs out mid-window: the decoder then skips speech or loops (measured
-    on 1.5-3 min recordings with a custom model: WER 4.8 % unbiased, 8.3 % biased, 5.6 % with
-    this limit). The most recent transcript is kept. Without hotwords nothing changes, so the
-    unbiased path stays exactly faster-whisper's."""
+    1. The prompted beam's hypotheses are re-ranked with the model's unprompted opinion of
+       them (see `rerank`).
+    2. Hotwords and the carried transcript together take at most half of the 448-token
+       decoder context, as Whisper's own prompt does. faster-whisper caps each of them at
+       half on its own, so from the second 30-second window on, a biased decode's prompt can
+       fill most of the context, and the generation budget (448 tokens in all) runs out
+       mid-window: the decoder then skips speech or loops (measured on 1.5-3 min recordings
+       with a custom model: WER 4.8 % unbiased, 8.3 % biased, 5.6 % with this limit). The
+       most recent transcript is kept.
+
+    Without hotwords nothing changes, so the unbiased path stays exactly faster-whisper's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = RerankingWhisper(self.model)
+
+    def generate_with_fallback(self, encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
+        start = tokenizer.sot_sequence if options.hotwords else None
+        with self.model.reranking(start, tokenizer.eot):
+            return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
 
     def get_prompt(
         self,
