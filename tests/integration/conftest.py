@@ -1,10 +1,12 @@
 """Fixtures of the integration tier."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from deploy.package import chalice_package, core_template
 
@@ -19,3 +21,14 @@ def chalice_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, 
 @pytest.fixture(scope="session")
 def chalice_sam(chalice_output: tuple[dict[str, Any], Path]) -> dict[str, Any]:
     return chalice_output[0]
+
+
+@pytest.fixture()
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in process: fake credentials, and no AWS_ENDPOINT_URL that would send the calls
+    to a running local stack instead."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield

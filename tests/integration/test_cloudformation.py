@@ -13,14 +13,12 @@ import re
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from deploy.package import ROOT, core_template, queue_placeholders, stack_template
 from devstack.provision import s3_notifications
@@ -94,12 +92,8 @@ def test_iam_roles_grant_no_wildcard_actions() -> None:
 
 
 @pytest.fixture()
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
+def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
 def client(service: str) -> Any:

@@ -2,11 +2,8 @@
 transform, so the core template stands in for the full stack."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
-from moto import mock_aws
 
 from deploy.aws import Deployer, Target
 from deploy.package import core_template
@@ -15,12 +12,8 @@ REGION = "eu-west-1"  # not us-east-1, which S3 treats differently
 
 
 @pytest.fixture()
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
+def session(mocked_aws: None) -> boto3.session.Session:
+    return boto3.session.Session(region_name=REGION)
 
 
 @pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")  # types moto skips: see test_cloudformation

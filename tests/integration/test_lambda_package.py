@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
-from moto import mock_aws
 from packaging.requirements import Requirement
 
 from chalicelib.config import Settings
@@ -39,15 +37,11 @@ def test_the_lambda_package_stays_under_10_mb(chalice_output: tuple[dict[str, An
     assert not {"sagemaker_jobs", "numpy", "faster_whisper", "ctranslate2"} & tops
 
 
-def test_the_stack_environment_configures_the_app_and_fits_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_stack_environment_configures_the_app_and_fits_lambda(mocked_aws: None) -> None:
     """The outputs, resolved for the longest stack name deploy/ accepts, are everything
     Settings reads, and fit Lambda's limit even in a region with a longer name."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     region = "us-east-1"  # the local provisioner creates buckets the us-east-1 way
-    with mock_aws():
-        stack = Provisioner(lambda service: boto3.client(service, region_name=region), "h" * 28, region).create()
+    stack = Provisioner(lambda service: boto3.client(service, region_name=region), "h" * 28, region).create()
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     environment = {**config["environment_variables"], **stack.environment()}
     for stage in config["stages"].values():

@@ -1,12 +1,10 @@
 """Storage adapters and provisioning against moto (in process), from infra/template.yaml."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from chalicelib.domain import Status, TranscriptRecord, new_id
 from chalicelib.errors import NotFound, Unauthorized
@@ -19,12 +17,9 @@ REGION = "us-east-1"
 
 
 @pytest.fixture()
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Provisioner(lambda service: boto3.client(service, region_name=REGION), "hark-test", REGION).create()
+def aws(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    return Provisioner(lambda service: boto3.client(service, region_name=REGION), "hark-test", REGION).create()
 
 
 def client(service: str) -> Any:
