@@ -65,10 +65,7 @@ def parse_file(name: str, data: bytes) -> RawCorpus:
         return parse_archive(name, data)
     if b"\0" in data[:65536]:
         raise CorpusError(f"{name} is binary, not text; upload UTF-8 text, JSON, JSON lines or CSV")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"{name} is not UTF-8 text (byte {e.start} is invalid); save it as UTF-8") from e
+    text = _text(data, name)
     kind = Path(name).suffix.lower() or _sniff(text)
     if kind == ".json":
         try:
