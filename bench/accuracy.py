@@ -10,22 +10,18 @@ import os
 import time
 from collections.abc import Sequence
 
-import jiwer
-from whisper_normalizer.english import EnglishTextNormalizer
-
 from bench import raw
 from bench.data import ROOT, SUBSETS, Clip, accuracy_clips, data_dir, dev_set_available
 from bench.stack import local_stack, transcribe_all
+from sagemaker_jobs.train.scoring import score
 
 GOAL_ABS_DIFF = 0.005  # 0.5 % absolute
 
 
 def corpus_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
-    normalize = EnglishTextNormalizer()
-    refs, hyps = [normalize(r) for r in references], [normalize(h) for h in hypotheses]
-    # jiwer refuses empty references; a clip that normalises to nothing has no words to miss.
-    pairs = [(r, h) for r, h in zip(refs, hyps) if r.strip()]
-    return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
+    # Scored as training and bench.custom_model score: normalised, clips that normalise to
+    # nothing left out (they have no words to miss).
+    return score(references, hypotheses).wer
 
 
 def run(subset: str = "all") -> bool:

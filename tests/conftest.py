@@ -69,13 +69,8 @@ def whisper_tokenizer(engine: "Engine") -> Any:
 
 @pytest.fixture(scope="session")
 def word_error_rate() -> Callable[[list[str], list[str]], float]:
-    """Corpus WER of hypotheses against references, both normalised as Whisper's authors do."""
-    import jiwer
-    from whisper_normalizer.english import EnglishTextNormalizer
+    """Corpus WER of hypotheses against references, both normalised as Whisper's authors do
+    (the scoring training and the benchmarks use)."""
+    from sagemaker_jobs.train.scoring import score
 
-    normalize = EnglishTextNormalizer()
-
-    def wer(references: list[str], hypotheses: list[str]) -> float:
-        return jiwer.wer([normalize(r) for r in references], [normalize(h) for h in hypotheses])
-
-    return wer
+    return lambda references, hypotheses: score(references, hypotheses).wer
