@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.asr.custom.textfile import TextDecodeError, decode_text
 
 MAX_CORPUS_BYTES = 200_000_000
 """Also the cap on an archive's unpacked size, so a small ZIP cannot unpack to gigabytes."""
@@ -63,8 +64,6 @@ def read_channel(directory: Path) -> RawCorpus:
 def parse_file(name: str, data: bytes) -> RawCorpus:
     if data.startswith(_ZIP_MAGIC) or Path(name).suffix.lower() == ".zip":
         return parse_archive(name, data)
-    if b"\0" in data[:65536]:
-        raise CorpusError(f"{name} is binary, not text; upload UTF-8 text, JSON, JSON lines or CSV")
     text = _text(data, name)
     kind = Path(name).suffix.lower() or _sniff(text)
     if kind == ".json":
@@ -181,9 +180,9 @@ def _read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> bytes
 
 def _text(data: bytes, name: str) -> str:
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"{name} is not UTF-8 text (byte {e.start} is invalid); save it as UTF-8") from e
+        return decode_text(data, name)
+    except TextDecodeError as e:
+        raise CorpusError(f"{e}; upload text (UTF-8 or UTF-16), JSON, JSON lines or CSV") from None
 
 
 def _is_audio(filename: str) -> bool:

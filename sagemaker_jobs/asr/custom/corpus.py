@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sagemaker_jobs.asr.custom.textfile import TextDecodeError, clean_transcript, decode_text
 from sagemaker_jobs.asr.errors import AsrError
 
 MAX_PHRASE_CHARS = 100
@@ -53,7 +54,7 @@ def parse(texts: Iterable[str | bytes], phrases: Iterable[str | bytes] = ()) -> 
         if not text.strip():
             continue
         _check_not_garbage(text, f"text {index + 1}")
-        sentences.extend(split_sentences(text))
+        sentences.extend(split_sentences(clean_transcript(text)))
     clean_phrases = parse_phrases(phrases)
     if not sentences and not clean_phrases:
         raise CorpusError("the training data holds no text: give at least one sentence or one phrase")
@@ -94,17 +95,26 @@ def split_sentences(text: str) -> list[str]:
 
 def _as_text(value: str | bytes, what: str) -> str:
     if isinstance(value, bytes):
-        if b"\x00" in value:
-            raise CorpusError(f"{what} looks like a binary file, not text")
         try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CorpusError(f"{what} is not UTF-8 text") from None
+            value = decode_text(value, what)
+        except TextDecodeError as error:
+            raise CorpusError(str(error)) from None
     if not isinstance(value, str):
         raise CorpusError(f"{what} must be a string, not {type(value).__name__}")
     if "\x00" in value or "\ufffd" in value:
         raise CorpusError(f"{what} looks like a binary file, not text")
     return unicodedata.normalize("NFC", value)
+
+
+_NUMBER = re.compile(r"\d[\d.,:]*")
+
+
+def _wordlike(token: str) -> bool:
+    """A word ("start-up", "O'Brien") or a number ("121.88", "5,000"): radio and call transcripts
+    are full of numbers, which must not make them look like hashes or base64."""
+    if len(token) > 15:
+        return False
+    return bool(_NUMBER.fullmatch(token)) or token.replace("-", "").replace("'", "").replace("’", "").isalpha()
 
 
 def _check_not_garbage(text: str, what: str) -> None:
@@ -117,7 +127,7 @@ def _check_not_garbage(text: str, what: str) -> None:
     tokens = words(text)
     if len(tokens) >= 5:
         # Real prose has short words; base64, hashes or minified code have few or none.
-        wordlike = sum(1 for t in tokens if t.isalpha() and len(t) <= 15)
+        wordlike = sum(1 for t in tokens if _wordlike(t))
         if wordlike < 0.5 * len(tokens):
             raise CorpusError(f"{what} does not look like sentences of words: give plain text transcripts")
         long_runs = sum(1 for t in tokens if len(t) > 25)

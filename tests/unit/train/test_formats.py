@@ -53,8 +53,8 @@ def test_member_names_are_only_names() -> None:
     [
         ({"call.flac": b"fLaC"}, "no reference transcript; add call.txt"),
         ({"inner.zip": archive({"a.txt": "x"})}, "archive inside the archive"),
-        ({"a.txt": "caf\xe9".encode("latin-1")}, "not UTF-8"),
-        ({"call.wav": b"RIFF", "call.txt": b"\xff\xfe bad"}, "not UTF-8"),
+        ({"a.txt": "caf\xe9".encode("latin-1")}, "not valid UTF-8"),
+        ({"call.wav": b"RIFF", "call.txt": b"\xfa\xfb bad"}, "not valid UTF-8"),
     ],
 )
 def test_bad_archives_are_refused_with_a_reason(files: dict[str, bytes | str], fragment: str) -> None:

@@ -1,0 +1,56 @@
+import codecs
+
+import pytest
+
+from sagemaker_jobs.asr.custom.corpus import CorpusError, parse
+from sagemaker_jobs.asr.custom.textfile import clean_transcript, decode_text
+from sagemaker_jobs.train.formats import parse_file
+
+TRANSCRIPT = "Agent: Thanks for calling Zentrova.\nCaller: My Xarelto refill, please.\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        TRANSCRIPT.encode("utf-8"),
+        codecs.BOM_UTF8 + TRANSCRIPT.encode("utf-8"),
+        TRANSCRIPT.encode("utf-16"),  # with its byte-order mark, as Notepad saves "Unicode"
+        TRANSCRIPT.encode("utf-16-le"),  # without one
+        TRANSCRIPT.encode("utf-16-be"),
+        codecs.BOM_UTF32_LE + TRANSCRIPT.encode("utf-32-le"),
+    ],
+)
+def test_every_common_encoding_reads_the_same_words(data: bytes) -> None:
+    assert decode_text(data, "t.txt") == TRANSCRIPT
+    assert parse_file("t.txt", data).texts == ["Agent: Thanks for calling Zentrova.", "Caller: My Xarelto refill, please."]
+    assert parse([data]).sentences == ("Thanks for calling Zentrova.", "My Xarelto refill, please.")
+
+
+def test_binary_is_still_refused() -> None:
+    with pytest.raises(CorpusError, match="binary"):
+        parse_file("x.bin", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01\x02")
+
+
+def test_captions_labels_timestamps_and_annotations_are_stripped() -> None:
+    text = """WEBVTT
+
+1
+00:00:01.000 --> 00:00:04.000
+Agent: Thanks for calling Zentrova, [inaudible] how can I help?
+
+2
+00:00:04.500 --> 00:00:06.000
+Caller: Hi (laughs) it's about my Xarelto refill.
+[00:01:23] D: Take it with food.
+D: OK."""
+    assert clean_transcript(text).splitlines() == [
+        "Thanks for calling Zentrova, how can I help?",
+        "Hi it's about my Xarelto refill.",
+        "Take it with food.",
+        "OK.",
+    ]
+
+
+def test_prose_keeps_a_lone_colon() -> None:
+    text = "Note: revenue grew.\nWe expect more next year.\nGuidance is unchanged.\nThanks, everyone."
+    assert clean_transcript(text) == text
