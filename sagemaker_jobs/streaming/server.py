@@ -126,7 +126,8 @@ class StreamingService:
 
         def run(samples: np.ndarray, beam_size: Optional[int] = None) -> TranscriptionResult:
             request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
-            return transcribe(self._engine, samples, artifact, request, beam_size)
+            # Partials (greedy) decode once; a final turn gets the custom model's second pass.
+            return transcribe(self._engine, samples, artifact, request, beam_size, two_pass=beam_size is None)
 
         def final(samples: np.ndarray) -> TranscriptionResult:
             with self._engine_lock:

@@ -2,12 +2,15 @@
 
 - ``corpus``: parses and validates customer text and phrases (`CorpusError`).
 - ``mining``: finds the domain phrases of a corpus (rare words, names, codes).
+- ``textfile``: customer files in any common encoding, transcripts cleaned of labels and marks.
+- ``context``: the customer's sentences as each window's decoder context (BM25).
+- ``spotting``: which of thousands of phrases were plausibly said in a window.
 - ``lm``: a small n-gram LM, for held-out perplexity and OOV rate at build time.
 - ``build``: `build(texts, phrases, params) -> (Artifact, metrics)`.
 - ``artifact``: the versioned artifact, `Artifact.save(dir)` / `Artifact.load(dir)`.
 - ``bias``: boost levels and the decoder phrase string.
 - ``apply``: `RequestOptions`, `transcribe(engine, samples, artifact, request)`, and its steps
-  `decode_options`, `recover_tail`, `correct`.
+  `second_pass`, `correct` (and for single-pass decodes `decode_options`, `recover_tail`).
 
 The names of ``apply`` are imported lazily, so building a model (the training job) does not
 load faster-whisper.

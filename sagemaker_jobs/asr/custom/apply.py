@@ -3,23 +3,25 @@
     request = RequestOptions.from_mapping(body)   # word_boost, boost_param, keyterms_prompt, custom_spelling
     result = transcribe(engine, samples, artifact, request)
 
-which is, step by step:
+With a model or request phrases, decoding takes two passes:
 
-    options = decode_options(artifact, request)   # -> DecodeOptions for the engine
-    result = engine.transcribe(samples, options, skip_tail_s=2.0)  # no window for a short tail, see TAIL_GAP_MS
-    result = recover_tail(engine, samples, result, options)  # re-decode audio a biased decode skipped
-    result = correct(result, artifact, request, options)      # post-decode clean-up and spelling
+    first = engine.transcribe(samples)            # the engine's own decode, unbiased
+    result = second_pass(engine, samples, first, Guide.of(artifact, request))
+    result = correct(result, artifact, request, respell=False)   # custom_spelling
 
-Decoding is biased through faster-whisper's `hotwords`, which it puts before EVERY 30-second
-window's context (an `initial_prompt` conditions only the first window and is pushed out by the
-transcript), so a custom model keeps working through a long recording. The phrase list is capped
-in characters, so hotwords and the carried transcript stay within the 448-token decoder context.
+`second_pass` cuts the first decode into windows of at most 28 s at its longest pauses and
+decodes each window again with a prompt of its own: the customer's sentences most like what
+the first pass heard there (`context`), and as hotwords the phrases spotted in it (`spotting`),
+topped up with the model's best phrases while they fit. So a list of 1,000 phrases costs no
+more than one of 30, each window of a long recording is treated like a clip, and the prompt is
+never pushed out by the transcript. Each window is then cleaned (an invented trailing "Thank
+you." dropped) and respelled with its own phrases.
 
-`correct` then (1) drops trailing sentences that the decoder invented after the speech ended
-(low-probability, near-zero-duration words such as "Thank you."; a biased prompt makes Whisper
-more prone to them), (2) restores domain spellings where a low-confidence span sounds like a
-phrase of the model or request, and (3) applies `custom_spelling`. Words and text stay consistent.
-With no model and no per-request hint, nothing changes: decoding and results are the engine's own.
+Chosen on the tuning sets of bench/custom_model.py (the Twitter call, three radio regions, the
+synthetic devops customer) against hotwords alone and against the model's phrases as a prompt;
+reported there on the others. Live partials (`two_pass=False`) decode once with the best
+phrases as hotwords (`decode_options`, `recover_tail`), as before: a second pass would double
+their latency. With no model and no per-request hint, decoding is the engine's own.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +33,9 @@ import numpy as np
 
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BOOST_PARAMS, BoostLevel, format_prompt
+from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases, words as split_words
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.custom.mining import zipf
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.errors import InvalidOptionsError
@@ -102,15 +106,142 @@ def transcribe(
     artifact: Artifact | None,
     request: RequestOptions = RequestOptions(),
     beam_size: int | None = None,
+    *,
+    two_pass: bool = True,
 ) -> TranscriptionResult:
     """The whole custom-model path around `engine.transcribe`; the engine's own result when
-    there is no model and no per-request option. ``beam_size`` overrides the engine's beam."""
+    there is no model and no per-request option. ``beam_size`` overrides the engine's beam.
+
+    With a model or phrases, decoding takes two passes (see `second_pass`): the engine's own
+    decode, then each window again with the customer's context and the phrases spotted in it.
+    ``two_pass=False`` decodes once with the best phrases as hotwords (live partials, where a
+    second pass costs too much latency)."""
+    if not (artifact or request.biasing):
+        return correct(engine.transcribe(samples, DecodeOptions(beam_size=beam_size)), artifact, request)
+    if two_pass:
+        first = engine.transcribe(samples, DecodeOptions(beam_size=beam_size))
+        result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size)
+        return correct(result, artifact, request, DecodeOptions(), respell=False)
     options = replace(decode_options(artifact, request), beam_size=beam_size)
-    if not options.biased:
-        return correct(engine.transcribe(samples, options), artifact, request, options)
     result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)
     result = recover_tail(engine, samples, result, options)
     return correct(result, artifact, request, options)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """What the second pass draws on: the model's sentences and the model's and request's phrases."""
+
+    context: ContextIndex
+    spotter: PhraseSpotter
+    ranked: tuple[str, ...]
+    """Phrases in the order they fill a window's remaining hotword budget: the request's, then the model's."""
+    level: BoostLevel
+
+    @classmethod
+    def of(cls, artifact: Artifact | None, request: RequestOptions) -> "Guide":
+        requested = _dedupe([*request.keyterms_prompt, *request.word_boost])
+        model_phrases = list(artifact.phrases) if artifact else []
+        level = BOOST_LEVELS[request.boost_param]
+        if not requested and artifact:
+            spotter = artifact.spotter  # built once per loaded model
+        else:
+            spotter = PhraseSpotter(_dedupe([*requested, *model_phrases]))
+        context = artifact.context if artifact else ContextIndex(())
+        return cls(context, spotter, tuple(_dedupe([*requested, *model_phrases])), level)
+
+    def hotwords(self, words: Sequence[Word]) -> list[str]:
+        """The phrases spotted in `words` first, then the best others while they fit the budget:
+        a short list always goes whole, a long one only where it was plausibly said."""
+        phrases = self.spotter.spot(words, limit=SPOTTED_PER_WINDOW)
+        length = sum(len(p) + 2 for p in phrases)
+        taken = {p.casefold() for p in phrases}
+        for phrase in self.ranked:
+            if length + len(phrase) + 2 > self.level.max_chars:
+                if length > self.level.max_chars // 2:
+                    break
+                continue
+            if phrase.casefold() not in taken:
+                phrases.append(phrase)
+                taken.add(phrase.casefold())
+                length += len(phrase) + 2
+        return phrases
+
+
+SPOTTED_PER_WINDOW = 12
+WINDOW_S = 28.0
+"""A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
+CONTEXT_WORDS = 120
+"""Words of customer sentences before each window (about 160 tokens, under half the context)."""
+
+
+def second_pass(
+    engine: Engine,
+    samples: np.ndarray,
+    first: TranscriptionResult,
+    guide: Guide,
+    beam_size: int | None = None,
+) -> TranscriptionResult:
+    """Each window of the first decode decoded again with its own prompt: the customer's
+    sentences most like what the first pass heard there, and the phrases spotted in it.
+
+    Windows are cut at the longest pauses of the first pass, so no word is split, and each is
+    decoded on its own: a long recording gets the same treatment as a clip, and a window's
+    prompt is never pushed out by the transcript before it. Where a second decode stops early
+    (a prompted Whisper sometimes does), the first pass's words after it are kept."""
+    words = first.words
+    if not words:
+        return first
+    duration_ms = len(samples) * 1000 // SAMPLE_RATE
+    out: list[Word] = []
+    texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+    for start, end in plan_windows(words, WINDOW_S):
+        heard = words[start : end + 1]
+        lo = 0 if start == 0 else (words[start - 1].end_ms + heard[0].start_ms) // 2
+        hi = duration_ms if end == len(words) - 1 else (heard[-1].end_ms + words[end + 1].start_ms) // 2
+        text = " ".join(w.text for w in heard)
+        prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
+        phrases = guide.hotwords(heard)
+        if not prompt and not phrases:
+            out += heard
+            texts += [w.text for w in heard]
+            continue
+        options = DecodeOptions(initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size)
+        piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
+        again = engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
+        edits = _Transcript(again)
+        edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
+        edits.respell(phrases, guide.level)
+        edited = edits.result()
+        redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
+        # A prompted Whisper sometimes ends its window early; the first pass has the rest.
+        covered_ms = redone[-1].end_ms if redone else lo
+        rest = [w for w in heard if w.start_ms >= covered_ms]
+        out += redone + rest
+        texts += [edited.text, *(w.text for w in rest)]
+    return replace(
+        first,
+        text=" ".join(t for t in texts if t),
+        words=tuple(out),
+        confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
+    )
+
+
+def plan_windows(words: Sequence[Word], max_s: float) -> list[tuple[int, int]]:
+    """(first, last) word indices of consecutive windows of at most `max_s` seconds, each cut
+    at the longest pause in its last 40 %."""
+    windows = []
+    start = 0
+    while start < len(words):
+        end = start
+        while end + 1 < len(words) and words[end + 1].end_ms - words[start].start_ms <= max_s * 1000:
+            end += 1
+        if end + 1 < len(words) and end > start:
+            earliest = start + max(0, int((end - start) * 0.6))
+            end = max(range(earliest, end + 1), key=lambda i: (words[i + 1].start_ms - words[i].end_ms, i))
+        windows.append((start, end))
+        start = end + 1
+    return windows
 
 
 def recover_tail(
@@ -149,14 +280,17 @@ def correct(
     artifact: Artifact | None,
     request: RequestOptions = RequestOptions(),
     options: DecodeOptions | None = None,
+    *,
+    respell: bool = True,
 ) -> TranscriptionResult:
-    """Post-decode step; returns `result` unchanged when there is nothing to apply."""
+    """Post-decode step; returns `result` unchanged when there is nothing to apply.
+    ``respell=False`` when the second pass has respelled each window with its own phrases."""
     options = options if options is not None else decode_options(artifact, request)
     edits = _Transcript(result)
     if options.biased:
         edits.trim_trailing_hallucinations()
     lexicon = _dedupe([*request.keyterms_prompt, *request.word_boost, *(artifact.lexicon if artifact else ())])
-    if lexicon:
+    if lexicon and respell:
         edits.respell(lexicon, BOOST_LEVELS[request.boost_param])
     for rule in request.custom_spelling:
         edits.spell(rule)

@@ -6,21 +6,28 @@ A directory with one JSON file, `custom_model.json`:
      "phrases": [...],          ranked domain phrases, the customer's explicit ones first
      "prompt": "...",           the decoder prompt built from them
      "lexicon": [...],          spellings the post-decode correction may restore
+     "sentences": [...],        the customer's sentences, the decoder's context (version 2)
      "params": {...}, "metrics": {...}}
 
-It is small (a few kB), readable, and versioned: `load` refuses a format version it does not
-know rather than guess.
+It is readable and versioned: `load` reads versions 1 (phrases only) and 2, and refuses a
+format version it does not know rather than guess. With 350k words of text it is about 2 MB.
 """
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.errors import AsrError
 
+if TYPE_CHECKING:
+    from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+
 FORMAT = "hark-custom-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FILENAME = "custom_model.json"
 
 
@@ -36,6 +43,8 @@ class Artifact:
     """The decoder prompt (`initial_prompt`) this model biases decoding with."""
     lexicon: tuple[str, ...] = ()
     """Domain spellings (names, rare words) the post-decode correction may restore."""
+    sentences: tuple[str, ...] = ()
+    """The customer's sentences, from which each window's decoder context is chosen."""
     params: dict[str, Any] = field(default_factory=dict)
     """The build parameters, for the record."""
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -46,13 +55,14 @@ class Artifact:
         body = asdict(self)
         body["phrases"] = list(self.phrases)
         body["lexicon"] = list(self.lexicon)
+        body["sentences"] = list(self.sentences)
         return {"format": FORMAT, **body}
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> "Artifact":
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise ArtifactError("not a Hark custom model (no 'format': 'hark-custom-model')")
-        if body.get("version") != VERSION:
+        if body.get("version") not in READABLE_VERSIONS:
             raise ArtifactError(
                 f"custom model format version {body.get('version')!r} is not supported (expected {VERSION})"
             )
@@ -60,15 +70,30 @@ class Artifact:
             phrases = tuple(str(p) for p in body["phrases"])
             prompt = str(body["prompt"])
             lexicon = tuple(str(p) for p in body.get("lexicon", ()))
+            sentences = tuple(str(s) for s in body.get("sentences", ()))
         except (KeyError, TypeError) as error:
             raise ArtifactError(f"custom model is missing or has a malformed field: {error}") from None
         return cls(
             phrases=phrases,
             prompt=prompt,
             lexicon=lexicon,
+            sentences=sentences,
             params=dict(body.get("params") or {}),
             metrics=dict(body.get("metrics") or {}),
         )
+
+    @cached_property
+    def context(self) -> ContextIndex:
+        """The sentence index, built once per loaded model (the inference container caches
+        loaded models)."""
+        return ContextIndex(self.sentences)
+
+    @cached_property
+    def spotter(self) -> "PhraseSpotter":
+        # Imported here: building a model (the training job's first step) needs no matcher.
+        from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+
+        return PhraseSpotter(self.phrases)
 
     def save(self, directory: str | Path) -> Path:
         """Writes `custom_model.json` into `directory` (created if needed); returns its path."""

@@ -17,8 +17,11 @@ RESPELL_MIN_RARITY = 1.5
 
 @dataclass(frozen=True)
 class BuildParams:
-    max_phrases: int = 50
-    """Domain phrases kept in the model (the decoder gets the best few, see apply.BOOST_LEVELS)."""
+    max_phrases: int = 2000
+    """Mined domain phrases kept in the model, besides every explicit one (each window's decode
+    gets the ones spotted in it, see `spotting`)."""
+    max_context_words: int = 400_000
+    """Words of customer sentences kept as decoder context (see `context`); the rest are dropped."""
     max_lexicon: int = 100
     """Rare spellings kept for post-decode respelling."""
     lm_order: int = 3
@@ -78,14 +81,30 @@ def build(
     metrics.update(_heldout_metrics(tokenised, params))
     prompt = format_prompt(phrase_texts[: BOOST_LEVELS["default"].model_phrases], BOOST_LEVELS["default"].max_chars)
     metrics["build_seconds"] = round(time.perf_counter() - started, 3)
+    sentences = _context_sentences(corpus.sentences, params.max_context_words)
+    metrics["context_sentences"] = len(sentences)
     artifact = Artifact(
         phrases=phrase_texts,
         prompt=prompt,
         lexicon=lexicon,
+        sentences=sentences,
         params=asdict(params),
         metrics={k: v for k, v in metrics.items() if k != "domain_phrases"},
     )
     return artifact, metrics
+
+
+def _context_sentences(sentences: Iterable[str], max_words: int) -> tuple[str, ...]:
+    """Distinct sentences up to `max_words` words, in corpus order."""
+    kept: list[str] = []
+    count = 0
+    for sentence in dict.fromkeys(sentences):
+        length = len(sentence.split())
+        if count + length > max_words:
+            break
+        kept.append(sentence)
+        count += length
+    return tuple(kept)
 
 
 def _heldout_metrics(tokenised: list[list[str]], params: BuildParams) -> dict[str, Any]:

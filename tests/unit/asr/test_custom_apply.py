@@ -163,7 +163,7 @@ def test_a_biased_decode_that_stops_early_gets_the_rest_decoded_unbiased() -> No
     rest = result(("They", 0.9), ("renewed.", 0.9))
     engine = FakeEngine(early, rest)
 
-    merged = transcribe(engine, np.zeros(16000 * 10, dtype=np.float32), MODEL)
+    merged = transcribe(engine, np.zeros(16000 * 10, dtype=np.float32), MODEL, two_pass=False)
 
     assert merged.text == "Call Kavanaugh Biolabs. They renewed."
     assert [w.start_ms for w in merged.words] == [0, 500, 1000, 1400, 1900]

@@ -34,7 +34,7 @@ def test_build_reports_metrics_and_the_artifact_round_trips(tmp_path: Path) -> N
 
     assert loaded == artifact
     body = json.loads((tmp_path / "model" / FILENAME).read_text())
-    assert body["format"] == "hark-custom-model" and body["version"] == 1
+    assert body["format"] == "hark-custom-model" and body["version"] == 2
 
 
 def test_a_larger_corpus_gets_held_out_perplexity_and_oov_rate() -> None:

@@ -1,0 +1,67 @@
+"""Which of a customer's phrases were plausibly said in a window: thousands of phrases, cheaply.
+
+A first, unbiased decode mishears a name as ordinary words ("Kefka behind Celiam" for "Kafka
+behind Cilium"). Every span of one to four words that holds a doubtful word (low confidence,
+or not a common English word) is compared with every phrase twice, by spelling and by sound
+(metaphone), with rapidfuzz's C matrix scorer; the best-matching phrases go to that window's
+second decode only. A list of 1,000 phrases therefore costs the decoder no more than one of
+ten, and a window where no phrase is plausible is not re-decoded for phrases at all.
+Settings chosen on the synthetic devops customer (bench/custom_model.py), not on the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+import jellyfish
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from sagemaker_jobs.asr.custom.mining import zipf
+from sagemaker_jobs.asr.result import Word
+
+MIN_SCORE = 65.0
+"""Mean of spelling and sound similarity (0-100) for a phrase to count as heard."""
+DOUBTFUL_CONFIDENCE = 0.5
+COMMON_ZIPF = 4.0
+"""A confidently heard word this common is what was said; spans of only such words are skipped."""
+MAX_SPAN_WORDS = 4
+_EDGE = ".,?!;:\"'()[]"
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+@lru_cache(maxsize=65536)
+def _sound(text: str) -> str:
+    return "".join(jellyfish.metaphone(part) for part in re.findall(r"[a-z]+|\d+", text.casefold()))
+
+
+class PhraseSpotter:
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self.phrases = list(dict.fromkeys(p for p in phrases if _letters(p)))
+        self._letters = [_letters(p) for p in self.phrases]
+        self._sounds = [_sound(p) for p in self.phrases]
+
+    def spot(self, words: Sequence[Word], limit: int = 12, min_score: float = MIN_SCORE) -> list[str]:
+        """Up to `limit` phrases that plausibly occur among `words`, most likely first."""
+        if not self.phrases or not words:
+            return []
+        bare = [w.text.strip(_EDGE) for w in words]
+        doubtful = [w.confidence < DOUBTFUL_CONFIDENCE or zipf(b) < COMMON_ZIPF for w, b in zip(words, bare)]
+        spans = [
+            " ".join(bare[i : i + n])
+            for n in range(1, MAX_SPAN_WORDS + 1)
+            for i in range(len(bare) - n + 1)
+            if any(doubtful[i : i + n])
+        ]
+        if not spans:
+            return []
+        spelling = process.cdist([_letters(s) for s in spans], self._letters, scorer=fuzz.ratio, dtype=np.uint8)
+        sound = process.cdist([_sound(s) for s in spans], self._sounds, scorer=fuzz.ratio, dtype=np.uint8)
+        best = (spelling.astype(np.float32) + sound.astype(np.float32)).max(axis=0) / 2
+        order = np.argsort(-best, kind="stable")[:limit]
+        return [self.phrases[i] for i in order if best[i] >= min_score]

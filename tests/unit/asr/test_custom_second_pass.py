@@ -1,0 +1,103 @@
+"""The second pass, the context index and phrase spotting, with a fake engine (no audio)."""
+
+import numpy as np
+
+from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
+from sagemaker_jobs.asr.custom.apply import Guide, plan_windows, transcribe
+from sagemaker_jobs.asr.custom.context import ContextIndex
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+from sagemaker_jobs.asr.engine import DecodeOptions
+from sagemaker_jobs.asr.result import TranscriptionResult, Word
+
+
+def words(*items: tuple[str, int, int, float]) -> tuple[Word, ...]:
+    return tuple(Word(t, s, e, c) for t, s, e, c in items)
+
+
+def result(ws: tuple[Word, ...]) -> TranscriptionResult:
+    return TranscriptionResult(
+        text=" ".join(w.text for w in ws),
+        words=ws,
+        confidence=0.9,
+        audio_duration_s=10.0,
+        language_code="en_us",
+        model_name="m",
+    )
+
+
+class FakeEngine:
+    def __init__(self, *results: TranscriptionResult) -> None:
+        self.results = list(results)
+        self.calls: list[tuple[int, DecodeOptions]] = []
+
+    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0):
+        self.calls.append((len(samples), options))
+        return self.results.pop(0)
+
+
+def test_context_index_returns_the_most_similar_sentences_most_relevant_last() -> None:
+    index = ContextIndex(
+        ["Kafka runs behind Cilium now.", "The weather was nice.", "We moved Kafka to the new cluster.", "Lunch is at noon."]
+    )
+
+    prompt = index.prompt("we moved kefka behind celiam", max_words=12)
+
+    assert prompt.endswith("We moved Kafka to the new cluster.")
+    assert "weather" not in prompt and "Lunch" not in prompt
+    assert not ContextIndex([])
+
+
+def test_spotting_finds_a_misheard_name_among_a_thousand_phrases_and_skips_confident_common_words() -> None:
+    distractors = [f"Zorvex{i}" for i in range(998)]
+    spotter = PhraseSpotter(["Cilium", "Thanos", *distractors])
+    heard = words(("Thanks", 0, 300, 0.95), ("for", 300, 500, 0.95), ("Celiam", 500, 900, 0.3))
+
+    spotted = spotter.spot(heard)
+
+    assert spotted[0] == "Cilium"
+    assert "Thanos" not in spotted  # "Thanks" was heard confidently: not a candidate span
+
+
+def test_windows_are_cut_at_the_longest_pause_and_cover_every_word() -> None:
+    ws = [Word(f"w{i}", i * 1000, i * 1000 + 600, 0.9) for i in range(60)]
+    ws[40] = Word("w40", 40_000 + 2000, 40_000 + 2500, 0.9)  # a long pause before it
+
+    windows = plan_windows(ws, 28.0)
+
+    assert windows[0][0] == 0 and windows[-1][1] == 59
+    assert all(b + 1 == c for (_, b), (c, _) in zip(windows, windows[1:]))
+    assert all(ws[b].end_ms - ws[a].start_ms <= 28_000 for a, b in windows)
+
+
+def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_after_an_early_stop() -> None:
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring.", "Kavanaugh Biolabs renewed."])
+    first = result(words(("the", 0, 400, 0.9), ("metric", 500, 900, 0.3), ("sum", 1000, 1400, 0.3), ("router", 1500, 1900, 0.9), ("renewed.", 2000, 2400, 0.9)))
+    # The second decode of the (only) window stops after "router"; the first pass's last word stays.
+    again = result(words(("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9), ("router", 1500, 1900, 0.9)))
+    engine = FakeEngine(first, again)
+
+    out = transcribe(engine, np.zeros(16000 * 3, dtype=np.float32), artifact)
+
+    assert out.text == "the Zentrix Omniflow router renewed."
+    assert [w.start_ms for w in out.words] == [0, 500, 1000, 1500, 2000]
+    options = engine.calls[1][1]
+    assert "Zentrix Omniflow" in options.initial_prompt and "Zentrix" in options.hotwords
+    assert engine.calls[0][1] == DecodeOptions()
+
+
+def test_a_phrase_list_of_a_thousand_fills_the_budget_with_spotted_phrases_first() -> None:
+    phrases = [f"Brandname{i}" for i in range(999)] + ["Cilium"]
+    guide = Guide.of(Artifact(phrases=tuple(phrases), prompt=""), RequestOptions())
+
+    hot = guide.hotwords(words(("Celiam", 0, 400, 0.2)))
+
+    assert hot[0] == "Cilium"
+    assert sum(len(p) + 2 for p in hot) <= 600
+
+
+def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
+    plain = result(words(("Hello", 0, 400, 0.9)))
+    engine = FakeEngine(plain)
+
+    assert transcribe(engine, np.zeros(16000, dtype=np.float32), None) is plain
+    assert len(engine.calls) == 1
