@@ -25,6 +25,7 @@ their latency. With no model and no per-request hint, decoding is the engine's o
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from difflib import SequenceMatcher
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -169,6 +170,7 @@ class Guide:
 
 
 SPOTTED_PER_WINDOW = 12
+SKIPPED_SPEECH_RATIO = 0.8
 WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
 CONTEXT_WORDS = 120
@@ -214,9 +216,15 @@ def second_pass(
         edits.respell(phrases, guide.level)
         edited = edits.result()
         redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
-        # A prompted Whisper sometimes ends its window early; the first pass has the rest.
-        covered_ms = redone[-1].end_ms if redone else lo
-        rest = [w for w in heard if w.start_ms >= covered_ms]
+        if len(redone) < SKIPPED_SPEECH_RATIO * len(heard) and not _uncovered_tail(heard, redone):
+            # Fewer words than the first pass heard, and not from an early stop: the prompted
+            # decode skipped speech inside the window. Nothing is lost: the first pass stays.
+            out += heard
+            texts += [w.text for w in heard]
+            continue
+        rest = _uncovered_tail(heard, redone)
+        if rest and redone and redone[-1].end_ms > rest[0].start_ms:
+            redone[-1] = replace(redone[-1], end_ms=max(redone[-1].start_ms, rest[0].start_ms))
         out += redone + rest
         texts += [edited.text, *(w.text for w in rest)]
     return replace(
@@ -225,6 +233,20 @@ def second_pass(
         words=tuple(out),
         confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
     )
+
+
+def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
+    """The first pass's words after the point where the second decode stopped, when it stopped
+    early (a prompted Whisper sometimes ends its window after a few words, and its last word's
+    timestamp then runs to the end of the window, so time alone cannot tell)."""
+    if not again:
+        return list(first)
+    a = [_bare(w.text).casefold() for w in first]
+    b = [_bare(w.text).casefold() for w in again]
+    blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    last = blocks[-1].a + blocks[-1].size if blocks else 0
+    left = len(a) - last
+    return list(first[last:]) if left > max(2, 0.15 * len(a)) else []
 
 
 def plan_windows(words: Sequence[Word], max_s: float) -> list[tuple[int, int]]:

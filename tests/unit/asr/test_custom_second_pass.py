@@ -71,15 +71,21 @@ def test_windows_are_cut_at_the_longest_pause_and_cover_every_word() -> None:
 
 def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_after_an_early_stop() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring.", "Kavanaugh Biolabs renewed."])
-    first = result(words(("the", 0, 400, 0.9), ("metric", 500, 900, 0.3), ("sum", 1000, 1400, 0.3), ("router", 1500, 1900, 0.9), ("renewed.", 2000, 2400, 0.9)))
-    # The second decode of the (only) window stops after "router"; the first pass's last word stays.
-    again = result(words(("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9), ("router", 1500, 1900, 0.9)))
+    tail = ("and", "then", "they", "renewed", "it.")
+    first = result(
+        words(("the", 0, 400, 0.9), ("metric", 500, 900, 0.3), ("sum", 1000, 1400, 0.3), ("router", 1500, 1900, 0.9))
+        + words(*((t, 2000 + 500 * i, 2400 + 500 * i, 0.9) for i, t in enumerate(tail)))
+    )
+    # The second decode of the (only) window stops after "router" (its last word's timestamp
+    # running on); the first pass's words after it stay.
+    again = result(words(("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9), ("router", 1500, 4000, 0.9)))
     engine = FakeEngine(first, again)
 
-    out = transcribe(engine, np.zeros(16000 * 3, dtype=np.float32), artifact)
+    out = transcribe(engine, np.zeros(16000 * 5, dtype=np.float32), artifact)
 
-    assert out.text == "the Zentrix Omniflow router renewed."
-    assert [w.start_ms for w in out.words] == [0, 500, 1000, 1500, 2000]
+    assert out.text == "the Zentrix Omniflow router and then they renewed it."
+    assert [w.start_ms for w in out.words] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000]
+    assert out.words[3].end_ms == 2000
     options = engine.calls[1][1]
     assert "Zentrix Omniflow" in options.initial_prompt and "Zentrix" in options.hotwords
     assert engine.calls[0][1] == DecodeOptions()
@@ -93,6 +99,18 @@ def test_a_phrase_list_of_a_thousand_fills_the_budget_with_spotted_phrases_first
 
     assert hot[0] == "Cilium"
     assert sum(len(p) + 2 for p in hot) <= 600
+
+
+def test_a_second_decode_that_skips_speech_inside_the_window_keeps_the_first_pass() -> None:
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
+    heard = ("please", "reset", "the", "metric", "sum", "router", "he", "hoped", "for", "stew", "at", "dinner")
+    first = result(words(*((t, 500 * i, 500 * i + 400, 0.4) for i, t in enumerate(heard))))
+    again = result(words(("please", 0, 400, 0.9), ("reset", 500, 900, 0.9), ("Zentrix", 1000, 1400, 0.9), ("dinner", 5500, 5900, 0.9)))
+    engine = FakeEngine(first, again)
+
+    out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact)
+
+    assert [w.text for w in out.words] == list(heard)
 
 
 def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
