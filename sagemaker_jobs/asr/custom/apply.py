@@ -170,7 +170,7 @@ class Guide:
 
 
 SPOTTED_PER_WINDOW = 12
-SKIPPED_SPEECH_RATIO = 0.8
+SKIPPED_SPEECH_RATIO = 0.75
 WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
 CONTEXT_WORDS = 120
@@ -216,9 +216,10 @@ def second_pass(
         edits.respell(phrases, guide.level)
         edited = edits.result()
         redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
-        if len(redone) < SKIPPED_SPEECH_RATIO * len(heard) and not _uncovered_tail(heard, redone):
-            # Fewer words than the first pass heard, and not from an early stop: the prompted
+        if _letter_count(redone) < SKIPPED_SPEECH_RATIO * _letter_count(heard) and not _uncovered_tail(heard, redone):
+            # Much less text than the first pass heard, and not from an early stop: the prompted
             # decode skipped speech inside the window. Nothing is lost: the first pass stays.
+            # (Letters, not words: a misheard name is often more words than the name.)
             out += heard
             texts += [w.text for w in heard]
             continue
@@ -233,6 +234,10 @@ def second_pass(
         words=tuple(out),
         confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
     )
+
+
+def _letter_count(words: Sequence[Word]) -> int:
+    return sum(len(_letters(w.text)) for w in words)
 
 
 def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
