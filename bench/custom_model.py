@@ -24,6 +24,7 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
 Scoring: whisper-normalizer + jiwer (sagemaker_jobs.train.scoring). Decode time is summed per
 condition; the build time for 350k words is measured on the radio and call text repeated.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -175,7 +176,11 @@ def make_set(name: str, atc_clips: int) -> BenchSet:
     if name == "librispeech":
         directory = data_dir()
         rows = _manifest(directory)
-        items = [Item(i, r["text"], _file(directory / r["audio"])) for i, r in rows.items() if r["subset"] == "librispeech_clean"]
+        items = [
+            Item(i, r["text"], _file(directory / r["audio"]))
+            for i, r in rows.items()
+            if r["subset"] == "librispeech_clean"
+        ]
         return BenchSet(name, "REPORT (unrelated Twitter model)", earnings("Twitter_2016Q4").texts, items)
     if name.startswith("syn_"):
         _, customer, model, *rest = name.split("_")
@@ -269,9 +274,21 @@ def build_time(words: int = 350_000) -> str:
 
 
 DEFAULT_SETS = (
-    "twitter", "twitter_long", "twitter_swapped", "amzn", "librispeech", "atc_test", "atc_test_long",
-    "syn_pharmacy_t30", "syn_pharmacy_t1000", "syn_brands_t30", "syn_brands_t1000",
-    "syn_insurance_t30", "syn_insurance_t1000", "syn_brands_text", "syn_pharmacy_t1000_long",
+    "twitter",
+    "twitter_long",
+    "twitter_swapped",
+    "amzn",
+    "librispeech",
+    "atc_test",
+    "atc_test_long",
+    "syn_pharmacy_t30",
+    "syn_pharmacy_t1000",
+    "syn_brands_t30",
+    "syn_brands_t1000",
+    "syn_insurance_t30",
+    "syn_insurance_t1000",
+    "syn_brands_text",
+    "syn_pharmacy_t1000_long",
 )
 
 
@@ -283,7 +300,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = EngineSettings.from_env(os.environ)
     engine = Engine(settings)
-    print(f"custom models: {settings.model_name} beam {settings.beam_size}; one-line baseline: initial_prompt of {PROMPT_CHARS} chars")
+    print(
+        f"custom models: {settings.model_name} beam {settings.beam_size}; one-line baseline: initial_prompt of {PROMPT_CHARS} chars"
+    )
     print("| set | role | items | condition | WER | vs none | items worse >2% | term recall | no-term WER | decode s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets:

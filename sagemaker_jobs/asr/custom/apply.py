@@ -25,8 +25,8 @@ their latency. With no model and no per-request hint, decoding is the engine's o
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from difflib import SequenceMatcher
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import Any
 
 import jellyfish
@@ -35,9 +35,10 @@ import numpy as np
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BOOST_PARAMS, BoostLevel, format_prompt
 from sagemaker_jobs.asr.custom.context import ContextIndex
-from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases, words as split_words
-from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases
+from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.mining import zipf
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.result import TranscriptionResult, Word

@@ -5,8 +5,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, format_prompt
 from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, format_prompt
 from sagemaker_jobs.asr.custom.corpus import CorpusError, parse, words
 from sagemaker_jobs.asr.custom.lm import NgramLM
 from sagemaker_jobs.asr.custom.mining import mine, rarity

@@ -47,7 +47,7 @@ class ContextIndex:
     def search(self, query: Sequence[str], limit: int) -> list[tuple[str, float]]:
         """The `limit` best sentences for the query words, best first, with their scores."""
         scores: defaultdict[int, float] = defaultdict(float)
-        for word, _ in Counter(query).items():
+        for word in set(query):
             idf = self._idf.get(word)
             if idf is None:
                 continue

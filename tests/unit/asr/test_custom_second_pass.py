@@ -37,7 +37,12 @@ class FakeEngine:
 
 def test_context_index_returns_the_most_similar_sentences_most_relevant_last() -> None:
     index = ContextIndex(
-        ["Kafka runs behind Cilium now.", "The weather was nice.", "We moved Kafka to the new cluster.", "Lunch is at noon."]
+        [
+            "Kafka runs behind Cilium now.",
+            "The weather was nice.",
+            "We moved Kafka to the new cluster.",
+            "Lunch is at noon.",
+        ]
     )
 
     prompt = index.prompt("we moved kefka behind celiam", max_words=12)
@@ -78,7 +83,11 @@ def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_
     )
     # The second decode of the (only) window stops after "router" (its last word's timestamp
     # running on); the first pass's words after it stay.
-    again = result(words(("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9), ("router", 1500, 4000, 0.9)))
+    again = result(
+        words(
+            ("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9), ("router", 1500, 4000, 0.9)
+        )
+    )
     engine = FakeEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 5, dtype=np.float32), artifact)
@@ -105,7 +114,11 @@ def test_a_second_decode_that_skips_speech_inside_the_window_keeps_the_first_pas
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
     heard = ("please", "reset", "the", "metric", "sum", "router", "he", "hoped", "for", "stew", "at", "dinner")
     first = result(words(*((t, 500 * i, 500 * i + 400, 0.4) for i, t in enumerate(heard))))
-    again = result(words(("please", 0, 400, 0.9), ("reset", 500, 900, 0.9), ("Zentrix", 1000, 1400, 0.9), ("dinner", 5500, 5900, 0.9)))
+    again = result(
+        words(
+            ("please", 0, 400, 0.9), ("reset", 500, 900, 0.9), ("Zentrix", 1000, 1400, 0.9), ("dinner", 5500, 5900, 0.9)
+        )
+    )
     engine = FakeEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact)

@@ -22,7 +22,10 @@ TRANSCRIPT = "Agent: Thanks for calling Zentrova.\nCaller: My Xarelto refill, pl
 )
 def test_every_common_encoding_reads_the_same_words(data: bytes) -> None:
     assert decode_text(data, "t.txt") == TRANSCRIPT
-    assert parse_file("t.txt", data).texts == ["Agent: Thanks for calling Zentrova.", "Caller: My Xarelto refill, please."]
+    assert parse_file("t.txt", data).texts == [
+        "Agent: Thanks for calling Zentrova.",
+        "Caller: My Xarelto refill, please.",
+    ]
     assert parse([data]).sentences == ("Thanks for calling Zentrova.", "My Xarelto refill, please.")
 
 
