@@ -153,9 +153,13 @@ class Guide:
         return cls(context, spotter, tuple(_dedupe([*requested, *model_phrases])), level)
 
     def hotwords(self, words: Sequence[Word]) -> list[str]:
-        """The phrases spotted in `words` first, then the best others while they fit the budget:
-        a short list always goes whole, a long one only where it was plausibly said."""
+        """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
+        model, or request phrases alone), topped up with the best others while they fit the
+        budget: a short list always goes whole, a long one only where it was plausibly said.
+        With sentences, the context carries the vocabulary, and more phrases only crowd it."""
         phrases = self.spotter.spot(words, limit=SPOTTED_PER_WINDOW)
+        if self.context:
+            return phrases
         length = sum(len(p) + 2 for p in phrases)
         taken = {p.casefold() for p in phrases}
         for phrase in self.ranked:
@@ -171,7 +175,7 @@ class Guide:
 
 
 SPOTTED_PER_WINDOW = 12
-SKIPPED_SPEECH_RATIO = 0.75
+STRETCHED_WORD_MS = 1500
 WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
 CONTEXT_WORDS = 120
@@ -217,13 +221,6 @@ def second_pass(
         edits.respell(phrases, guide.level)
         edited = edits.result()
         redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
-        if _letter_count(redone) < SKIPPED_SPEECH_RATIO * _letter_count(heard) and not _uncovered_tail(heard, redone):
-            # Much less text than the first pass heard, and not from an early stop: the prompted
-            # decode skipped speech inside the window. Nothing is lost: the first pass stays.
-            # (Letters, not words: a misheard name is often more words than the name.)
-            out += heard
-            texts += [w.text for w in heard]
-            continue
         rest = _uncovered_tail(heard, redone)
         if rest and redone and redone[-1].end_ms > rest[0].start_ms:
             redone[-1] = replace(redone[-1], end_ms=max(redone[-1].start_ms, rest[0].start_ms))
@@ -237,10 +234,6 @@ def second_pass(
     )
 
 
-def _letter_count(words: Sequence[Word]) -> int:
-    return sum(len(_letters(w.text)) for w in words)
-
-
 def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     """The first pass's words after the point where the second decode stopped, when it stopped
     early (a prompted Whisper sometimes ends its window after a few words, and its last word's
@@ -251,8 +244,17 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     b = [_bare(w.text).casefold() for w in again]
     blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
     last = blocks[-1].a + blocks[-1].size if blocks else 0
-    left = len(a) - last
-    return list(first[last:]) if left > max(2, 0.15 * len(a)) else []
+    if len(a) - last <= max(2, 0.15 * len(a)):
+        return []
+    rest = list(first[last:])
+    # Only a stop: the second decode ends mid-sentence, or its last word runs on over the rest. A first pass's invented tail ("and that is why we are talking
+    # about...") that the prompted decode rightly left out, after a finished sentence, stays out.
+    final = again[-1]
+    stopped = (
+        not final.text.endswith(_SENTENCE_END)  # cut off mid-sentence
+        or final.end_ms - final.start_ms > STRETCHED_WORD_MS
+    )
+    return rest if stopped else []
 
 
 def plan_windows(words: Sequence[Word], max_s: float) -> list[tuple[int, int]]:

@@ -96,7 +96,7 @@ def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_
     assert [w.start_ms for w in out.words] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000]
     assert out.words[3].end_ms == 2000
     options = engine.calls[1][1]
-    assert "Zentrix Omniflow" in options.initial_prompt and "Zentrix" in options.hotwords
+    assert "Zentrix Omniflow" in options.initial_prompt
     assert engine.calls[0][1] == DecodeOptions()
 
 
@@ -110,20 +110,16 @@ def test_a_phrase_list_of_a_thousand_fills_the_budget_with_spotted_phrases_first
     assert sum(len(p) + 2 for p in hot) <= 600
 
 
-def test_a_second_decode_that_skips_speech_inside_the_window_keeps_the_first_pass() -> None:
+def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
-    heard = ("please", "reset", "the", "metric", "sum", "router", "he", "hoped", "for", "stew", "at", "dinner")
-    first = result(words(*((t, 500 * i, 500 * i + 400, 0.4) for i, t in enumerate(heard))))
-    again = result(
-        words(
-            ("please", 0, 400, 0.9), ("reset", 500, 900, 0.9), ("Zentrix", 1000, 1400, 0.9), ("dinner", 5500, 5900, 0.9)
-        )
-    )
+    heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
+    first = result(words(*((t, 500 * i, 500 * i + 400, 0.9) for i, t in enumerate(heard))))
+    again = result(words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9)))
     engine = FakeEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact)
 
-    assert [w.text for w in out.words] == list(heard)
+    assert out.text == "we shipped the router."
 
 
 def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
