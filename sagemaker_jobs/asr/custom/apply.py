@@ -38,7 +38,7 @@ from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases
 from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.mining import zipf
-from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter, letters
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
@@ -142,15 +142,12 @@ class Guide:
 
     @classmethod
     def of(cls, artifact: Artifact | None, request: RequestOptions) -> "Guide":
-        requested = _dedupe([*request.keyterms_prompt, *request.word_boost])
-        model_phrases = list(artifact.phrases) if artifact else []
-        level = BOOST_LEVELS[request.boost_param]
-        if not requested and artifact:
-            spotter = artifact.spotter  # built once per loaded model
-        else:
-            spotter = PhraseSpotter(_dedupe([*requested, *model_phrases]))
+        requested = [*request.keyterms_prompt, *request.word_boost]
+        ranked = tuple(_dedupe([*requested, *(artifact.phrases if artifact else ())]))
+        # A model's own spotter is built once per loaded model; request phrases need their own.
+        spotter = artifact.spotter if artifact and not requested else PhraseSpotter(ranked)
         context = artifact.context if artifact else ContextIndex(())
-        return cls(context, spotter, tuple(_dedupe([*requested, *model_phrases])), level)
+        return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param])
 
     def hotwords(self, words: Sequence[Word]) -> list[str]:
         """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
@@ -247,8 +244,9 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     if len(a) - last <= max(2, 0.15 * len(a)):
         return []
     rest = list(first[last:])
-    # Only a stop: the second decode ends mid-sentence, or its last word runs on over the rest. A first pass's invented tail ("and that is why we are talking
-    # about...") that the prompted decode rightly left out, after a finished sentence, stays out.
+    # Only a stop: the second decode ends mid-sentence, or its last word runs on over the rest.
+    # A first pass's invented tail ("and that is why we are talking about...") that the prompted
+    # decode rightly left out, after a finished sentence, stays out.
     final = again[-1]
     stopped = (
         not final.text.endswith(_SENTENCE_END)  # cut off mid-sentence
@@ -490,10 +488,10 @@ def _match(window: Sequence[Word], tokens: Sequence[str], key: str, level: Boost
         return None
     joined = " ".join(said).replace("-", " ")
     target = " ".join(tokens).replace("-", " ")
-    if _same_stem(_letters(joined), _letters(target)):
+    if _same_stem(letters(joined), letters(target)):
         return None  # "reaccelerate" is not a misspelling of "reaccelerated"
     sound = _similarity(_key(joined), key)
-    spelling = _similarity(_letters(joined), _letters(target))
+    spelling = _similarity(letters(joined), letters(target))
     score = 0.6 * sound + 0.4 * spelling
     # A span that already has one of a name's words right ("Kavanaugh myo-labs") needs less
     # evidence for the rest.
@@ -522,10 +520,6 @@ def _same_stem(a: str, b: str) -> bool:
         if len(stem) >= 4 and long.startswith(stem) and long[len(stem) :] in _INFLECTIONS:
             return True
     return False
-
-
-def _letters(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
 
 
 def _similarity(a: str, b: str) -> float:

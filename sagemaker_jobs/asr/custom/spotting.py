@@ -31,7 +31,8 @@ MAX_SPAN_WORDS = 4
 _EDGE = ".,?!;:\"'()[]"
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
+    """Letters and digits only, case-folded: how a spelling is compared ("Argo-CD" is "argocd")."""
     return "".join(c for c in text.casefold() if c.isalnum())
 
 
@@ -42,8 +43,8 @@ def _sound(text: str) -> str:
 
 class PhraseSpotter:
     def __init__(self, phrases: Sequence[str]) -> None:
-        self.phrases = list(dict.fromkeys(p for p in phrases if _letters(p)))
-        self._letters = [_letters(p) for p in self.phrases]
+        self.phrases = list(dict.fromkeys(p for p in phrases if letters(p)))
+        self._letters = [letters(p) for p in self.phrases]
         self._sounds = [_sound(p) for p in self.phrases]
 
     def spot(self, words: Sequence[Word], limit: int = 12, min_score: float = MIN_SCORE) -> list[str]:
@@ -60,7 +61,7 @@ class PhraseSpotter:
         ]
         if not spans:
             return []
-        spelling = process.cdist([_letters(s) for s in spans], self._letters, scorer=fuzz.ratio, dtype=np.uint8)
+        spelling = process.cdist([letters(s) for s in spans], self._letters, scorer=fuzz.ratio, dtype=np.uint8)
         sound = process.cdist([_sound(s) for s in spans], self._sounds, scorer=fuzz.ratio, dtype=np.uint8)
         best = (spelling.astype(np.float32) + sound.astype(np.float32)).max(axis=0) / 2
         order = np.argsort(-best, kind="stable")[:limit]
