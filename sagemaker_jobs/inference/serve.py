@@ -33,13 +33,14 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sagemaker_jobs.asr import audio
-from sagemaker_jobs.asr.custom.apply import RequestOptions, transcribe
+from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.diarize import assign_speakers
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
+from sagemaker_jobs.inference.batching import BatchQueue
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 
@@ -58,11 +59,36 @@ _MISSING_S3_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
 
 
 @dataclass(frozen=True)
+class BatchSettings:
+    """How the container batches (see `batching` and `sagemaker_jobs.asr.batch`)."""
+
+    size: int = 8
+    """Windows per CTranslate2 batch (HARK_BATCH_SIZE); 1 turns batching off."""
+    max_wait_ms: int = 0
+    """How long a lone short request waits for others (HARK_BATCH_WAIT_MS)."""
+    max_audio_s: int = 30
+    """Requests up to this long go into the cross-request batch (HARK_BATCH_MAX_AUDIO_S)."""
+    long_audio_lanes: bool = False
+    """Longer recordings decoded as parallel lanes (HARK_LONG_AUDIO_LANES=1): faster, a little
+    less accurate on continuous speech, so off by default (measurements in the README)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "BatchSettings":
+        return cls(
+            size=int_from_env(environ, "HARK_BATCH_SIZE", cls.size),
+            max_wait_ms=int_from_env(environ, "HARK_BATCH_WAIT_MS", cls.max_wait_ms),
+            max_audio_s=int_from_env(environ, "HARK_BATCH_MAX_AUDIO_S", cls.max_audio_s),
+            long_audio_lanes=environ.get("HARK_LONG_AUDIO_LANES", "") in ("1", "true"),
+        )
+
+
+@dataclass(frozen=True)
 class ServeSettings:
     engine: EngineSettings
     port: int
     max_invocation_bytes: int
     log_level: str = "INFO"
+    batch: BatchSettings = BatchSettings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "ServeSettings":
@@ -71,6 +97,7 @@ class ServeSettings:
             port=int_from_env(environ, "SAGEMAKER_BIND_TO_PORT", DEFAULT_PORT),
             max_invocation_bytes=int_from_env(environ, "HARK_MAX_INVOCATION_BYTES", DEFAULT_MAX_INVOCATION_BYTES),
             log_level=environ.get("HARK_LOG_LEVEL", "INFO").upper(),
+            batch=BatchSettings.from_env(environ),
         )
 
 
@@ -85,14 +112,18 @@ class HttpError(Exception):
 class Transcriber:
     """What an invocation does once its body is read: fetch the audio, decode it, transcribe it."""
 
-    def __init__(self, engine: Engine, s3: BaseClient, max_audio_bytes: int) -> None:
+    def __init__(
+        self, engine: Engine, s3: BaseClient, max_audio_bytes: int, batch: BatchSettings = BatchSettings()
+    ) -> None:
         self._engine = engine
         self._s3 = s3
         self._models = ModelCache(s3)
         self._max_audio_bytes = max_audio_bytes
-        # One model per process: concurrent requests take turns on it, and throughput comes
-        # from more processes or instances rather than from threads fighting over the cores.
+        # One model per process: concurrent requests never decode side by side on it (threads
+        # fighting over the cores); short ones share a batch instead (`BatchQueue`).
         self._engine_lock = threading.Lock()
+        self._batch = batch
+        self._queue = BatchQueue(engine, self._engine_lock, batch.size, batch.max_wait_ms / 1000) if batch.size > 1 else None
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
@@ -111,19 +142,27 @@ class Transcriber:
         # request's transcription.
         samples = audio.decode(data)
         _check_length(samples, raw_options.get("max_audio_s"))
-        with self._engine_lock:
-            started = time.perf_counter()
-            result = transcribe(self._engine, samples, model, request)
-            logger.info(
-                "transcribed %.1f s of audio in %.2f s",
-                result.audio_duration_s,
-                time.perf_counter() - started,
-            )
-            if raw_options.get("speaker_labels") is True:
+        started = time.perf_counter()
+        result = self._decode(samples, model, request)
+        logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
+        if raw_options.get("speaker_labels") is True:
+            with self._engine_lock:  # the speaker encoder wants the cores too
                 started = time.perf_counter()
                 result = with_speakers(result, samples, raw_options.get("speakers_expected"))
                 logger.info("diarized in %.2f s", time.perf_counter() - started)
         return result
+
+    def _decode(self, samples: np.ndarray, model: Artifact | None, request: RequestOptions) -> TranscriptionResult:
+        """Plain requests are batched: short ones with other requests, long ones as lanes when
+        configured. Custom models and per-request phrases take the two-pass path, alone."""
+        plain = model is None and not request.biasing
+        seconds = len(samples) / audio.SAMPLE_RATE
+        if plain and self._queue is not None and seconds <= self._batch.max_audio_s:
+            return correct(self._queue.transcribe(samples), None, request)
+        with self._engine_lock:
+            if plain and self._batch.long_audio_lanes and self._batch.size > 1:
+                return correct(self._engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
+            return transcribe(self._engine, samples, model, request)
 
     def _custom_model(self, uri: object) -> Artifact | None:
         if uri is None:
@@ -323,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv, settings.port)
     # Loaded before the port opens, so the first /ping that answers means "ready".
     engine = Engine(settings.engine)
-    transcriber = Transcriber(engine, boto3.client("s3"), settings.max_invocation_bytes)
+    transcriber = Transcriber(engine, boto3.client("s3"), settings.max_invocation_bytes, settings.batch)
     with _Server((args.host, args.port), transcriber, settings.max_invocation_bytes) as server:
         logger.info("listening on %s:%d", args.host, server.server_address[1])
         server.serve_forever()

@@ -1,0 +1,220 @@
+"""Batched decoding: many windows of audio, each with its own prompt, in one CTranslate2 batch.
+
+One `decode_windows` call encodes every window at once and generates every window's text at
+once, which on a CPU keeps both cores busy with matrix work instead of one small decode after
+another, and on a GPU fills it. `decode_all` runs faster-whisper's own loop over many windows
+in step: each decodes its first 30 s, and where Whisper ended early (it ends a window at the
+last sentence that fits) the rest is queued again from there, as faster-whisper's sequential
+loop seeks to the last timestamp. Its callers:
+
+- short requests from different callers, each one window (`BatchQueue` in the container);
+- long recordings, cut into a few long lanes at their longest pauses (`split_into_lanes`),
+  opt-in: see `Engine.transcribe_lanes` for what it costs in accuracy.
+
+What a batch gives up: the text carried from one 30-s window to the next inside a lane (measured
+not to matter), and the temperature fallback for the whole batch. A window whose decode fails
+faster-whisper's own quality checks (a repetition loop, an improbable text) is decoded again on
+its own with the full fallback (`Fallback`), so a bad window costs what it costs today.
+
+Measured (tiny.en int8, beam 5, 2 cores; bench/throughput.py and bench/batching.py give the
+current figures): 42 Twitter clips one by one 30.4 s, WER 9.26 %; as batches of 8 18.3 s, 9.11 %.
+Cutting a long recording into windows of at most 30 s at its pauses (what faster-whisper's
+`BatchedInferencePipeline` does) was tried and dropped: on the Twitter call joined into 3.7-min
+recordings WER 4.59 % sequential, 17.7 % with `BatchedInferencePipeline`, 7.7 % with windows
+cut at the longest pauses, 5.74 % with lanes of 60 s (1.6x faster).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from statistics import fmean
+from typing import Any
+
+import numpy as np
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import get_suppressed_tokens
+from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+from sagemaker_jobs.asr.result import Word
+
+SAMPLE_RATE = 16000
+MAX_WINDOW_S = 30.0
+# faster-whisper's defaults for a decode that needs its fallback (transcribe()'s thresholds).
+COMPRESSION_RATIO_LIMIT = 2.4
+LOG_PROB_LIMIT = -1.0
+NO_SPEECH_LIMIT = 0.6
+MAX_INITIAL_TIMESTAMP_S = 1.0
+MIN_REST_S = 0.5
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Up to 30 s of 16 kHz mono audio and the hints its decode gets."""
+
+    samples: np.ndarray
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One window's words (times relative to the window) and text, or None: decode it again
+    on its own (it failed the quality checks that trigger faster-whisper's fallback)."""
+
+    text: str
+    words: tuple[Word, ...]
+    resume_s: float | None = None
+    """Where the decoder stopped short of the window's end (Whisper ends a window early when its
+    last sentence would not fit): the rest is to be decoded as a window of its own, as
+    faster-whisper's sequential loop does by seeking to the last timestamp."""
+
+
+Fallback = Callable[[Window], Decoded]
+
+
+def decode_windows(model: Any, windows: Sequence[Window], beam_size: int, fallback: Fallback) -> list[Decoded]:
+    """Decodes `windows` as one batch with `model` (a faster-whisper `WhisperModel`); a window
+    that fails the quality checks goes to `fallback` instead."""
+    if not windows:
+        return []
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+    features = np.stack([pad_or_trim(model.feature_extractor(w.samples)[..., :-1]) for w in windows])
+    encoder_output = model.encode(features)
+    prompts = [
+        model.get_prompt(
+            tokenizer,
+            previous_tokens=tokenizer.encode(" " + w.initial_prompt.strip()) if w.initial_prompt else [],
+            hotwords=w.hotwords,
+        )
+        for w in windows
+    ]
+    prompts = _same_start(prompts, tokenizer)
+    results = model.model.generate(
+        encoder_output,
+        prompts,
+        beam_size=beam_size,
+        max_length=model.max_length,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        max_initial_timestamp_index=int(round(MAX_INITIAL_TIMESTAMP_S / model.time_precision)),
+    )
+    segmented: list[list[dict[str, Any]]] = []
+    frames: list[int] = []
+    verdicts: list[str] = []
+    resumes: list[float | None] = []
+    for window, result in zip(windows, results):
+        tokens = list(result.sequences_ids[0])
+        verdicts.append(_verdict(tokenizer, tokens, result.scores[0], result.no_speech_prob))
+        duration = len(window.samples) / SAMPLE_RATE
+        size = min(int(np.ceil(duration * model.frames_per_second)), model.feature_extractor.nb_max_frames)
+        frames.append(size)
+        segments, seek, _ = model._split_segments_by_timestamps(
+            tokenizer=tokenizer,
+            tokens=tokens if verdicts[-1] == "ok" else [],
+            time_offset=0.0,
+            segment_size=size,
+            segment_duration=duration,
+            seek=0,
+        )
+        resume = seek / model.frames_per_second
+        resumes.append(resume if 0 < resume < duration - MIN_REST_S and verdicts[-1] == "ok" else None)
+        segmented.append(segments)
+    if any(any(s["tokens"] for s in segments) for segments in segmented):
+        model.add_word_timestamps(
+            segmented, tokenizer, encoder_output, frames, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0
+        )
+    out = []
+    for window, verdict, segments, resume in zip(windows, verdicts, segmented, resumes):
+        if verdict == "retry":
+            out.append(fallback(window))
+            continue
+        words = tuple(
+            Word(
+                text=word["word"].strip(),
+                start_ms=round(word["start"] * 1000),
+                end_ms=round(word["end"] * 1000),
+                confidence=float(word["probability"]),
+            )
+            for segment in segments
+            for word in segment.get("words", ())
+        )
+        text = "".join(tokenizer.decode([t for t in s["tokens"] if t < tokenizer.eot]) for s in segments).strip()
+        out.append(Decoded(text=text, words=words, resume_s=resume))
+    return out
+
+
+def _same_start(prompts: list[list[int]], tokenizer: Tokenizer) -> list[list[int]]:
+    """CTranslate2 needs <|startoftranscript|> at the same position in every item of a batch:
+    longer prompts lose their oldest tokens (a custom model's context puts the most relevant
+    last). Padding instead was measured and is worse: repeated <|startofprev|> raised WER on
+    the joined Twitter call from 6.0 % to 13.6 %, spaces to 6.5 %."""
+    starts = [p.index(tokenizer.sot) for p in prompts]
+    shortest = min(starts)
+    if shortest == max(starts):
+        return prompts
+    if shortest == 0:
+        return [p[start:] for p, start in zip(prompts, starts)]
+    return [[p[0], *p[start - shortest + 1 : start], *p[start:]] for p, start in zip(prompts, starts)]
+
+
+def _verdict(tokenizer: Tokenizer, tokens: list[int], score: float, no_speech_prob: float) -> str:
+    """"ok", "silent" (faster-whisper would skip the window) or "retry" (it would fall back)."""
+    length = len(tokens)
+    # ctranslate2's score is the length-normalised log-probability; faster-whisper's
+    # avg_logprob divides the cumulated one by length + 1.
+    avg_logprob = score * length / (length + 1)
+    text = tokenizer.decode([t for t in tokens if t < tokenizer.eot])
+    if no_speech_prob > NO_SPEECH_LIMIT and avg_logprob < LOG_PROB_LIMIT:
+        return "silent"
+    if text.strip() and (_compression_ratio(text) > COMPRESSION_RATIO_LIMIT or avg_logprob < LOG_PROB_LIMIT):
+        return "retry"
+    return "ok"
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data))
+
+
+def split_into_lanes(samples: np.ndarray, lanes: int) -> list[tuple[int, int]]:
+    """(start, end) sample ranges of `lanes` contiguous parts of about equal length, each cut in
+    the longest pause (Silero VAD) within an eighth of a part of the even cut point."""
+    if lanes <= 1:
+        return [(0, len(samples))]
+    speech = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=160, speech_pad_ms=0))
+    gaps = [(a["end"], b["start"]) for a, b in zip(speech, speech[1:])]
+    step = len(samples) / lanes
+    cuts = []
+    for index in range(1, lanes):
+        target = index * step
+        near = [g for g in gaps if abs((g[0] + g[1]) / 2 - target) <= step / 8]
+        cut = (lambda g: (g[0] + g[1]) // 2)(max(near, key=lambda g: g[1] - g[0])) if near else int(target)
+        cuts.append(cut)
+    bounds = [0, *cuts, len(samples)]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def decode_all(model: Any, windows: Sequence[Window], beam_size: int, fallback: Fallback, batch_size: int) -> list[list[tuple[int, Decoded]]]:
+    """Decodes `windows` (of any length) in batches of up to `batch_size`: each window's first
+    30 s, then, where the decoder ended early, the rest again, until every window is done.
+    Returns each window's pieces as (offset in samples from the window's start, decoded)."""
+    pieces: list[list[tuple[int, Decoded]]] = [[] for _ in windows]
+    pending = [(index, 0, window) for index, window in enumerate(windows)]
+    while pending:
+        batch, pending = pending[:batch_size], pending[batch_size:]
+        decoded = decode_windows(model, [w for _, _, w in batch], beam_size, fallback)
+        for (index, offset, window), piece in zip(batch, decoded):
+            pieces[index].append((offset, piece))
+            if piece.resume_s is not None:
+                cut = int(piece.resume_s * SAMPLE_RATE)
+                # Not conditioned on the text before it: measured, carrying it did not help
+                # (joined Twitter call, lanes of 60 s: 5.74 % without, 5.97 % with).
+                pending.append((index, offset + cut, replace(window, samples=window.samples[cut:])))
+    return pieces

@@ -1,0 +1,88 @@
+"""Batching across requests: concurrent short invocations decoded as one CTranslate2 batch.
+
+The async endpoint hands an instance up to `InvocationsPerInstance` requests at once. Each
+short one (no custom model, no per-request phrases, at most `max_audio_s`) is put in this queue
+instead of waiting its turn for the engine; one worker thread takes everything queued when the
+engine is free and decodes it as one batch (`Engine.transcribe_many`), each item with its own
+options. A request that arrives at an idle engine is decoded at once (no waiting for company:
+single-request latency is unchanged); requests that arrive while a batch runs form the next
+one. `max_wait_s` > 0 holds a lone request that long for others to join, for a GPU where a
+fuller batch is nearly free.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+
+import numpy as np
+
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine
+from sagemaker_jobs.asr.result import TranscriptionResult
+
+logger = logging.getLogger("hark.inference")
+
+
+class BatchQueue:
+    def __init__(
+        self,
+        engine: Engine,
+        engine_lock: AbstractContextManager[object],
+        max_batch: int = 8,
+        max_wait_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._engine_lock = engine_lock
+        self._max_batch = max_batch
+        self._max_wait_s = max_wait_s
+        self._clock = clock
+        self._pending: list[tuple[np.ndarray, DecodeOptions, Future[TranscriptionResult]]] = []
+        self._ready = threading.Condition()
+        self._worker = threading.Thread(target=self._run, name="batch-queue", daemon=True)
+        self._worker.start()
+
+    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions()) -> TranscriptionResult:
+        """Blocks until this request's batch is decoded; raises what its decode raised."""
+        future: Future[TranscriptionResult] = Future()
+        with self._ready:
+            self._pending.append((samples, options, future))
+            self._ready.notify()
+        return future.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            try:
+                with self._engine_lock:
+                    started = time.perf_counter()
+                    results = self._engine.transcribe_many([(s, o) for s, o, _ in batch], self._max_batch)
+                logger.info(
+                    "decoded a batch of %d (%.1f s of audio) in %.2f s",
+                    len(batch),
+                    sum(len(s) for s, _, _ in batch) / 16000,
+                    time.perf_counter() - started,
+                )
+            except Exception as error:  # every waiting request hears of it; the worker goes on
+                for _, _, future in batch:
+                    future.set_exception(error)
+                continue
+            for (_, _, future), result in zip(batch, results):
+                future.set_result(result)
+
+    def _next_batch(self) -> list[tuple[np.ndarray, DecodeOptions, Future[TranscriptionResult]]]:
+        with self._ready:
+            while not self._pending:
+                self._ready.wait()
+            deadline = self._clock() + self._max_wait_s
+            while len(self._pending) < self._max_batch and (left := deadline - self._clock()) > 0:
+                self._ready.wait(left)
+            # One beam per batch: the first request's; others with another beam wait for the next.
+            beam = self._pending[0][1].beam_size
+            batch = [item for item in self._pending if item[1].beam_size == beam][: self._max_batch]
+            self._pending = [item for item in self._pending if not any(item is taken for taken in batch)]
+            return batch
