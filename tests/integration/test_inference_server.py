@@ -263,3 +263,4 @@ def test_serves_concurrent_requests_with_the_one_model(server: RunningServer, au
     assert [response.status_code for response in responses] == [200, 200, 200]
     assert len({response.json()["text"] for response in responses}) == 1
     assert server.log_text().count("loading speech model") == 1
+    assert "decoded a batch of" in server.log_text()  # short plain requests go through the batch queue

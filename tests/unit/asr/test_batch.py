@@ -1,0 +1,113 @@
+"""Batched decoding with the real engine: several recordings in one CTranslate2 batch."""
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr.batch import _same_start, split_into_lanes
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine
+
+CLIPS = ["ls_1089-134686-0000.flac", "ls_1089-134686-0002.flac", "ls_2412-153948-0000.flac"]
+
+
+def _load(audio_dir: Path, name: str) -> np.ndarray:
+    return audio.decode((audio_dir / name).read_bytes())
+
+
+@pytest.mark.slow
+def test_a_batch_transcribes_each_recording_as_well_as_one_by_one(
+    engine: Engine,
+    audio_dir: Path,
+    references: dict[str, str],
+    word_error_rate: Callable[[list[str], list[str]], float],
+) -> None:
+    clips = [_load(audio_dir, name) for name in CLIPS]
+
+    batched = engine.transcribe_many([(samples, DecodeOptions()) for samples in clips])
+    alone = [engine.transcribe(samples) for samples in clips]
+
+    refs = [references[name] for name in CLIPS]
+    assert word_error_rate(refs, [r.text for r in batched]) <= word_error_rate(refs, [r.text for r in alone]) + 0.02
+    for result, samples in zip(batched, clips):
+        assert result.audio_duration_s == pytest.approx(len(samples) / 16000, abs=0.01)
+        assert result.words and all(0 <= w.start_ms <= w.end_ms <= len(samples) / 16 + 1 for w in result.words)
+        assert [w.start_ms for w in result.words] == sorted(w.start_ms for w in result.words)
+        assert 0 < result.confidence <= 1
+
+
+@pytest.mark.slow
+def test_items_keep_their_own_prompts_in_one_batch(engine: Engine, audio_dir: Path) -> None:
+    # Prompts of different lengths: CTranslate2 needs them aligned, and an unprompted item
+    # must stay unprompted.
+    clip = _load(audio_dir, CLIPS[1])
+    items = [
+        (clip, DecodeOptions()),
+        (clip, DecodeOptions(initial_prompt="A story about a man in a parlor, read aloud.")),
+        (clip, DecodeOptions(hotwords="parlor")),
+    ]
+
+    results = engine.transcribe_many(items)
+
+    assert results[0].text == engine.transcribe(clip).text
+    assert all(r.words for r in results)
+
+
+@pytest.mark.slow
+def test_a_recording_longer_than_a_window_is_decoded_to_its_end(engine: Engine, audio_dir: Path) -> None:
+    clips = [_load(audio_dir, name) for name in CLIPS]
+    gap = np.zeros(8000, dtype=np.float32)
+    long = np.concatenate([clips[0], gap, clips[1], gap, clips[2], gap, clips[0]])
+    assert len(long) / 16000 > 30
+
+    result = engine.transcribe_many([(long, DecodeOptions())])[0]
+
+    assert result.words[-1].end_ms > (len(long) / 16 - len(clips[0]) / 16)  # words from the last clip
+    assert [w.start_ms for w in result.words] == sorted(w.start_ms for w in result.words)
+
+
+@pytest.mark.slow
+def test_lanes_cover_a_long_recording_in_order(
+    engine: Engine,
+    audio_dir: Path,
+    references: dict[str, str],
+    word_error_rate: Callable[[list[str], list[str]], float],
+) -> None:
+    clips = [_load(audio_dir, name) for name in CLIPS]
+    gap = np.zeros(8000, dtype=np.float32)
+    long = np.concatenate([part for _ in range(4) for clip in clips for part in (clip, gap)])
+    assert len(long) / 16000 > 120
+
+    lanes = engine.transcribe_lanes(long, lanes=2)
+    alone = engine.transcribe(long)
+
+    assert [w.start_ms for w in lanes.words] == sorted(w.start_ms for w in lanes.words)
+    reference = " ".join(references[name] for _ in range(4) for name in CLIPS)
+    assert word_error_rate([reference], [lanes.text]) <= word_error_rate([reference], [alone.text]) + 0.03
+    assert lanes.words[-1].end_ms > len(long) / 16 - 5000
+
+
+def test_lanes_are_cut_in_pauses() -> None:
+    # Two seconds of silence near the middle of noise-like "speech": the cut falls inside it.
+    rng = np.random.default_rng(0)
+    speech = (rng.standard_normal(16000 * 20) * 0.1).astype(np.float32)
+    silence = np.zeros(16000 * 2, dtype=np.float32)
+    samples = np.concatenate([speech, silence, speech[: 16000 * 18]])
+
+    bounds = split_into_lanes(samples, 2)
+
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert bounds[0][1] == bounds[1][0]
+    assert 20 * 16000 <= bounds[0][1] <= 22 * 16000
+
+
+def test_prompts_start_at_one_position_in_a_batch() -> None:
+    class Tokens:
+        sot = 9
+
+    prompts = [[1, 5, 6, 7, 9, 3], [1, 8, 9, 3], [9, 3]]
+    assert _same_start(prompts, Tokens()) == [[9, 3], [9, 3], [9, 3]]  # type: ignore[arg-type]
+    prompts = [[1, 5, 6, 7, 9, 3], [1, 8, 9, 3]]
+    assert _same_start(prompts, Tokens()) == [[1, 7, 9, 3], [1, 8, 9, 3]]  # type: ignore[arg-type]
