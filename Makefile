@@ -58,10 +58,10 @@ lint: $(STAMP)
 STACK ?= hark
 STAGE ?= prod
 deploy: $(STAMP)
-	$(PY) -m deploy up --stack $(STACK) --stage $(STAGE) $(if $(REGION),--region $(REGION))
+	$(PY) -m deploy up --stack $(STACK) --stage $(STAGE) $(if $(REGION),--region $(REGION)) $(if $(DRY_RUN),--dry-run) $(if $(SKIP_IMAGES),--skip-images)
 
 destroy: $(STAMP)
-	$(PY) -m deploy down --stack $(STACK) $(if $(REGION),--region $(REGION))
+	$(PY) -m deploy down --stack $(STACK) $(if $(REGION),--region $(REGION)) $(if $(YES),--yes)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,8 +1,9 @@
 """`python -m deploy`: Hark into an AWS account, and out again.
 
     package --stage prod --out DIR     build the stack template and Lambda package (no AWS needed)
-    up --stack hark --stage prod        build and push the images, then deploy the stack
-    down --stack hark                   delete the stack, its data, images and artifacts
+    up --stack hark --stage prod        check, build and push the images, then deploy the stack
+    up ... --dry-run                    check, then show what would change and the cost estimate
+    down --stack hark [--yes]           list, then delete the stack, its data, images and artifacts
 
 Credentials and region come from the usual AWS environment (profile, variables, SSO).
 """
@@ -11,20 +12,33 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from botocore.exceptions import ClientError, ProfileNotFound
+
+from deploy.aws import Deployer, PlannedChange, Target
+from deploy.costs import estimate
 from deploy.package import ROOT, chalice_package, core_template, stack_template
+from deploy.preflight import (
+    DEFAULT_INFERENCE_INSTANCE,
+    Identity,
+    PreflightError,
+    check_credentials,
+    check_docker,
+    check_inference_quota,
+    check_permissions,
+    check_region,
+    check_stack_name,
+    explain_denied,
+)
 
 log = logging.getLogger("hark.deploy")
 IMAGES_SCRIPT = ROOT / "deploy" / "images.sh"
-# Bucket names are derived from the stack name and must be lowercase DNS labels of at most 63
-# characters: "<stack>-corpora-<12-digit account>-<region>" leaves 28 for the stack name.
-STACK_NAME = re.compile(r"^[a-z][a-z0-9-]{0,27}$")
 
 
 def push_images(stack: str, region: str, tag: str) -> dict[str, str]:
@@ -62,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--stage", default="prod", choices=["dev", "prod"])
     up.add_argument("--region")
     up.add_argument("--skip-images", action="store_true", help="keep the images of the previous deploy")
+    up.add_argument("--dry-run", action="store_true", help="show what would change (a change set, not executed) and the cost estimate")
     up.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE", help="a template parameter, e.g. InferenceInstanceType=ml.g5.xlarge")
     down = commands.add_parser("down", help="delete a stack and everything it stored")
     down.add_argument("--stack", default="hark")
@@ -76,37 +91,94 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "template.json").write_text(json.dumps(stack_template(core, sam, "./deployment.zip"), indent=1))
         log.info("wrote %s and %s", args.out / "template.json", args.out / "deployment.zip")
         return 0
+    try:
+        return _up(args) if args.command == "up" else _down(args)
+    except PreflightError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        line = explain_denied(error)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 1
 
-    if not STACK_NAME.match(args.stack):
-        parser.error(f"--stack must match {STACK_NAME.pattern} (it prefixes bucket names)")
+
+def _session(args: argparse.Namespace) -> tuple[Any, Target, Identity]:
+    """Preflight shared by up and down: stack name, region, credentials (in that order: the
+    cheapest first, and none of them creates anything)."""
     import boto3  # only the AWS commands need it
 
-    from deploy.aws import Deployer, Target
+    check_stack_name(args.stack)
+    try:
+        session = boto3.session.Session(region_name=args.region)
+    except ProfileNotFound as error:
+        raise PreflightError(f"{error}: check AWS_PROFILE or run `aws configure --profile NAME`") from None
+    region = check_region(session)
+    identity = check_credentials(session)
+    return session, Target(args.stack, region, identity.account), identity
 
-    session = boto3.session.Session(region_name=args.region)
-    if not session.region_name:
-        parser.error("no region: pass --region or set AWS_REGION")
-    target = Target(args.stack, session.region_name, session.client("sts").get_caller_identity()["Account"])
+
+def _up(args: argparse.Namespace) -> int:
+    parameters = dict(p.split("=", 1) for p in args.parameter)
+    session, target, identity = _session(args)
+    if not args.skip_images:
+        check_docker()
+    instance_type = parameters.get("InferenceInstanceType", DEFAULT_INFERENCE_INSTANCE)
+    check_inference_quota(session, target.region, instance_type)
+    check_permissions(session, identity)
     deployer = Deployer(session, target)
 
-    if args.command == "down":
-        if not args.yes and input(f"Delete stack {target.stack} in {target.region} with all its data? Type its name: ") != target.stack:
-            log.info("nothing deleted")
-            return 1
-        deployer.destroy(repositories(target.stack))
-        log.info("stack %s is gone", target.stack)
-        return 0
-
-    parameters = dict(p.split("=", 1) for p in args.parameter)
-    if not args.skip_images:
+    if not args.skip_images and not args.dry_run:
         parameters = {**push_images(target.stack, target.region, image_tag()), **parameters}
     deployer.ensure_artifacts_bucket()
     with tempfile.TemporaryDirectory() as out:
         core = core_template()
         sam, package = chalice_package(args.stage, Path(out), core)
         code_uri, _ = deployer.upload(package.read_bytes(), ".zip")
-        outputs = deployer.deploy(stack_template(core, sam, code_uri), parameters)
+        template = stack_template(core, sam, code_uri)
+        if args.dry_run:
+            print_plan(target, deployer.plan(template, parameters), instance_type)
+            return 0
+        outputs = deployer.deploy(template, parameters)
     log.info("API: %s", outputs.get("EndpointURL", "?"))
+    return 0
+
+
+def print_plan(target: Target, changes: list[PlannedChange], instance_type: str) -> None:
+    print(f"dry run: stack {target.stack} in {target.region} (account {target.account}); nothing was changed")
+    if not changes:
+        print("  no changes")
+    for action in ("Add", "Modify", "Remove", "Import", "Dynamic"):
+        for change in (c for c in changes if c.action == action):
+            replaced = " (REPLACED)" if change.replacement in ("True", "Conditional") else ""
+            warning = "  <-- LOSES ITS DATA" if change.loses_data else ""
+            print(f"  {action:<7} {change.logical_id} [{change.resource_type}]{replaced}{warning}")
+    counts = {a: sum(c.action == a for c in changes) for a in ("Add", "Modify", "Remove")}
+    print(f"  {counts['Add']} to add, {counts['Modify']} to change, {counts['Remove']} to remove")
+    for line in estimate(instance_type):
+        print(f"  cost: {line}")
+
+
+def _down(args: argparse.Namespace) -> int:
+    session, target, _ = _session(args)
+    deployer = Deployer(session, target)
+    stored = deployer.inventory(repositories(target.stack))
+    print(f"`destroy` deletes stack {target.stack} in {target.region} (account {target.account}) with:")
+    for item in stored:
+        count = "?" if item.items is None else item.items
+        unit = {"table": "items", "bucket": "objects", "image repository": "images"}[item.kind]
+        print(f"  {item.kind} {item.name}: {count} {unit}")
+    if not stored:
+        print("  (nothing stored)")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise PreflightError("refusing to delete without a terminal to confirm: pass --yes (make destroy YES=1)")
+        if input(f"Delete all of it? Type the stack name ({target.stack}): ") != target.stack:
+            log.info("nothing deleted")
+            return 1
+    deployer.destroy(repositories(target.stack))
+    log.info("stack %s is gone", target.stack)
     return 0
 
 
