@@ -19,6 +19,8 @@ from devstack.process import running_stack
 TIMEOUT_S = 3600
 # Logged by sagemaker_jobs/inference/serve.py for every invocation.
 _ENGINE_LINE = re.compile(r"transcribed [\d.]+ s of audio in ([\d.]+) s")
+# Logged by sagemaker_jobs/inference/batching.py for every cross-request batch.
+_BATCH_LINE = re.compile(r"decoded a batch of (\d+) ")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Stack:
     def engine_seconds(self) -> list[float]:
         """Time the worker spent in `Engine.transcribe`, per file, from its log lines."""
         return [float(m) for m in _ENGINE_LINE.findall(self.log_path.read_text())]
+
+    def batch_sizes(self) -> list[int]:
+        """The size of every cross-request batch the worker decoded (logged at INFO)."""
+        return [int(m) for m in _BATCH_LINE.findall(self.log_path.read_text())]
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import os
 import resource
 import statistics
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def _round(paths: list[Path], audio_s: float, threads: int, poll_interval_s: flo
         service = transcribe_all(stack, paths, threads, poll_interval_s)
         cpu_after, busy_after = _cpu(stack.pid, workers), machine_busy_seconds()
         engine_s = stack.engine_seconds()
+        batches = stack.batch_sizes()
     failed = [b for b in service.bodies if b["status"] != "completed"]
     service_tp = audio_s / service.wall_s
     print(
@@ -88,6 +90,9 @@ def _round(paths: list[Path], audio_s: float, threads: int, poll_interval_s: flo
     # Where the service's time went: inference itself vs everything around it.
     if engine_s:  # the worker logs it only at HARK_LOG_LEVEL=INFO
         print(f"  engine time in the worker: {sum(engine_s):.1f} s over {len(engine_s)} files (raw: {sum(raw_run.seconds):.1f} s)")
+    if batches:
+        sizes = ", ".join(f"{n}x{size}" for size, n in sorted(Counter(batches).items()))
+        print(f"  cross-request batches (batch size: count): {sizes}")
     service_other = None
     if cpu_before and cpu_after:
         used = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}

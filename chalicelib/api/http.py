@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.api.validation import describe
 from chalicelib.errors import BadRequest, HarkError, PayloadTooLarge
 
 log = logging.getLogger(__name__)
@@ -59,16 +60,6 @@ def validate(parse: Callable[[dict[str, Any]], M], data: dict[str, Any]) -> M:
         return parse(data)
     except ValidationError as e:
         raise BadRequest(describe(e)) from e
-
-
-def describe(error: ValidationError) -> str:
-    """One readable line per problem, e.g. "speaker_count: Extra inputs are not permitted"."""
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or "body"
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
 
 
 def handled(

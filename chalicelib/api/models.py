@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from chalicelib.api.http import describe
+from chalicelib.api.validation import describe
 from chalicelib.domain import Status
 from chalicelib.errors import BadRequest, UnsupportedFeature
 

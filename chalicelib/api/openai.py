@@ -18,7 +18,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.api.http import describe
+from chalicelib.api.validation import describe
 from chalicelib.api.multipart import FormField
 from chalicelib.errors import BadRequest
 from chalicelib.exports import segments, subtitles

@@ -3,9 +3,8 @@ list, delete. Training itself is started by the corpus landing in S3."""
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from chalicelib.api.models import ModelListParams, ModelRequest
 from chalicelib.config import Settings
 from chalicelib.domain import ModelRecord, ModelStatus, new_id
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -13,6 +12,9 @@ from chalicelib.orchestration.messages import ModelJobInput
 from chalicelib.orchestration.state_machines import Executions
 from chalicelib.storage.models import ModelsTable
 from chalicelib.storage.objects import ObjectStore
+
+if TYPE_CHECKING:  # the API's request types; services must not import the Chalice edge
+    from chalicelib.api.models import ModelListParams, ModelRequest
 
 CORPUS_PREFIX = "corpora/"
 UPLOAD_URL_SECONDS = 3600

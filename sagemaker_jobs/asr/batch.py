@@ -47,7 +47,6 @@ COMPRESSION_RATIO_LIMIT = 2.4
 LOG_PROB_LIMIT = -1.0
 NO_SPEECH_LIMIT = 0.6
 MAX_INITIAL_TIMESTAMP_S = 1.0
-MIN_REST_S = 0.5
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
@@ -59,6 +58,9 @@ class Window:
     samples: np.ndarray
     initial_prompt: str | None = None
     hotwords: str | None = None
+    min_rest_s: float = 0.5
+    """Where the decoder stops less than this before the end, the rest is not decoded (a prompted
+    Whisper reads a short tail as a window of its own and mostly invents words there)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def decode_windows(model: Any, windows: Sequence[Window], beam_size: int, fallba
             seek=0,
         )
         resume = seek / model.frames_per_second
-        resumes.append(resume if 0 < resume < duration - MIN_REST_S and verdicts[-1] == "ok" else None)
+        resumes.append(resume if 0 < resume < duration - window.min_rest_s and verdicts[-1] == "ok" else None)
         segmented.append(segments)
     if any(any(s["tokens"] for s in segments) for segments in segmented):
         model.add_word_timestamps(

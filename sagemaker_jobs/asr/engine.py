@@ -151,16 +151,21 @@ class Engine:
 
 
     def transcribe_many(
-        self, items: Sequence[tuple[np.ndarray, DecodeOptions]], batch_size: int = DEFAULT_BATCH_SIZE
+        self,
+        items: Sequence[tuple[np.ndarray, DecodeOptions]],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        *,
+        skip_tail_s: float = 0.5,
     ) -> list[TranscriptionResult]:
-        """Transcribes several recordings as batches (see `batch`): for short recordings from
-        different requests. All items decode with the beam of the first (callers group by beam)."""
+        """Transcribes several recordings as batches (see `batch`): short recordings from
+        different requests, a custom model's second-pass windows. All items decode with the
+        beam of the first (callers group by beam). `skip_tail_s`: as for `transcribe`."""
         if self.multilingual:  # batches decode English only; detection is per recording
             return [self.transcribe(samples, options) for samples, options in items]
         if not items:
             return []
         beam = items[0][1].beam_size or self.settings.beam_size
-        windows = [Window(samples, options.initial_prompt, options.hotwords) for samples, options in items]
+        windows = [Window(samples, options.initial_prompt, options.hotwords, skip_tail_s) for samples, options in items]
         pieces = decode_all(self._model, windows, beam, self._fallback(beam), batch_size)
         return [
             _joined_result(parts, len(samples) / SAMPLE_RATE, self.settings.model_name)

@@ -262,6 +262,9 @@ def _parse_s3_uri(uri: str) -> tuple[str, str]:
 
 
 class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: with the endpoint's 8 concurrent invocations arriving
+    # at once, the kernel resets the connections beyond it (seen as "connection reset by peer").
+    request_queue_size = 128
     def __init__(self, address: tuple[str, int], transcriber: Transcriber, max_body_bytes: int) -> None:
         super().__init__(address, _Handler)
         self.transcriber = transcriber

@@ -110,6 +110,7 @@ def transcribe(
     beam_size: int | None = None,
     *,
     two_pass: bool = True,
+    batched: bool = True,
 ) -> TranscriptionResult:
     """The whole custom-model path around `engine.transcribe`; the engine's own result when
     there is no model and no per-request option. ``beam_size`` overrides the engine's beam.
@@ -122,7 +123,7 @@ def transcribe(
         return correct(engine.transcribe(samples, DecodeOptions(beam_size=beam_size)), artifact, request)
     if two_pass:
         first = engine.transcribe(samples, DecodeOptions(beam_size=beam_size))
-        result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size)
+        result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size, batched=batched)
         return correct(result, artifact, request, DecodeOptions(), respell=False)
     options = replace(decode_options(artifact, request), beam_size=beam_size)
     result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)
@@ -185,6 +186,8 @@ def second_pass(
     first: TranscriptionResult,
     guide: Guide,
     beam_size: int | None = None,
+    *,
+    batched: bool = False,
 ) -> TranscriptionResult:
     """Each window of the first decode decoded again with its own prompt: the customer's
     sentences most like what the first pass heard there, and the phrases spotted in it.
@@ -197,8 +200,7 @@ def second_pass(
     if not words:
         return first
     duration_ms = len(samples) * 1000 // SAMPLE_RATE
-    out: list[Word] = []
-    texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+    planned = []  # (first-pass words, start ms, phrases, decode options or None to keep them)
     for start, end in plan_windows(words, WINDOW_S):
         heard = words[start : end + 1]
         lo = 0 if start == 0 else (words[start - 1].end_ms + heard[0].start_ms) // 2
@@ -206,14 +208,27 @@ def second_pass(
         text = " ".join(w.text for w in heard)
         prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
         phrases = guide.hotwords(heard)
-        if not prompt and not phrases:
+        options = None
+        if prompt or phrases:
+            options = DecodeOptions(initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size)
+        planned.append((heard, lo, hi, phrases, options))
+    redo = [(samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000], options) for _, lo, hi, _, options in planned if options]
+    if batched:
+        # One batch for every window (each its own prompt): the cores stay busy with matrix work.
+        decoded = iter(engine.transcribe_many(redo, skip_tail_s=1.0))
+    else:
+        decoded = iter(
+            engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
+            for piece, options in redo
+        )
+    out: list[Word] = []
+    texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+    for heard, lo, _, phrases, options in planned:
+        if options is None:
             out += heard
             texts += [w.text for w in heard]
             continue
-        options = DecodeOptions(initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size)
-        piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
-        again = engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
-        edits = _Transcript(again)
+        edits = _Transcript(next(decoded))
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
         edits.respell(phrases, guide.level)
         edited = edits.result()
