@@ -79,6 +79,9 @@ def route(path: str, methods: list[str], **kwargs: Any) -> Callable[[Callable[..
 def tenant() -> str:
     owner = wiring.keys().authenticate(app.current_request.headers.get("authorization"))
     observability.bind(tenant_id=owner)
+    limiter = wiring.rate_limiter()
+    if limiter is not None:
+        limiter.check(owner)  # 429 with Retry-After beyond the tenant's request rate
     return owner
 
 

@@ -51,6 +51,12 @@ class Settings:
     # How long a synchronous request (POST /v1/audio/transcriptions) waits for its job:
     # under API Gateway's 29-second limit.
     sync_wait_s: float = 25.0
+    # Fair sharing (chalicelib/orchestration/admission.py); no table: jobs go straight to the
+    # endpoint and requests are not rate-limited (unit tests that build Settings by hand).
+    admission_table: str = ""
+    admission_capacity: int = 32
+    tenant_concurrency: int = 16
+    tenant_requests_per_second: float = 20.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -85,6 +91,10 @@ class Settings:
             allow_private_webhook_urls=flag("HARK_ALLOW_PRIVATE_WEBHOOK_URLS"),
             multilingual_model=flag("HARK_MULTILINGUAL_MODEL"),
             sync_wait_s=float(env.get("HARK_SYNC_WAIT_S", 25.0)),
+            admission_table=env.get("HARK_ADMISSION_TABLE", ""),
+            admission_capacity=int(env.get("HARK_ADMISSION_CAPACITY", 32)),
+            tenant_concurrency=int(env.get("HARK_TENANT_CONCURRENCY", 16)),
+            tenant_requests_per_second=float(env.get("HARK_TENANT_REQUESTS_PER_SECOND", 20)),
         )
 
 

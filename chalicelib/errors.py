@@ -61,6 +61,20 @@ class UnsupportedMediaType(HarkError):
     status_code = 415
 
 
+class TooManyRequests(HarkError):
+    """429, with the seconds after which a retry will be accepted (sent as Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
 class ServiceUnavailable(HarkError):
     status_code = 503
 

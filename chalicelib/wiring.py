@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from chalicelib.clients import client
 from chalicelib.config import settings
+from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.jobs import TranscriptJobs
 from chalicelib.orchestration.notify import Notifier
@@ -17,6 +18,8 @@ from chalicelib.orchestration.webhooks import RetryPolicy, WebhookSender
 from chalicelib.services.drop_folder import DropFolder
 from chalicelib.services.custom_models import CustomModelService, Presigner
 from chalicelib.services.keys import KeyService
+from chalicelib.services.limits import RateLimiter, TenantLimits
+from chalicelib.storage.admission import AdmissionTable
 from chalicelib.services.transcripts import TranscriptService
 from chalicelib.storage.keys import KeysTable
 from chalicelib.storage.models import ModelsTable
@@ -107,7 +110,27 @@ def transcript_jobs() -> TranscriptJobs:
         TaskCallbacks(client("stepfunctions")),
         publisher(),
         s,
+        admission=(lambda jobs: Admission(admission_table(), s.admission_capacity, tenant_limits().concurrency, jobs.start))
+        if s.admission_table
+        else None,
     )
+
+
+@lru_cache(maxsize=1)
+def admission_table() -> AdmissionTable:
+    return AdmissionTable(client("dynamodb"), settings().admission_table)
+
+
+@lru_cache(maxsize=1)
+def rate_limiter() -> RateLimiter | None:
+    """None without an admission table (nothing to keep the buckets in)."""
+    return RateLimiter(admission_table(), tenant_limits()) if settings().admission_table else None
+
+
+@lru_cache(maxsize=1)
+def tenant_limits() -> TenantLimits:
+    s = settings()
+    return TenantLimits(KeysTable(client("dynamodb"), s.keys_table), s.tenant_concurrency, s.tenant_requests_per_second)
 
 
 @lru_cache(maxsize=1)

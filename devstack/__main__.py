@@ -19,12 +19,20 @@ STATE_FILE = Path(os.environ.get("HARK_STATE_FILE") or Path(__file__).resolve().
 DEV_TENANT = "dev"
 
 
-def create_key(tenant: str, key: str | None = None) -> str:
-    """Registers a key through the same service the API authenticates with."""
+def create_key(
+    tenant: str, key: str | None = None, max_concurrent_jobs: int | None = None, requests_per_second: float | None = None
+) -> str:
+    """Registers a key through the same service the API authenticates with, and the tenant's
+    own limits where given (the stack's defaults apply otherwise)."""
     from chalicelib import wiring
+    from chalicelib.clients import client
+    from chalicelib.config import settings
+    from chalicelib.storage.keys import KeysTable
 
     wiring.reset()
-    return wiring.keys().create_key(tenant, key)
+    created = wiring.keys().create_key(tenant, key)
+    KeysTable(client("dynamodb"), settings().keys_table).set_limits(tenant, max_concurrent_jobs, requests_per_second)
+    return created
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -60,7 +68,7 @@ def key(args: argparse.Namespace) -> None:
     except FileNotFoundError:
         sys.exit("no local stack is running: start it with `make serve`")
     try:
-        print(create_key(args.tenant))
+        print(create_key(args.tenant, None, args.max_concurrent_jobs, args.requests_per_second))
     except HarkError as e:
         sys.exit(f"could not create a key: {e.message}")
     except Exception as e:  # one clear line, not a traceback
@@ -84,6 +92,8 @@ def main() -> None:
     p.set_defaults(func=serve)
     p = commands.add_parser("key", help="print a new API key for a new tenant of the running stack")
     p.add_argument("--tenant", default="")
+    p.add_argument("--max-concurrent-jobs", type=int, help="the tenant's jobs in processing at once")
+    p.add_argument("--requests-per-second", type=float, help="the tenant's API request rate (429 beyond it)")
     p.set_defaults(func=key)
     p = commands.add_parser("demo", help="start the stack and run the main job end to end")
     p.add_argument("--port", type=int, default=int(os.environ.get("HARK_API_PORT", "8000")))

@@ -28,8 +28,8 @@ def bindings(app: Any) -> list[Binding]:
 
 
 class QueuePoller(threading.Thread):
-    def __init__(self, sqs: Any, binding: Binding, region: str) -> None:
-        super().__init__(name=f"poll-{binding.queue_name}", daemon=True)
+    def __init__(self, sqs: Any, binding: Binding, region: str, index: int = 0) -> None:
+        super().__init__(name=f"poll-{binding.queue_name}-{index}", daemon=True)
         self._sqs = sqs
         self._binding = binding
         self._region = region

@@ -80,7 +80,9 @@ def handled(
         except HarkError as e:
             if e.status_code >= 500:
                 log.exception("request failed")
-            return respond(e.status_code, e.message)
+            response = respond(e.status_code, e.message)
+            response.headers.update(getattr(e, "headers", {}))  # e.g. Retry-After on a 429
+            return response
         except Exception:
             log.exception("unexpected error")
             return respond(500, "internal server error")

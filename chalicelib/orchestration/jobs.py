@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Optional
 
 from chalicelib import observability
@@ -15,6 +15,7 @@ from chalicelib.domain import TranscriptRecord, now_iso
 from chalicelib.errors import BadRequest, HarkError, NotFound
 from chalicelib.exports.formatting import restyle, spelled_words
 from chalicelib.fetch import DownloadError, download
+from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.messages import (
     AsyncNotification,
@@ -60,20 +61,36 @@ class TranscriptJobs:
         callbacks: TaskCallbacks,
         publisher: StatePublisher,
         settings: Settings,
+        admission: Optional[Callable[["TranscriptJobs"], Admission]] = None,
     ) -> None:
+        """`admission` builds the fair-sharing line around this object's `start` (see
+        `admission`); without it every dispatched job goes straight to the endpoint."""
         self._publisher = publisher
         self._table = table
         self._objects = objects
         self._endpoint = endpoint
         self._callbacks = callbacks
         self._settings = settings
+        self._admission = admission(self) if admission else None
 
     def dispatch(self, message: DispatchMessage) -> None:
+        """Queues the job for its fair turn at the endpoint (or starts it, without admission)."""
+        job = message.job
+        observability.bind(tenant_id=job.tenant_id, transcript_id=job.transcript_id)
+        if self._admission is None:
+            self.start(message.model_dump_json())
+            return
+        self._admission.submit(job.tenant_id, job.transcript_id, message.model_dump_json())
+
+    def start(self, message_json: str) -> bool:
+        """Hands a job to the endpoint; False when it is not queued any more (a duplicate, or a
+        job deleted while it waited) or its audio cannot be had (the job then ends in error)."""
+        message = DispatchMessage.model_validate_json(message_json)
         job = message.job
         observability.bind(tenant_id=job.tenant_id, transcript_id=job.transcript_id)
         if not self._table.start(job.tenant_id, job.transcript_id, message.task_token):
             log.info("job %s is not queued any more; duplicate dispatch ignored", job.transcript_id)
-            return
+            return False
         record = self._table.get(job.tenant_id, job.transcript_id)
         self._publisher.transcript(record)
         try:
@@ -82,12 +99,13 @@ class TranscriptJobs:
             # The audio itself is the problem: retrying cannot help. (AWS trouble, by contrast,
             # propagates so the queue redelivers the message.)
             self._callbacks.fail(message.task_token, "AudioUnavailable", str(e))
-            return
+            return False
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
         decode = {k: v for k, v in record.options.items() if k in INFERENCE_OPTIONS}
         request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key), options=decode)
         self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
+        return True
 
     def _stage_audio(self, record: TranscriptRecord) -> str:
         """The S3 key of the job's audio, fetching it from its URL first if need be."""
@@ -108,6 +126,14 @@ class TranscriptJobs:
     def complete(self, notification: AsyncNotification) -> None:
         tenant_id, transcript_id = parse_inference_id(notification.inferenceId)
         observability.bind(tenant_id=tenant_id, transcript_id=transcript_id)
+        try:
+            self._complete(notification, tenant_id, transcript_id)
+        finally:
+            # The endpoint is done with the job either way: its place goes to the next in line.
+            if self._admission is not None:
+                self._admission.release(tenant_id, transcript_id)
+
+    def _complete(self, notification: AsyncNotification, tenant_id: str, transcript_id: str) -> None:
         token = self._table.task_token(tenant_id, transcript_id)
         if token is None:
             log.info("job %s is not processing; late notification ignored", transcript_id)

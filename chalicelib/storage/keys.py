@@ -54,3 +54,21 @@ class KeysTable:
             "reading the tenant",
         )
         return self._codec.load(raw["Item"]) if "Item" in raw else None
+
+    def set_limits(
+        self, tenant_id: str, max_concurrent_jobs: Optional[int] = None, requests_per_second: Optional[float] = None
+    ) -> None:
+        """A tenant's own limits (an operator's call; the stack's defaults apply where unset)."""
+        values = {"max_concurrent_jobs": max_concurrent_jobs, "requests_per_second": requests_per_second}
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return
+        guarded(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key={"key_hash": {"S": self._TENANT + tenant_id}},
+                UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in given),
+                ExpressionAttributeValues={f":{k}": self._codec.value(v) for k, v in given.items()},
+            ),
+            "setting the tenant's limits",
+        )

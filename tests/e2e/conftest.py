@@ -32,10 +32,10 @@ class Stack:
     def client(self, key: str | None = None) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, headers={"authorization": key or self.key}, timeout=60)
 
-    def new_key(self, tenant: str) -> str:
-        """`make key TENANT=...` against this stack."""
+    def new_key(self, tenant: str, *limits: str) -> str:
+        """`make key TENANT=...` against this stack (`limits`: e.g. "--requests-per-second", "2")."""
         done = subprocess.run(
-            [sys.executable, "-m", "devstack", "key", "--tenant", tenant],
+            [sys.executable, "-m", "devstack", "key", "--tenant", tenant, *limits],
             cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60, check=True,
         )
         return done.stdout.strip().splitlines()[-1]

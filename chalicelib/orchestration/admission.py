@@ -1,0 +1,109 @@
+"""Fair sharing of the inference endpoint between tenants.
+
+Every transcript job first waits in the admission table; it is handed to the endpoint (`start`)
+when a place is free. At most `capacity` jobs are at the endpoint at once (the stack's
+AdmissionCapacity), and at most each tenant's own limit of them (TenantConcurrency, or the
+tenant's key record). The next place goes to the tenant with the fewest jobs at the endpoint,
+ties to the one admitted longest ago, and within a tenant to its oldest job: max-min fair, FIFO
+per tenant. So one tenant's burst of 10,000 files holds at most its share, a tenant alone still
+gets every place, and another tenant's file waits for one job to finish, not for the burst.
+
+Places are taken when a job is queued (`submit`) and given back when the endpoint answers
+(`release`, from the result handler), each time admitting what now fits. SageMaker's own
+queue only ever holds what was admitted, so its backlog metric (which scales the endpoint out)
+still sees up to `capacity` jobs.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.storage.admission import AdmissionTable, WaitingJob
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """A tenant's share of the line, for metrics and a queued job's position."""
+
+    waiting: int
+    inflight: int
+
+
+class Admission:
+    def __init__(
+        self,
+        table: AdmissionTable,
+        capacity: int,
+        tenant_limit: Callable[[str], int],
+        start: Callable[[str], bool],
+    ) -> None:
+        """`start(message)` hands a job (its dispatch message, JSON) to the endpoint; False when
+        the job needs no place after all (deleted or failed meanwhile)."""
+        self._table = table
+        self._capacity = capacity
+        self._limit = tenant_limit
+        self._start = start
+
+    def submit(self, tenant_id: str, transcript_id: str, message: str) -> None:
+        if not self._table.enqueue(tenant_id, transcript_id, message):
+            log.info("job %s is already waiting; duplicate dispatch", transcript_id)
+        self.admit()
+
+    def release(self, tenant_id: str, transcript_id: str) -> None:
+        self._table.release(tenant_id, transcript_id)
+        self.admit()
+
+    def admit(self) -> int:
+        """Hands waiting jobs to the endpoint while places are free; returns how many."""
+        admitted = 0
+        for _ in range(self._capacity + 1):
+            inflight = self._table.inflight()
+            if sum(inflight.values()) >= self._capacity:
+                break
+            job = self._next(inflight)
+            if job is None:
+                break
+            if not self._table.claim(job):
+                continue  # another admitter took it
+            self._table.lease(job.tenant_id, job.transcript_id)
+            self._table.admitted(job.tenant_id)
+            try:
+                started = self._start(job.message)
+            except Exception:
+                # AWS trouble: the job goes back to the head of its line, its place is freed,
+                # and the error reaches the queue, which redelivers the message that got here.
+                self._table.put_back(job)
+                self._table.release(job.tenant_id, job.transcript_id)
+                raise
+            if not started:
+                self._table.release(job.tenant_id, job.transcript_id)
+                continue
+            admitted += 1
+        return admitted
+
+    def _next(self, inflight: dict[str, int]) -> WaitingJob | None:
+        """The oldest job of the tenant with the fewest jobs at the endpoint (below its limit)."""
+        active = self._table.active()
+        ranked = sorted(active, key=lambda t: (inflight.get(t, 0), float(active[t].get("last_admitted", 0))))
+        for tenant_id in ranked:
+            if inflight.get(tenant_id, 0) >= self._limit(tenant_id):
+                continue
+            job = self._table.oldest(tenant_id)
+            if job is not None:
+                return job
+            self._table.retire(tenant_id, active[tenant_id])
+        return None
+
+    def state(self, tenant_id: str) -> QueueState:
+        return QueueState(len(self._table.waiting(tenant_id)), self._table.inflight().get(tenant_id, 0))
+
+    def position(self, tenant_id: str, transcript_id: str) -> int | None:
+        """How many of the tenant's own jobs wait ahead of this one (None: not waiting). Other
+        tenants' jobs do not delay it beyond a share, so they are not counted."""
+        for index, job in enumerate(self._table.waiting(tenant_id)):
+            if job.transcript_id == transcript_id:
+                return index
+        return None

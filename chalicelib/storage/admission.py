@@ -1,0 +1,210 @@
+"""The admission table: transcript jobs waiting for the inference endpoint, the jobs it holds, and
+each tenant's request budget. One table, keyed (pk, sk):
+
+    waiting#<tenant> / <transcript>               a job waiting its turn (the dispatch message);
+                                                  ids sort by creation, so a tenant's line is FIFO
+    active / <tenant>                             a tenant with jobs waiting (+ last admission)
+    inflight / <tenant>#<transcript>              a job handed to the endpoint (a lease)
+    rate / <tenant>#<window>                      the tenant's requests in one window of time
+
+Every write that hands out something (a waiting job, a lease, a request) is conditional, so
+concurrent Lambdas never take the same job twice or count past a limit. Leases expire: a job whose release was lost
+(a crash between hand-off and completion) stops counting after `LEASE_S`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from chalicelib.aws import conditional, guarded
+from chalicelib.storage.dynamo import Codec, paginate_query
+
+# The transcript state machine gives a job 4 hours; a lease outlives it a little.
+LEASE_S = 4 * 3600 + 600
+MAX_ITEMS = 100_000
+
+
+@dataclass(frozen=True)
+class WaitingJob:
+    tenant_id: str
+    transcript_id: str
+    sort_key: str
+    message: str
+    """The dispatch message (task token and job), as JSON."""
+
+
+class AdmissionTable:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+        self._codec = Codec()
+
+    # --- waiting jobs -------------------------------------------------------------------------
+
+    def enqueue(self, tenant_id: str, transcript_id: str, message: str) -> bool:
+        """Adds a waiting job; False if it is already waiting (a redelivered dispatch message)."""
+        added = conditional(
+            lambda: self._db.put_item(
+                TableName=self._table,
+                Item=self._codec.dump(
+                    {"pk": f"waiting#{tenant_id}", "sk": transcript_id, "message": message,
+                     "tenant_id": tenant_id, "transcript_id": transcript_id}
+                ),
+                ConditionExpression="attribute_not_exists(sk)",
+            ),
+            "queueing the job",
+        )
+        # The marker carries the time of the latest enqueue, so a `retire` that read the tenant's
+        # line as empty before this job arrived does not remove it (see `retire`).
+        guarded(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                UpdateExpression="SET enqueued = :now",
+                ExpressionAttributeValues={":now": {"N": repr(time.time())}},
+            ),
+            "queueing the job",
+        )
+        return added
+
+    def active(self) -> dict[str, dict[str, Any]]:
+        """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted)."""
+        items = paginate_query(
+            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                       "ExpressionAttributeValues": {":p": {"S": "active"}}, "ConsistentRead": True},
+            MAX_ITEMS,
+        )
+        out = {}
+        for raw in items:
+            item = self._codec.load(raw)
+            item["enqueued_raw"] = raw.get("enqueued", {}).get("N", "0")  # compared exactly in `retire`
+            out[item["sk"]] = item
+        return out
+
+    def oldest(self, tenant_id: str) -> Optional[WaitingJob]:
+        raw = guarded(
+            lambda: self._db.query(
+                TableName=self._table, KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": {"S": f"waiting#{tenant_id}"}}, Limit=1, ConsistentRead=True,
+            ),
+            "reading the queue",
+        ).get("Items", [])
+        if not raw:
+            return None
+        item = self._codec.load(raw[0])
+        return WaitingJob(tenant_id, item["transcript_id"], item["sk"], item["message"])
+
+    def waiting(self, tenant_id: str) -> list[WaitingJob]:
+        items = paginate_query(
+            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                       "ExpressionAttributeValues": {":p": {"S": f"waiting#{tenant_id}"}}, "ConsistentRead": True},
+            MAX_ITEMS,
+        )
+        loaded = [self._codec.load(raw) for raw in items]
+        return [WaitingJob(tenant_id, i["transcript_id"], i["sk"], i["message"]) for i in loaded]
+
+    def claim(self, job: WaitingJob) -> bool:
+        """Takes a waiting job out of the line; False if another admitter took it first."""
+        return conditional(
+            lambda: self._db.delete_item(
+                TableName=self._table, Key={"pk": {"S": f"waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
+                ConditionExpression="attribute_exists(sk)",
+            ),
+            "taking the job from the queue",
+        )
+
+    def put_back(self, job: WaitingJob) -> None:
+        guarded(
+            lambda: self._db.put_item(
+                TableName=self._table,
+                Item=self._codec.dump(
+                    {"pk": f"waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
+                     "tenant_id": job.tenant_id, "transcript_id": job.transcript_id}
+                ),
+            ),
+            "putting the job back in the queue",
+        )
+
+    def retire(self, tenant_id: str, marker: dict[str, Any]) -> None:
+        """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
+        conditional(
+            lambda: self._db.delete_item(
+                TableName=self._table, Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                ConditionExpression="enqueued = :seen",
+                ExpressionAttributeValues={":seen": {"N": marker.get("enqueued_raw", "0")}},
+            ),
+            "updating the queue",
+        )
+
+    def admitted(self, tenant_id: str) -> None:
+        conditional(
+            lambda: self._db.update_item(
+                TableName=self._table, Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                UpdateExpression="SET last_admitted = :now", ConditionExpression="attribute_exists(sk)",
+                ExpressionAttributeValues={":now": {"N": repr(time.time())}},
+            ),
+            "updating the queue",
+        )
+
+    # --- jobs held by the endpoint --------------------------------------------------------------
+
+    def inflight(self) -> dict[str, int]:
+        """Tenant → jobs the endpoint holds (unexpired leases)."""
+        items = paginate_query(
+            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                       "ExpressionAttributeValues": {":p": {"S": "inflight"}}, "ConsistentRead": True},
+            MAX_ITEMS,
+        )
+        now = time.time()
+        counts: dict[str, int] = {}
+        for item in (self._codec.load(raw) for raw in items):
+            if float(item.get("expires_at", 0)) > now:
+                counts[item["tenant_id"]] = counts.get(item["tenant_id"], 0) + 1
+        return counts
+
+    def lease(self, tenant_id: str, transcript_id: str) -> None:
+        guarded(
+            lambda: self._db.put_item(
+                TableName=self._table,
+                Item=self._codec.dump(
+                    {"pk": "inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
+                     "expires_at": int(time.time() + LEASE_S)}
+                ),
+            ),
+            "admitting the job",
+        )
+
+    def release(self, tenant_id: str, transcript_id: str) -> bool:
+        """Ends a job's lease; False if it held none (a duplicate notification)."""
+        return conditional(
+            lambda: self._db.delete_item(
+                TableName=self._table, Key={"pk": {"S": "inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}},
+                ConditionExpression="attribute_exists(sk)",
+            ),
+            "releasing the job",
+        )
+
+    # --- request rate ---------------------------------------------------------------------------
+
+    def count_request(self, tenant_id: str, allowed: int, window_s: int) -> float:
+        """Counts one request in the tenant's current window of `window_s` seconds; returns 0
+        when it is within `allowed`, else the seconds until the next window. One atomic
+        conditional update: concurrent requests never overrun the limit (a fixed window, so a
+        tenant may send up to twice `allowed` across a window boundary)."""
+        now = time.time()
+        window = int(now // window_s)
+        counted = conditional(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": "rate"}, "sk": {"S": f"{tenant_id}#{window}"}},
+                UpdateExpression="ADD requests :one SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(requests) OR requests < :allowed",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"}, ":allowed": {"N": str(allowed)},
+                    ":expires": {"N": str(int(now) + 3600)},
+                },
+            ),
+            "checking the request rate",
+        )
+        return 0.0 if counted else (window + 1) * window_s - now

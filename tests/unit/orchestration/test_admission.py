@@ -1,0 +1,165 @@
+"""Fair admission and request rates against moto's DynamoDB (the real table adapter, in process)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib.errors import TooManyRequests
+from chalicelib.orchestration.admission import Admission
+from chalicelib.services.limits import RateLimiter, TenantLimits
+from chalicelib.storage.admission import AdmissionTable
+from chalicelib.storage.keys import KeysTable
+
+REGION = "us-east-1"
+
+
+@pytest.fixture()
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        db = boto3.client("dynamodb", region_name=REGION)
+        db.create_table(
+            TableName="admission", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+        db.create_table(
+            TableName="keys", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "key_hash", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "key_hash", "KeyType": "HASH"}],
+        )
+        yield db
+
+
+class Endpoint:
+    """Records which jobs were handed over, in order."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.refuse: set[str] = set()
+        self.broken = False
+
+    def start(self, message: str) -> bool:
+        if self.broken:
+            raise RuntimeError("AWS trouble")
+        if message in self.refuse:
+            return False
+        self.started.append(message)
+        return True
+
+
+def _admission(db: object, capacity: int, limit: int = 100) -> tuple[Admission, Endpoint, AdmissionTable]:
+    table = AdmissionTable(db, "admission")
+    endpoint = Endpoint()
+    return Admission(table, capacity, lambda tenant: limit, endpoint.start), endpoint, table
+
+
+def _submit(admission: Admission, tenant: str, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        admission.submit(tenant, f"{tenant}-{i:03d}", f"{tenant}-{i:03d}")
+
+
+def test_a_tenant_alone_gets_every_place(dynamodb: object) -> None:
+    admission, endpoint, _ = _admission(dynamodb, capacity=4)
+    _submit(admission, "a", 10)
+    assert endpoint.started == ["a-000", "a-001", "a-002", "a-003"]  # FIFO, up to capacity
+
+
+def test_another_tenant_goes_next_not_after_the_burst(dynamodb: object) -> None:
+    admission, endpoint, _ = _admission(dynamodb, capacity=4)
+    _submit(admission, "a", 100)
+    _submit(admission, "b", 1)
+    assert "b-000" not in endpoint.started  # every place is taken
+
+    admission.release("a", "a-000")  # the first place to free up goes to b
+
+    assert endpoint.started[-1] == "b-000"
+    admission.release("a", "a-001")
+    assert endpoint.started[-1] == "a-004"  # b has nothing more waiting: a goes on in order
+
+
+def test_places_alternate_between_tenants_with_work_waiting(dynamodb: object) -> None:
+    admission, endpoint, _ = _admission(dynamodb, capacity=2)
+    _submit(admission, "a", 6)
+    _submit(admission, "b", 6)
+    for _ in range(4):
+        oldest = endpoint.started[-2]
+        tenant, _, _ = oldest.partition("-")
+        admission.release(tenant, oldest)
+    later = [job.split("-")[0] for job in endpoint.started[2:]]
+    assert later.count("b") >= 2 and later.count("a") >= 1
+
+
+def test_a_tenant_never_holds_more_than_its_limit(dynamodb: object) -> None:
+    admission, endpoint, _ = _admission(dynamodb, capacity=8, limit=3)
+    _submit(admission, "a", 10)
+    assert len(endpoint.started) == 3
+    _submit(admission, "b", 2)
+    assert endpoint.started[3:] == ["b-000", "b-001"]
+
+
+def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
+    admission, endpoint, table = _admission(dynamodb, capacity=1)
+    admission.submit("a", "a-1", "a-1")
+    admission.submit("a", "a-2", "a-2")
+    admission.submit("a", "a-2", "a-2")
+    assert [j.transcript_id for j in table.waiting("a")] == ["a-2"]
+
+
+def test_a_job_that_needs_no_place_gives_it_to_the_next(dynamodb: object) -> None:
+    admission, endpoint, table = _admission(dynamodb, capacity=1)
+    endpoint.refuse.add("a-000")  # deleted while it waited
+    _submit(admission, "a", 2)
+    assert endpoint.started == ["a-001"]
+    assert table.inflight() == {"a": 1}
+
+
+def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> None:
+    admission, endpoint, table = _admission(dynamodb, capacity=2)
+    endpoint.broken = True
+    with pytest.raises(RuntimeError):
+        _submit(admission, "a", 1)
+    assert [j.transcript_id for j in table.waiting("a")] == ["a-000"]
+    assert table.inflight() == {}
+    endpoint.broken = False
+    admission.admit()
+    assert endpoint.started == ["a-000"]
+
+
+def test_queue_position_counts_the_tenants_own_waiting_jobs(dynamodb: object) -> None:
+    admission, _, _ = _admission(dynamodb, capacity=1)
+    _submit(admission, "a", 4)
+    assert admission.position("a", "a-000") is None  # at the endpoint
+    assert admission.position("a", "a-003") == 2
+    state = admission.state("a")
+    assert (state.waiting, state.inflight) == (3, 1)
+
+
+def test_the_rate_limit_answers_with_retry_after_and_spares_other_tenants(dynamodb: object) -> None:
+    keys = KeysTable(dynamodb, "keys")
+    keys.add_tenant("a", "secret", "2026-12-02")
+    keys.set_limits("a", requests_per_second=2)
+    limiter = RateLimiter(AdmissionTable(dynamodb, "admission"), TenantLimits(keys, 16, 100))
+
+    with pytest.raises(TooManyRequests) as refused:
+        for _ in range(5):  # two a second: the third within one second is refused
+            limiter.check("a")
+    assert refused.value.status_code == 429
+    assert int(refused.value.headers["Retry-After"]) >= 1
+    for _ in range(10):
+        limiter.check("b")  # b has the stack's default (100 per second)
+
+
+def test_tenant_limits_come_from_the_key_record_or_the_defaults(dynamodb: object) -> None:
+    keys = KeysTable(dynamodb, "keys")
+    keys.add_tenant("a", "secret", "2026-12-02")
+    keys.set_limits("a", max_concurrent_jobs=3)
+    limits = TenantLimits(keys, 16, 20)
+    assert (limits.concurrency("a"), limits.requests_per_second("a")) == (3, 20)
+    assert limits.concurrency("unknown") == 16
