@@ -43,7 +43,7 @@ serve: $(STAMP)
 	$(PY) -m devstack serve
 
 key: $(STAMP)
-	$(PY) -m devstack key --tenant "$(TENANT)"
+	$(PY) -m devstack key --tenant "$(TENANT)" $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.all

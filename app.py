@@ -114,7 +114,11 @@ def list_transcripts() -> Response:
 
 @route("/transcript/{transcript_id}", methods=["GET"])
 def get_transcript(transcript_id: str) -> Response:
-    return json_response(presenters.transcript(wiring.transcripts().get(tenant(), transcript_id)))
+    owner = tenant()
+    out = presenters.transcript(wiring.transcripts().get(owner, transcript_id))
+    if out.status == "queued":
+        out.queue_position = wiring.transcript_jobs().queue_position(owner, transcript_id)
+    return json_response(out)
 
 
 @route("/transcript/{transcript_id}", methods=["DELETE"])

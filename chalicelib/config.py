@@ -57,6 +57,7 @@ class Settings:
     admission_capacity: int = 32
     tenant_concurrency: int = 16
     tenant_requests_per_second: float = 20.0
+    training_capacity: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -95,6 +96,7 @@ class Settings:
             admission_capacity=int(env.get("HARK_ADMISSION_CAPACITY", 32)),
             tenant_concurrency=int(env.get("HARK_TENANT_CONCURRENCY", 16)),
             tenant_requests_per_second=float(env.get("HARK_TENANT_REQUESTS_PER_SECOND", 20)),
+            training_capacity=int(env.get("HARK_TRAINING_CAPACITY", 4)),
         )
 
 

@@ -90,3 +90,16 @@ def job_finished(kind: str, status: str, audio_seconds: float | None, duration_s
         count(f"{kind}AudioSeconds", status, audio_seconds, MetricUnit.Seconds)
     if duration_seconds is not None:
         count(f"{kind}JobDuration", status, duration_seconds, MetricUnit.Seconds)
+
+
+def queue_depth(line: str, tenant_id: str, waiting: int, admitted: int) -> None:
+    """A tenant's jobs waiting for a place and holding one (fair sharing), per line
+    ("transcripts", "training"): one EMF line with both, dimensioned by line and tenant."""
+    if is_metrics_disabled():
+        return
+    with _metrics_lock:
+        _metrics.add_dimension(name="line", value=line)
+        _metrics.add_dimension(name="tenant", value=tenant_id)
+        _metrics.add_metric(name="QueuedJobs", unit=MetricUnit.Count, value=waiting)
+        _metrics.add_metric(name="AdmittedJobs", unit=MetricUnit.Count, value=admitted)
+        _metrics.flush_metrics()

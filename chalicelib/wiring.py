@@ -142,6 +142,18 @@ def training_jobs() -> TrainingJobs:
         client("sagemaker"),
         TaskCallbacks(client("stepfunctions")),
         s,
+        # Training jobs take turns too, each tenant below the same capacity (no per-tenant limit
+        # beyond it: a lone tenant may use every place; the next place goes to whoever has fewest).
+        admission=(
+            lambda jobs: Admission(
+                AdmissionTable(client("dynamodb"), s.admission_table, "training"),
+                s.training_capacity,
+                lambda tenant: s.training_capacity,
+                jobs.start,
+            )
+        )
+        if s.admission_table
+        else None,
     )
 
 

@@ -133,6 +133,9 @@ class TranscriptOut(BaseModel):
     webhook_auth: bool = False
     webhook_auth_header_name: Optional[str] = None
     webhook_status_code: Optional[int] = None
+    # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
+    # jobs delay it by a fair share at most, so they are not counted).
+    queue_position: Optional[int] = None
 
 
 class SegmentOut(BaseModel):

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib import observability
 from chalicelib.storage.admission import AdmissionTable, WaitingJob
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,16 @@ class Admission:
         if not self._table.enqueue(tenant_id, transcript_id, message):
             log.info("job %s is already waiting; duplicate dispatch", transcript_id)
         self.admit()
+        self._report(tenant_id)
 
     def release(self, tenant_id: str, transcript_id: str) -> None:
         self._table.release(tenant_id, transcript_id)
         self.admit()
+        self._report(tenant_id)
+
+    def _report(self, tenant_id: str) -> None:
+        state = self.state(tenant_id)
+        observability.queue_depth(self._table.line, tenant_id, state.waiting, state.inflight)
 
     def admit(self) -> int:
         """Hands waiting jobs to the endpoint while places are free; returns how many."""
@@ -98,7 +105,7 @@ class Admission:
         return None
 
     def state(self, tenant_id: str) -> QueueState:
-        return QueueState(len(self._table.waiting(tenant_id)), self._table.inflight().get(tenant_id, 0))
+        return QueueState(self._table.waiting_count(tenant_id), self._table.inflight().get(tenant_id, 0))
 
     def position(self, tenant_id: str, transcript_id: str) -> int | None:
         """How many of the tenant's own jobs wait ahead of this one (None: not waiting). Other

@@ -82,6 +82,10 @@ class TranscriptJobs:
             return
         self._admission.submit(job.tenant_id, job.transcript_id, message.model_dump_json())
 
+    def queue_position(self, tenant_id: str, transcript_id: str) -> Optional[int]:
+        """How many of the tenant's jobs wait ahead of this one for the endpoint (None: not waiting)."""
+        return self._admission.position(tenant_id, transcript_id) if self._admission else None
+
     def start(self, message_json: str) -> bool:
         """Hands a job to the endpoint; False when it is not queued any more (a duplicate, or a
         job deleted while it waited) or its audio cannot be had (the job then ends in error)."""

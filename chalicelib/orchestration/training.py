@@ -7,13 +7,15 @@ import io
 import json
 import logging
 import tarfile
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Optional
 
 from chalicelib.aws import error_code, guarded
 from chalicelib import observability
 from chalicelib.config import Settings
 from chalicelib.domain import now_iso
 from chalicelib.errors import ServiceUnavailable
+from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.messages import TrainingDispatchMessage, TrainingJobDetail, TrainingResult
 from chalicelib.orchestration.state_machines import TaskCallbacks
 from chalicelib.storage.models import ModelsTable
@@ -28,13 +30,22 @@ MAX_RUNTIME_S = 3600
 
 class TrainingJobs:
     def __init__(
-        self, table: ModelsTable, objects: ObjectStore, sagemaker: Any, callbacks: TaskCallbacks, settings: Settings
+        self,
+        table: ModelsTable,
+        objects: ObjectStore,
+        sagemaker: Any,
+        callbacks: TaskCallbacks,
+        settings: Settings,
+        admission: Optional[Callable[["TrainingJobs"], Admission]] = None,
     ) -> None:
+        """`admission`: training jobs take turns fairly between tenants (see `admission`);
+        without it every model starts training at once."""
         self._table = table
         self._objects = objects
         self._sagemaker = sagemaker
         self._callbacks = callbacks
         self._settings = settings
+        self._admission = admission(self) if admission else None
 
     def job_name(self, model_id: str) -> str:
         return f"{self._settings.training_job_prefix}{model_id}"
@@ -42,9 +53,19 @@ class TrainingJobs:
     def dispatch(self, message: TrainingDispatchMessage) -> None:
         job = message.job
         observability.bind(tenant_id=job.tenant_id, model_id=job.model_id)
+        if self._admission is None:
+            self.start(message.model_dump_json())
+        else:
+            self._admission.submit(job.tenant_id, job.model_id, message.model_dump_json())
+
+    def start(self, message_json: str) -> bool:
+        """Starts the model's training job; False when the model is not queued any more."""
+        message = TrainingDispatchMessage.model_validate_json(message_json)
+        job = message.job
+        observability.bind(tenant_id=job.tenant_id, model_id=job.model_id)
         if not self._table.start(job.tenant_id, job.model_id, message.task_token):
             log.info("model %s is not queued any more; duplicate dispatch ignored", job.model_id)
-            return
+            return False
         record = self._table.get(job.tenant_id, job.model_id)
         s = self._settings
         try:
@@ -76,13 +97,22 @@ class TrainingJobs:
             )
         except ServiceUnavailable as e:
             if error_code(e) == "ResourceInUse":  # a redelivered dispatch: the job already exists
-                return
+                return True
             raise
+        return True
 
     def on_state_change(self, detail: TrainingJobDetail) -> None:
         tenant_id = detail.HyperParameters.get("tenant_id", "")
         model_id = detail.HyperParameters.get("model_id", "")
         observability.bind(tenant_id=tenant_id, model_id=model_id)
+        try:
+            self._on_state_change(detail, tenant_id, model_id)
+        finally:
+            # The events are the job's end (Completed, Failed, Stopped): its place goes on.
+            if self._admission is not None and tenant_id and model_id:
+                self._admission.release(tenant_id, model_id)
+
+    def _on_state_change(self, detail: TrainingJobDetail, tenant_id: str, model_id: str) -> None:
         token = self._table.task_token(tenant_id, model_id) if tenant_id and model_id else None
         if token is None:
             log.info("training job %s: model not training; event ignored", detail.TrainingJobName)

@@ -1,10 +1,11 @@
 """The admission table: transcript jobs waiting for the inference endpoint, the jobs it holds, and
 each tenant's request budget. One table, keyed (pk, sk):
 
-    waiting#<tenant> / <transcript>               a job waiting its turn (the dispatch message);
+    <line>:waiting#<tenant> / <job id>            a job waiting its turn (the dispatch message);
                                                   ids sort by creation, so a tenant's line is FIFO
-    active / <tenant>                             a tenant with jobs waiting (+ last admission)
-    inflight / <tenant>#<transcript>              a job handed to the endpoint (a lease)
+    <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission)
+    <line>:inflight / <tenant>#<job id>           a job handed over (to the endpoint, to training)
+                                                  as a lease
     rate / <tenant>#<window>                      the tenant's requests in one window of time
 
 Every write that hands out something (a waiting job, a lease, a request) is conditional, so
@@ -35,10 +36,12 @@ class WaitingJob:
 
 
 class AdmissionTable:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: Any, table_name: str, line: str = "transcripts") -> None:
+        """`line`: which work waits (transcripts, training); each has its own keys."""
         self._db = dynamodb
         self._table = table_name
         self._codec = Codec()
+        self._line = line
 
     # --- waiting jobs -------------------------------------------------------------------------
 
@@ -48,7 +51,7 @@ class AdmissionTable:
             lambda: self._db.put_item(
                 TableName=self._table,
                 Item=self._codec.dump(
-                    {"pk": f"waiting#{tenant_id}", "sk": transcript_id, "message": message,
+                    {"pk": f"{self._line}:waiting#{tenant_id}", "sk": transcript_id, "message": message,
                      "tenant_id": tenant_id, "transcript_id": transcript_id}
                 ),
                 ConditionExpression="attribute_not_exists(sk)",
@@ -60,7 +63,7 @@ class AdmissionTable:
         guarded(
             lambda: self._db.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
                 UpdateExpression="SET enqueued = :now",
                 ExpressionAttributeValues={":now": {"N": repr(time.time())}},
             ),
@@ -72,7 +75,7 @@ class AdmissionTable:
         """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted)."""
         items = paginate_query(
             self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": "active"}}, "ConsistentRead": True},
+                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:active"}}, "ConsistentRead": True},
             MAX_ITEMS,
         )
         out = {}
@@ -86,7 +89,7 @@ class AdmissionTable:
         raw = guarded(
             lambda: self._db.query(
                 TableName=self._table, KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": f"waiting#{tenant_id}"}}, Limit=1, ConsistentRead=True,
+                ExpressionAttributeValues={":p": {"S": f"{self._line}:waiting#{tenant_id}"}}, Limit=1, ConsistentRead=True,
             ),
             "reading the queue",
         ).get("Items", [])
@@ -98,17 +101,34 @@ class AdmissionTable:
     def waiting(self, tenant_id: str) -> list[WaitingJob]:
         items = paginate_query(
             self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": f"waiting#{tenant_id}"}}, "ConsistentRead": True},
+                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}}, "ConsistentRead": True},
             MAX_ITEMS,
         )
         loaded = [self._codec.load(raw) for raw in items]
         return [WaitingJob(tenant_id, i["transcript_id"], i["sk"], i["message"]) for i in loaded]
 
+    def waiting_count(self, tenant_id: str) -> int:
+        request: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p", "Select": "COUNT",
+            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
+        }
+        total = 0
+        while True:
+            page = guarded(lambda: self._db.query(**request), "counting the queue")
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    @property
+    def line(self) -> str:
+        return self._line
+
     def claim(self, job: WaitingJob) -> bool:
         """Takes a waiting job out of the line; False if another admitter took it first."""
         return conditional(
             lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": f"waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
+                TableName=self._table, Key={"pk": {"S": f"{self._line}:waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
                 ConditionExpression="attribute_exists(sk)",
             ),
             "taking the job from the queue",
@@ -119,7 +139,7 @@ class AdmissionTable:
             lambda: self._db.put_item(
                 TableName=self._table,
                 Item=self._codec.dump(
-                    {"pk": f"waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
+                    {"pk": f"{self._line}:waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
                      "tenant_id": job.tenant_id, "transcript_id": job.transcript_id}
                 ),
             ),
@@ -130,7 +150,7 @@ class AdmissionTable:
         """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
         conditional(
             lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
                 ConditionExpression="enqueued = :seen",
                 ExpressionAttributeValues={":seen": {"N": marker.get("enqueued_raw", "0")}},
             ),
@@ -140,7 +160,7 @@ class AdmissionTable:
     def admitted(self, tenant_id: str) -> None:
         conditional(
             lambda: self._db.update_item(
-                TableName=self._table, Key={"pk": {"S": "active"}, "sk": {"S": tenant_id}},
+                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
                 UpdateExpression="SET last_admitted = :now", ConditionExpression="attribute_exists(sk)",
                 ExpressionAttributeValues={":now": {"N": repr(time.time())}},
             ),
@@ -153,7 +173,7 @@ class AdmissionTable:
         """Tenant → jobs the endpoint holds (unexpired leases)."""
         items = paginate_query(
             self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": "inflight"}}, "ConsistentRead": True},
+                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:inflight"}}, "ConsistentRead": True},
             MAX_ITEMS,
         )
         now = time.time()
@@ -168,7 +188,7 @@ class AdmissionTable:
             lambda: self._db.put_item(
                 TableName=self._table,
                 Item=self._codec.dump(
-                    {"pk": "inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
+                    {"pk": f"{self._line}:inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
                      "expires_at": int(time.time() + LEASE_S)}
                 ),
             ),
@@ -179,7 +199,7 @@ class AdmissionTable:
         """Ends a job's lease; False if it held none (a duplicate notification)."""
         return conditional(
             lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": "inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}},
+                TableName=self._table, Key={"pk": {"S": f"{self._line}:inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}},
                 ConditionExpression="attribute_exists(sk)",
             ),
             "releasing the job",

@@ -121,7 +121,7 @@ def test_the_core_template_deploys_into_moto_cloudformation(aws: None) -> None:
 
     tables = set(client("dynamodb").list_tables()["TableNames"])
     assert {physical[t] for t in of_type("AWS::DynamoDB::Table")} == tables
-    assert {outputs["KeysTable"], outputs["TranscriptsTable"], outputs["ModelsTable"], outputs["IdempotencyTable"]} == tables
+    assert {outputs[t] for t in ("KeysTable", "TranscriptsTable", "ModelsTable", "IdempotencyTable", "AdmissionTable")} == tables
 
     buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
     assert {physical[b] for b in of_type("AWS::S3::Bucket")} == buckets

@@ -34,6 +34,7 @@ def test_template_resources_are_created_and_wired(aws: Stack) -> None:
         "hark-test-transcripts",
         "hark-test-custom-models",
         "hark-test-idempotency",
+        "hark-test-admission",
     }
     buckets = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
     assert {env["HARK_MEDIA_BUCKET"], env["HARK_ASYNC_BUCKET"]} <= buckets

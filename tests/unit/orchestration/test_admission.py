@@ -163,3 +163,18 @@ def test_tenant_limits_come_from_the_key_record_or_the_defaults(dynamodb: object
     limits = TenantLimits(keys, 16, 20)
     assert (limits.concurrency("a"), limits.requests_per_second("a")) == (3, 20)
     assert limits.concurrency("unknown") == 16
+
+
+def test_training_takes_turns_in_a_line_of_its_own(dynamodb: object) -> None:
+    training = AdmissionTable(dynamodb, "admission", "training")
+    started: list[str] = []
+    line = Admission(training, 2, lambda tenant: 2, lambda message: started.append(message) or True)
+    transcripts, _, _ = _admission(dynamodb, capacity=1)
+    _submit(transcripts, "a", 3)  # the transcripts line is full; training is not affected
+
+    for i in range(50):
+        line.submit("a", f"a-model-{i:02d}", f"a-model-{i:02d}")
+    line.submit("b", "b-model-00", "b-model-00")
+    line.release("a", "a-model-00")
+
+    assert started == ["a-model-00", "a-model-01", "b-model-00"]
