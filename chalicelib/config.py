@@ -55,7 +55,7 @@ class Settings:
     # endpoint and requests are not rate-limited (unit tests that build Settings by hand).
     admission_table: str = ""
     admission_capacity: int = 32
-    tenant_concurrency: int = 16
+    tenant_concurrency: int = 32
     tenant_requests_per_second: float = 20.0
     training_capacity: int = 4
 
@@ -94,7 +94,7 @@ class Settings:
             sync_wait_s=float(env.get("HARK_SYNC_WAIT_S", 25.0)),
             admission_table=env.get("HARK_ADMISSION_TABLE", ""),
             admission_capacity=int(env.get("HARK_ADMISSION_CAPACITY", 32)),
-            tenant_concurrency=int(env.get("HARK_TENANT_CONCURRENCY", 16)),
+            tenant_concurrency=int(env.get("HARK_TENANT_CONCURRENCY", 32)),
             tenant_requests_per_second=float(env.get("HARK_TENANT_REQUESTS_PER_SECOND", 20)),
             training_capacity=int(env.get("HARK_TRAINING_CAPACITY", 4)),
         )

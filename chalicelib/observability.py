@@ -92,6 +92,10 @@ def job_finished(kind: str, status: str, audio_seconds: float | None, duration_s
         count(f"{kind}JobDuration", status, duration_seconds, MetricUnit.Seconds)
 
 
+def metrics_enabled() -> bool:
+    return not is_metrics_disabled()
+
+
 def queue_depth(line: str, tenant_id: str, waiting: int, admitted: int) -> None:
     """A tenant's jobs waiting for a place and holding one (fair sharing), per line
     ("transcripts", "training"): one EMF line with both, dimensioned by line and tenant."""

@@ -60,6 +60,8 @@ class Admission:
         self._report(tenant_id)
 
     def _report(self, tenant_id: str) -> None:
+        if not observability.metrics_enabled():  # two queries per event: only when they are wanted
+            return
         state = self.state(tenant_id)
         observability.queue_depth(self._table.line, tenant_id, state.waiting, state.inflight)
 
