@@ -1,0 +1,17 @@
+"""The import contracts in pyproject.toml ([tool.importlinter]), checked by import-linter: the
+speech engine imports no AWS SDK or API code; no container image imports Chalice (the streaming
+image once did, through services -> api.models -> api.http, and died at start); the API's code
+never imports the local stack."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_are_kept() -> None:
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint, "import-linter is a test requirement (requirements-dev.txt)"
+    result = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
