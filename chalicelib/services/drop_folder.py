@@ -129,12 +129,13 @@ class DropFolder:
         tenant, name = inbox_name(record.source_key or "") or ("", "")
         if not name:
             return
-        self._write_json(bucket, outbox_key(tenant, name, ".json"), presenters.transcript(view).model_dump(mode="json"))
         if record.status is Status.completed and not record.deleted:
             text = (view.result or {}).get("text") or ""
             self._objects.put_bytes(bucket, outbox_key(tenant, name, ".txt"), text.encode(), "text/plain; charset=utf-8")
             srt = render("srt", view.words)
             self._objects.put_bytes(bucket, outbox_key(tenant, name, ".srt"), srt.encode(), "application/x-subrip")
+        # The JSON last: a client that waits for it finds the text and captions already there.
+        self._write_json(bucket, outbox_key(tenant, name, ".json"), presenters.transcript(view).model_dump(mode="json"))
 
     def _write_json(self, bucket: str, key: str, doc: Any) -> None:
         self._objects.put_bytes(bucket, key, json.dumps(doc, indent=2).encode(), "application/json")

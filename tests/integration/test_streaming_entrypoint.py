@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -47,6 +48,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def records() -> Iterator[tuple[dict[str, str], str]]:
+    with provisioned_records() as provisioned:
+        yield provisioned
+
+
+@contextmanager
+def provisioned_records() -> Iterator[tuple[dict[str, str], str]]:
     """A moto server with the stack's tables and buckets; yields the service's environment and an API key."""
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -66,8 +73,10 @@ def records() -> Iterator[tuple[dict[str, str], str]]:
     outputs = stack.environment()
     key = KeyService(KeysTable(client("dynamodb"), outputs["HARK_KEYS_TABLE"])).create_key("acme")
     env.update({name: outputs[name] for name in ("HARK_KEYS_TABLE", "HARK_MODELS_TABLE", "HARK_MEDIA_BUCKET")})
-    yield env, key
-    server.stop()
+    try:
+        yield env, key
+    finally:
+        server.stop()
 
 
 def test_the_streaming_entrypoint_serves_a_session_without_chalice(
