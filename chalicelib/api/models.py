@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.api.validation import describe
 from chalicelib.domain import Status
@@ -15,17 +15,20 @@ ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 # AssemblyAI features Hark does not offer (yet). A client may send them switched off (the
 # official SDK never sends unset fields); switched on they are refused, not silently ignored.
 UNSUPPORTED_FEATURES = (
-    "audio_channels", "audio_end_at", "audio_start_from", "auto_chapters", "auto_highlights",
+    "audio_channels", "auto_chapters", "auto_highlights",
     "content_safety", "content_safety_confidence", "disfluencies", "dual_channel",
     "entity_detection", "filter_profanity", "iab_categories", "keyterms_prompt_options",
     "language_codes", "language_confidence_threshold",
-    "language_detection_options", "multichannel", "prompt", "redact_pii", "redact_pii_audio",
+    "language_detection_options", "multichannel", "redact_pii", "redact_pii_audio",
     "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
     "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
     "sentiment_analysis", "speaker_options",
     "speech_threshold", "speech_understanding", "summarization", "summary_model",
     "summary_type", "temperature",
 )
+
+
+MAX_PROMPT_WORDS = 1500
 
 
 class StrictModel(BaseModel):
@@ -60,6 +63,25 @@ class TranscriptRequest(StrictModel):
     webhook_url: Optional[str] = Field(default=None, max_length=2048)
     webhook_auth_header_name: Optional[str] = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
     webhook_auth_header_value: Optional[str] = Field(default=None, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]*$")
+    # Context for the decoder (AssemblyAI: up to 1,500 words); with a custom model it comes
+    # before the model's own context in each window.
+    prompt: Optional[str] = Field(default=None, min_length=1, max_length=20_000)
+    # Milliseconds into the file; the transcript's timestamps stay those of the whole file.
+    audio_start_from: Optional[int] = Field(default=None, ge=0)
+    audio_end_at: Optional[int] = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def audio_range(self) -> "TranscriptRequest":
+        if self.audio_start_from is not None and self.audio_end_at is not None and self.audio_end_at <= self.audio_start_from:
+            raise ValueError("audio_end_at must be after audio_start_from")
+        return self
+
+    @field_validator("prompt")
+    @classmethod
+    def prompt_words(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and len(value.split()) > MAX_PROMPT_WORDS:
+            raise ValueError(f"prompt has {len(value.split())} words; the most is {MAX_PROMPT_WORDS}")
+        return value
 
     @property
     def model_id(self) -> Optional[str]:
@@ -133,6 +155,9 @@ class TranscriptOut(BaseModel):
     webhook_auth: bool = False
     webhook_auth_header_name: Optional[str] = None
     webhook_status_code: Optional[int] = None
+    prompt: Optional[str] = None
+    audio_start_from: Optional[int] = None
+    audio_end_at: Optional[int] = None
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None

@@ -36,7 +36,7 @@ from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.diarize import assign_speakers
-from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
@@ -140,10 +140,11 @@ class Transcriber:
         model = self._custom_model(raw_options.get("custom_model_uri"))
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.
-        samples = audio.decode(data)
+        whole = audio.decode(data)
+        samples, offset_ms = _audio_range(whole, raw_options.get("audio_start_from"), raw_options.get("audio_end_at"))
         _check_length(samples, raw_options.get("max_audio_s"))
         started = time.perf_counter()
-        result = self._decode(samples, model, request)
+        result = _shifted(self._decode(samples, model, request), offset_ms, len(whole))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
@@ -158,7 +159,7 @@ class Transcriber:
         plain = model is None and not request.biasing
         seconds = len(samples) / audio.SAMPLE_RATE
         if plain and self._queue is not None and seconds <= self._batch.max_audio_s:
-            return correct(self._queue.transcribe(samples), None, request)
+            return correct(self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt)), None, request)
         with self._engine_lock:
             if plain and self._batch.long_audio_lanes and self._batch.size > 1:
                 return correct(self._engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
@@ -195,6 +196,33 @@ class Transcriber:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {code}") from error
         except BotoCoreError as error:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {error}") from error
+
+
+def _audio_range(samples: np.ndarray, start_ms: object, end_ms: object) -> tuple[np.ndarray, int]:
+    """The part of the audio between `audio_start_from` and `audio_end_at` (milliseconds), and
+    where it starts; the whole audio when neither is given."""
+    for name, value in (("audio_start_from", start_ms), ("audio_end_at", end_ms)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"'{name}' must be a whole number of milliseconds")
+    duration_ms = len(samples) * 1000 // audio.SAMPLE_RATE
+    start = int(start_ms or 0)
+    end = duration_ms if end_ms is None else min(int(end_ms), duration_ms)  # type: ignore[arg-type]
+    if start >= duration_ms:
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST, f"audio_start_from ({start} ms) is at or past the end of the audio ({duration_ms} ms)"
+        )
+    if end <= start:
+        raise HttpError(HTTPStatus.BAD_REQUEST, "audio_end_at must be after audio_start_from")
+    return samples[start * audio.SAMPLE_RATE // 1000 : end * audio.SAMPLE_RATE // 1000], start
+
+
+def _shifted(result: TranscriptionResult, offset_ms: int, whole_samples: int) -> TranscriptionResult:
+    """Timestamps relative to the whole file, and the whole file's duration, as AssemblyAI
+    reports a transcript of part of a file."""
+    if not offset_ms and result.audio_duration_s == round(whole_samples / audio.SAMPLE_RATE, 3):
+        return result  # the whole file
+    words = tuple(replace(w, start_ms=w.start_ms + offset_ms, end_ms=w.end_ms + offset_ms) for w in result.words)
+    return replace(result, words=words, audio_duration_s=round(whole_samples / audio.SAMPLE_RATE, 3))
 
 
 def _check_length(samples: np.ndarray, max_audio_s: object) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+import pytest
+
 from tests.e2e.conftest import Stack
 
 CLIP = "ls_1089-134686-0000.flac"
@@ -43,3 +45,24 @@ def test_other_tenant_gets_404(sdk: Any, stack: Stack, other_key: str, audio_dir
         assert transcript.id not in {t["id"] for t in listed}
     with stack.client() as mine:
         assert mine.get(f"/v2/transcript/{transcript.id}").status_code == 200
+
+
+def test_sdk_transcribes_part_of_a_file_with_a_prompt(sdk: Any, audio_dir: Path) -> None:
+    # AssemblyAI's audio_start_from / audio_end_at and prompt, as the SDK sends them.
+    config = sdk.TranscriptionConfig(
+        audio_start_from=2000, audio_end_at=6000, prompt="the narrator reads in lowercase without punctuation"
+    )
+    transcript = sdk.Transcriber().transcribe(str(audio_dir / CLIP), config)
+
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    body = transcript.json_response
+    assert (body["audio_start_from"], body["audio_end_at"]) == (2000, 6000)
+    assert body["prompt"].startswith("the narrator")
+    assert transcript.words and all(1500 <= w.start and w.end <= 6500 for w in transcript.words)
+    assert transcript.audio_duration == 10  # the whole file's, as AssemblyAI reports it
+
+
+def test_sdk_gets_a_clear_400_for_a_backwards_range(sdk: Any, audio_dir: Path) -> None:
+    # Refused at submit (400): the SDK raises the API's message.
+    with pytest.raises(sdk.types.TranscriptError, match="audio_end_at must be after audio_start_from"):
+        sdk.Transcriber().transcribe(str(audio_dir / CLIP), sdk.TranscriptionConfig(audio_start_from=6000, audio_end_at=2000))

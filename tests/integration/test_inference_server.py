@@ -264,3 +264,46 @@ def test_serves_concurrent_requests_with_the_one_model(server: RunningServer, au
     assert len({response.json()["text"] for response in responses}) == 1
     assert server.log_text().count("loading speech model") == 1
     assert "decoded a batch of" in server.log_text()  # short plain requests go through the batch queue
+
+
+def test_transcribes_part_of_the_audio_with_the_files_timestamps(
+    server: RunningServer, s3: BaseClient, audio_dir: Path
+) -> None:
+    # AssemblyAI's audio_start_from / audio_end_at (ms): only that part is transcribed, and the
+    # words keep their times in the whole file.
+    s3.put_object(Bucket=BUCKET, Key="part/speech.flac", Body=(audio_dir / "ls_2412-153948-0000.flac").read_bytes())
+    whole = _post_json(server, {"audio_uri": f"s3://{BUCKET}/part/speech.flac"}).json()
+    part = _post_json(
+        server,
+        {"audio_uri": f"s3://{BUCKET}/part/speech.flac", "options": {"audio_start_from": 4000, "audio_end_at": 8000}},
+    ).json()
+
+    assert part["audio_duration"] == whole["audio_duration"]
+    assert part["words"] and all(3500 <= w["start"] and w["end"] <= 8500 for w in part["words"])
+    assert len(part["words"]) < len(whole["words"])
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"audio_start_from": 60_000}, "past the end"),
+        ({"audio_start_from": 5000, "audio_end_at": 4000}, "after audio_start_from"),
+        ({"audio_start_from": "soon"}, "whole number"),
+        ({"prompt": 7}, "'prompt' must be a string"),
+    ],
+)
+def test_refuses_a_bad_range_or_prompt(server: RunningServer, s3: BaseClient, audio_dir: Path, options: dict, fragment: str) -> None:
+    s3.put_object(Bucket=BUCKET, Key="part/short.flac", Body=(audio_dir / "ls_1089-134686-0002.flac").read_bytes())
+    answer = _post_json(server, {"audio_uri": f"s3://{BUCKET}/part/short.flac", "options": options})
+    assert answer.status_code == 400 and fragment in answer.json()["error"]
+
+
+def test_a_prompt_reaches_the_decoder(server: RunningServer, s3: BaseClient, audio_dir: Path) -> None:
+    s3.put_object(Bucket=BUCKET, Key="part/prompted.flac", Body=(audio_dir / "ls_1089-134686-0002.flac").read_bytes())
+    plain = _post_json(server, {"audio_uri": f"s3://{BUCKET}/part/prompted.flac"}).json()["text"]
+    # Whisper follows its prompt's style: after an unpunctuated prompt it leaves the commas out.
+    prompted = _post_json(
+        server,
+        {"audio_uri": f"s3://{BUCKET}/part/prompted.flac", "options": {"prompt": "the narrator reads in lowercase without punctuation"}},
+    ).json()["text"]
+    assert "," in plain and "," not in prompted

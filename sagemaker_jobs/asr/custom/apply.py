@@ -58,6 +58,8 @@ class RequestOptions:
     boost_param: str = "default"
     keyterms_prompt: tuple[str, ...] = ()
     custom_spelling: tuple[SpellingRule, ...] = ()
+    prompt: str | None = None
+    """The request's own context for the decoder (AssemblyAI's `prompt`)."""
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> "RequestOptions":
@@ -71,6 +73,7 @@ class RequestOptions:
             boost_param=boost_param,
             keyterms_prompt=_phrase_list(options.get("keyterms_prompt"), "keyterms_prompt"),
             custom_spelling=_spelling_rules(options.get("custom_spelling")),
+            prompt=_prompt(options.get("prompt")),
         )
 
     @property
@@ -120,12 +123,13 @@ def transcribe(
     ``two_pass=False`` decodes once with the best phrases as hotwords (live partials, where a
     second pass costs too much latency)."""
     if not (artifact or request.biasing):
-        return correct(engine.transcribe(samples, DecodeOptions(beam_size=beam_size)), artifact, request)
+        plain = DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size)
+        return correct(engine.transcribe(samples, plain), artifact, request)
     if two_pass:
-        first = engine.transcribe(samples, DecodeOptions(beam_size=beam_size))
+        first = engine.transcribe(samples, DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size))
         result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size, batched=batched)
         return correct(result, artifact, request, DecodeOptions(), respell=False)
-    options = replace(decode_options(artifact, request), beam_size=beam_size)
+    options = replace(decode_options(artifact, request), initial_prompt=request.prompt, beam_size=beam_size)
     result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)
     result = recover_tail(engine, samples, result, options)
     return correct(result, artifact, request, options)
@@ -140,6 +144,9 @@ class Guide:
     ranked: tuple[str, ...]
     """Phrases in the order they fill a window's remaining hotword budget: the request's, then the model's."""
     level: BoostLevel
+    prompt: str | None = None
+    """The request's own prompt: each window's context follows it (the model's sentences, being
+    chosen for that window, stay nearest the audio and are the last to be cut for length)."""
 
     @classmethod
     def of(cls, artifact: Artifact | None, request: RequestOptions) -> "Guide":
@@ -148,7 +155,7 @@ class Guide:
         # A model's own spotter is built once per loaded model; request phrases need their own.
         spotter = artifact.spotter if artifact and not requested else PhraseSpotter(ranked)
         context = artifact.context if artifact else ContextIndex(())
-        return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param])
+        return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param], request.prompt)
 
     def hotwords(self, words: Sequence[Word]) -> list[str]:
         """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
@@ -207,6 +214,7 @@ def second_pass(
         hi = duration_ms if end == len(words) - 1 else (heard[-1].end_ms + words[end + 1].start_ms) // 2
         text = " ".join(w.text for w in heard)
         prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
+        prompt = " ".join(p for p in (guide.prompt, prompt) if p)
         phrases = guide.hotwords(heard)
         options = None
         if prompt or phrases:
@@ -582,6 +590,14 @@ def _phrase_list(value: Any, name: str) -> tuple[str, ...]:
         return tuple(parse_phrases(value, what=f"{name} entry"))
     except CorpusError as error:
         raise InvalidOptionsError(str(error)) from None
+
+
+def _prompt(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidOptionsError("option 'prompt' must be a string")
+    return value.strip() or None
 
 
 def _spelling_rules(value: Any) -> tuple[SpellingRule, ...]:

@@ -73,3 +73,16 @@ def test_a_malformed_request_is_a_bad_request_naming_the_field_for_every_caller(
     # The drop folder parses sidecars with the same method the API uses.
     with pytest.raises(BadRequest, match="speakers_expected"):
         TranscriptRequest.parse({"audio_url": "https://x/a.wav", "speakers_expected": "two"})
+
+
+def test_prompt_and_audio_range_are_read_and_checked() -> None:
+    from chalicelib.api.models import TranscriptRequest
+
+    request = TranscriptRequest.parse({"audio_url": "https://x/a.mp3", "prompt": "a call", "audio_start_from": 0, "audio_end_at": 9000})
+    assert (request.prompt, request.audio_start_from, request.audio_end_at) == ("a call", 0, 9000)
+    with pytest.raises(BadRequest, match="audio_end_at must be after audio_start_from"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.mp3", "audio_start_from": 9000, "audio_end_at": 9000})
+    with pytest.raises(BadRequest, match="audio_start_from"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.mp3", "audio_start_from": -1})
+    with pytest.raises(BadRequest, match="the most is 1500"):
+        TranscriptRequest.parse({"audio_url": "https://x/a.mp3", "prompt": "word " * 1501})
