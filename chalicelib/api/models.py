@@ -23,7 +23,7 @@ UNSUPPORTED_FEATURES = (
     "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
     "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
     "sentiment_analysis", "speaker_options",
-    "speech_threshold", "speech_understanding", "summarization", "summary_model",
+    "speech_understanding", "summarization", "summary_model",
     "summary_type", "temperature",
 )
 
@@ -69,6 +69,8 @@ class TranscriptRequest(StrictModel):
     # Milliseconds into the file; the transcript's timestamps stay those of the whole file.
     audio_start_from: Optional[int] = Field(default=None, ge=0)
     audio_end_at: Optional[int] = Field(default=None, ge=1)
+    # Audio with less speech than this share ends in error (the container measures it).
+    speech_threshold: Optional[float] = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
@@ -158,6 +160,7 @@ class TranscriptOut(BaseModel):
     prompt: Optional[str] = None
     audio_start_from: Optional[int] = None
     audio_end_at: Optional[int] = None
+    speech_threshold: Optional[float] = None
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None

@@ -62,6 +62,7 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         prompt=record.options.get("prompt"),
         audio_start_from=record.options.get("audio_start_from"),
         audio_end_at=record.options.get("audio_end_at"),
+        speech_threshold=record.options.get("speech_threshold"),
         word_boost=record.options.get("word_boost"),
         boost_param=record.options.get("boost_param"),
         keyterms_prompt=record.options.get("keyterms_prompt"),

@@ -45,3 +45,14 @@ def _reason(error: av.error.FFmpegError) -> str:
     if isinstance(error, av.error.EOFError):
         return "the file ends too early (truncated or damaged)"
     return str(error.strerror or type(error).__name__).lower()
+
+
+def speech_fraction(samples: np.ndarray) -> float:
+    """The share of the audio that is speech, by Silero VAD (bundled with faster-whisper): what
+    AssemblyAI's `speech_threshold` is compared with."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if not len(samples):
+        return 0.0
+    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500, speech_pad_ms=100))
+    return min(1.0, sum(span["end"] - span["start"] for span in spans) / len(samples))

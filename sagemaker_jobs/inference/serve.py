@@ -143,6 +143,7 @@ class Transcriber:
         whole = audio.decode(data)
         samples, offset_ms = _audio_range(whole, raw_options.get("audio_start_from"), raw_options.get("audio_end_at"))
         _check_length(samples, raw_options.get("max_audio_s"))
+        _check_speech(samples, raw_options.get("speech_threshold"))
         started = time.perf_counter()
         result = _shifted(self._decode(samples, model, request), offset_ms, len(whole))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
@@ -223,6 +224,20 @@ def _shifted(result: TranscriptionResult, offset_ms: int, whole_samples: int) ->
         return result  # the whole file
     words = tuple(replace(w, start_ms=w.start_ms + offset_ms, end_ms=w.end_ms + offset_ms) for w in result.words)
     return replace(result, words=words, audio_duration_s=round(whole_samples / audio.SAMPLE_RATE, 3))
+
+
+def _check_speech(samples: np.ndarray, threshold: object) -> None:
+    """AssemblyAI's `speech_threshold`: audio with less speech than that share is refused."""
+    if threshold is None:
+        return
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'speech_threshold' must be a number from 0 to 1")
+    found = audio.speech_fraction(samples)
+    if found < threshold:
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST,
+            f"the audio has too little speech: {found:.2f} of it is speech, below the speech_threshold of {threshold:g}",
+        )
 
 
 def _check_length(samples: np.ndarray, max_audio_s: object) -> None:

@@ -66,3 +66,20 @@ def test_sdk_gets_a_clear_400_for_a_backwards_range(sdk: Any, audio_dir: Path) -
     # Refused at submit (400): the SDK raises the API's message.
     with pytest.raises(sdk.types.TranscriptError, match="audio_end_at must be after audio_start_from"):
         sdk.Transcriber().transcribe(str(audio_dir / CLIP), sdk.TranscriptionConfig(audio_start_from=6000, audio_end_at=2000))
+
+
+def test_sdk_speech_threshold_ends_a_silent_file_in_error(sdk: Any, audio_dir: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from sagemaker_jobs.asr import audio
+    from tests.conftest import wav_bytes
+
+    speech = audio.decode((audio_dir / "ls_1089-134686-0002.flac").read_bytes())
+    path = tmp_path / "mostly_silence.wav"
+    path.write_bytes(wav_bytes(np.concatenate([speech, np.zeros(16000 * 20, dtype=np.float32)])))
+
+    transcript = sdk.Transcriber().transcribe(str(path), sdk.TranscriptionConfig(speech_threshold=0.6))
+
+    assert transcript.status == sdk.TranscriptStatus.error
+    assert "too little speech" in transcript.error
+    assert transcript.json_response["speech_threshold"] == 0.6

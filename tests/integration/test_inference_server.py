@@ -15,6 +15,7 @@ from pathlib import Path
 
 import boto3
 import httpx
+import numpy as np
 import pytest
 from botocore.client import BaseClient
 from moto.server import ThreadedMotoServer
@@ -307,3 +308,24 @@ def test_a_prompt_reaches_the_decoder(server: RunningServer, s3: BaseClient, aud
         {"audio_uri": f"s3://{BUCKET}/part/prompted.flac", "options": {"prompt": "the narrator reads in lowercase without punctuation"}},
     ).json()["text"]
     assert "," in plain and "," not in prompted
+
+
+def test_speech_threshold_refuses_audio_that_is_mostly_silence(
+    server: RunningServer, s3: BaseClient, audio_dir: Path, tmp_path: Path
+) -> None:
+    from sagemaker_jobs.asr import audio
+    from tests.conftest import wav_bytes
+
+    speech = audio.decode((audio_dir / "ls_1089-134686-0002.flac").read_bytes())  # 6.6 s
+    mostly_silence = np.concatenate([speech, np.zeros(16000 * 20, dtype=np.float32)])  # about a quarter speech
+    wav, flac = tmp_path / "quiet.wav", tmp_path / "quiet.flac"  # FLAC: under the test server's size limit
+    wav.write_bytes(wav_bytes(mostly_silence))
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(wav), str(flac)], check=True)
+    s3.put_object(Bucket=BUCKET, Key="part/quiet.flac", Body=flac.read_bytes())
+    uri = f"s3://{BUCKET}/part/quiet.flac"
+
+    refused = _post_json(server, {"audio_uri": uri, "options": {"speech_threshold": 0.6}})
+    accepted = _post_json(server, {"audio_uri": uri, "options": {"speech_threshold": 0.1}})
+
+    assert refused.status_code == 400 and "too little speech" in refused.json()["error"], refused.text
+    assert accepted.status_code == 200 and accepted.json()["words"]
