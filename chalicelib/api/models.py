@@ -22,7 +22,7 @@ UNSUPPORTED_FEATURES = (
     "language_detection_options", "multichannel", "redact_pii", "redact_pii_audio",
     "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
     "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
-    "sentiment_analysis", "speaker_options",
+    "sentiment_analysis",
     "speech_understanding", "summarization", "summary_model",
     "summary_type", "temperature",
 )
@@ -42,6 +42,18 @@ class CustomSpelling(StrictModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class SpeakerOptions(StrictModel):
+    min_speakers_expected: Optional[int] = Field(default=None, ge=1, le=26)
+    max_speakers_expected: Optional[int] = Field(default=None, ge=1, le=26)
+
+    @model_validator(mode="after")
+    def ordered(self) -> "SpeakerOptions":
+        low, high = self.min_speakers_expected, self.max_speakers_expected
+        if low is not None and high is not None and high < low:
+            raise ValueError("max_speakers_expected must not be below min_speakers_expected")
+        return self
+
+
 class TranscriptRequest(StrictModel):
     audio_url: str = Field(min_length=1, max_length=4096)
     language_code: Optional[str] = None
@@ -59,6 +71,8 @@ class TranscriptRequest(StrictModel):
     custom_spelling: Optional[list[CustomSpelling]] = Field(default=None, max_length=1000)
     speaker_labels: Optional[bool] = None
     speakers_expected: Optional[int] = Field(default=None, ge=1, le=10)
+    # A range of speakers for diarization (with speaker_labels; not with speakers_expected).
+    speaker_options: Optional[SpeakerOptions] = None
     language_detection: Optional[bool] = None
     webhook_url: Optional[str] = Field(default=None, max_length=2048)
     webhook_auth_header_name: Optional[str] = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
@@ -76,6 +90,10 @@ class TranscriptRequest(StrictModel):
     def audio_range(self) -> "TranscriptRequest":
         if self.audio_start_from is not None and self.audio_end_at is not None and self.audio_end_at <= self.audio_start_from:
             raise ValueError("audio_end_at must be after audio_start_from")
+        if self.speaker_options is not None and not self.speaker_labels:
+            raise ValueError("speaker_options needs speaker_labels: true")
+        if self.speaker_options is not None and self.speakers_expected is not None:
+            raise ValueError("give speakers_expected or speaker_options, not both")
         return self
 
     @field_validator("prompt")
@@ -161,6 +179,7 @@ class TranscriptOut(BaseModel):
     audio_start_from: Optional[int] = None
     audio_end_at: Optional[int] = None
     speech_threshold: Optional[float] = None
+    speaker_options: Optional[dict[str, Any]] = None
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None

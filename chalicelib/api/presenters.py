@@ -63,6 +63,7 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         audio_start_from=record.options.get("audio_start_from"),
         audio_end_at=record.options.get("audio_end_at"),
         speech_threshold=record.options.get("speech_threshold"),
+        speaker_options=record.options.get("speaker_options"),
         word_boost=record.options.get("word_boost"),
         boost_param=record.options.get("boost_param"),
         keyterms_prompt=record.options.get("keyterms_prompt"),

@@ -37,14 +37,28 @@ _PAUSE_MS = 300
 _SWITCH_COST_AFTER_PAUSE = 0.05
 
 
-def assign_speakers(samples: np.ndarray, words: Sequence[Word], speakers_expected: int | None = None) -> list[str]:
+def assign_speakers(
+    samples: np.ndarray,
+    words: Sequence[Word],
+    speakers_expected: int | None = None,
+    speaker_range: tuple[int, int] | None = None,
+) -> list[str]:
     """One speaker label per word, "A", "B", ... in order of first appearance.
 
     `samples` are the 16 kHz mono float32 samples the words were transcribed from. Without
-    `speakers_expected`, the count is estimated (1 to MAX_SPEAKERS).
+    `speakers_expected`, the count is estimated: from 1 to MAX_SPEAKERS, or within
+    `speaker_range` (AssemblyAI's speaker_options: min and max speakers expected).
     """
     if speakers_expected is not None and not 1 <= speakers_expected <= len(string.ascii_uppercase):
         raise InvalidOptionsError(f"speakers_expected must be between 1 and {len(string.ascii_uppercase)}")
+    if speaker_range is not None:
+        low, high = speaker_range
+        if not 1 <= low <= high <= len(string.ascii_uppercase):
+            raise InvalidOptionsError(
+                f"speaker_options: need 1 <= min_speakers_expected <= max_speakers_expected <= {len(string.ascii_uppercase)}"
+            )
+        if low == high:
+            speakers_expected, speaker_range = low, None
     if not words:
         return []
     if speakers_expected == 1:
@@ -52,7 +66,7 @@ def assign_speakers(samples: np.ndarray, words: Sequence[Word], speakers_expecte
     window_starts_ms = _window_starts_ms(words)
     start_frames = [start * SAMPLE_RATE // 1000 // FRAME_STEP for start in window_starts_ms]
     embeddings = _encoder().embed_windows(samples, start_frames, _WINDOW_FRAMES)
-    clusters = _cluster(embeddings, speakers_expected)
+    clusters = _cluster(embeddings, speakers_expected, speaker_range)
     centroids = _unit_rows(np.stack([embeddings[clusters == c].mean(axis=0) for c in np.unique(clusters)]))
     scores = _unit_rows(_word_embeddings(words, window_starts_ms, embeddings)) @ centroids.T
     return _first_appearance_labels(_viterbi(scores, words))
@@ -86,7 +100,9 @@ def _speech_spans(words: Sequence[Word]) -> list[tuple[int, int]]:
     return spans
 
 
-def _cluster(embeddings: np.ndarray, speakers_expected: int | None) -> np.ndarray:
+def _cluster(
+    embeddings: np.ndarray, speakers_expected: int | None, speaker_range: tuple[int, int] | None = None
+) -> np.ndarray:
     """A cluster index per window: spectral clustering on a nearest-neighbour graph."""
     count = len(embeddings)
     if count < 2:
@@ -98,14 +114,20 @@ def _cluster(embeddings: np.ndarray, speakers_expected: int | None) -> np.ndarra
     np.put_along_axis(graph, nearest, 1.0, axis=1)
     graph = np.maximum(graph, graph.T)
     eigenvalues, eigenvectors = np.linalg.eigh(np.diag(graph.sum(axis=1)) - graph)
+    low, high = speaker_range or (1, MAX_SPEAKERS)
     if speakers_expected is None:
-        max_k = min(MAX_SPEAKERS, count - 1)
-        k = int(np.argmax(np.diff(eigenvalues[: max_k + 1]))) + 1
+        max_k = max(1, min(high, count - 1))
+        min_k = min(low, max_k)
+        # The largest gap in the Laplacian's spectrum, among the counts allowed.
+        gaps = np.diff(eigenvalues[: max_k + 1])
+        k = int(np.argmax(gaps[min_k - 1 :])) + min_k
     else:
         k = min(speakers_expected, count)
     clusters = _kmeans(eigenvectors[:, :k], k)
     if speakers_expected is None:
-        clusters = _merge_similar(embeddings, clusters)
+        merged = _merge_similar(embeddings, clusters)
+        if len(np.unique(merged)) >= low:  # merging may not go below the range's minimum
+            clusters = merged
     return clusters
 
 

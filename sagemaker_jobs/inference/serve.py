@@ -35,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
-from sagemaker_jobs.asr.diarize import assign_speakers
+from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
@@ -150,7 +150,9 @@ class Transcriber:
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
                 started = time.perf_counter()
-                result = with_speakers(result, samples, raw_options.get("speakers_expected"))
+                result = with_speakers(
+                    result, samples, raw_options.get("speakers_expected"), raw_options.get("speaker_options")
+                )
                 logger.info("diarized in %.2f s", time.perf_counter() - started)
         return result
 
@@ -253,12 +255,29 @@ def _check_length(samples: np.ndarray, max_audio_s: object) -> None:
         )
 
 
-def with_speakers(result: TranscriptionResult, samples: np.ndarray, speakers_expected: object) -> TranscriptionResult:
+def with_speakers(
+    result: TranscriptionResult, samples: np.ndarray, speakers_expected: object, speaker_options: object = None
+) -> TranscriptionResult:
     """The result with a speaker ("A", "B", ...) on every word."""
     if speakers_expected is not None and (isinstance(speakers_expected, bool) or not isinstance(speakers_expected, int)):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'speakers_expected' must be an integer")
-    labels = assign_speakers(samples, result.words, speakers_expected)
+    labels = assign_speakers(samples, result.words, speakers_expected, _speaker_range(speaker_options))
     return replace(result, words=tuple(replace(w, speaker=s) for w, s in zip(result.words, labels)))
+
+
+def _speaker_range(options: object) -> tuple[int, int] | None:
+    """AssemblyAI's speaker_options as (min, max); a missing minimum is 1, a missing maximum
+    the diarizer's own (MAX_SPEAKERS), or the minimum if that is higher."""
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'speaker_options' must be an object")
+    for name in ("min_speakers_expected", "max_speakers_expected"):
+        value = options.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"'speaker_options.{name}' must be an integer")
+    low = options.get("min_speakers_expected") or 1
+    return low, options.get("max_speakers_expected") or max(low, MAX_SPEAKERS)
 
 
 def _media_type(content_type: str | None) -> str:

@@ -40,6 +40,17 @@ def test_speaker_labels_give_utterances_by_speaker(sdk: Any, conversation: Path,
     assert {s.speaker for s in sentences} == {"A", "B"}
 
 
+def test_a_range_of_speakers_through_the_sdk(sdk: Any, conversation: Path) -> None:
+    # AssemblyAI's speaker_options (min/max speakers expected).
+    options = sdk.SpeakerOptions(min_speakers_expected=2, max_speakers_expected=4)
+    config = sdk.TranscriptionConfig(speaker_labels=True, speaker_options=options)
+    transcript = sdk.Transcriber().transcribe(str(conversation), config)
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    assert [u.speaker for u in transcript.utterances] == ["A", "B", "A"]
+    echoed = transcript.json_response["speaker_options"]  # the SDK's model: its other fields are None
+    assert (echoed["min_speakers_expected"], echoed["max_speakers_expected"]) == (2, 4)
+
+
 def test_without_speaker_labels_there_are_no_speakers(sdk: Any, conversation: Path) -> None:
     transcript = sdk.Transcriber().transcribe(str(conversation))
     assert transcript.utterances is None

@@ -76,3 +76,19 @@ def test_one_expected_speaker_labels_every_word_a() -> None:
 def test_an_impossible_speaker_count_is_refused(speakers_expected: int) -> None:
     with pytest.raises(InvalidOptionsError, match="speakers_expected"):
         assign_speakers(np.zeros(16_000, np.float32), [Word("a", 0, 300, 1.0)], speakers_expected)
+
+
+@pytest.mark.slow
+def test_a_speaker_range_bounds_the_estimated_count(engine: Engine, audio_dir: Path) -> None:
+    # AssemblyAI's speaker_options: two real speakers, diarized within several ranges.
+    samples, spans = _conversation(
+        audio_dir,
+        [("A", "ls_1089-134686-0000.flac"), ("B", "ls_2412-153948-0000.flac"), ("A", "ls_1089-134686-0002.flac")],
+    )
+    words = engine.transcribe(samples).words
+
+    assert set(assign_speakers(samples, words, speaker_range=(2, 3))) == {"A", "B"}
+    assert set(assign_speakers(samples, words, speaker_range=(1, 1))) == {"A"}
+    assert len(set(assign_speakers(samples, words, speaker_range=(3, 4)))) >= 3
+    with pytest.raises(InvalidOptionsError, match="speaker_options"):
+        assign_speakers(samples, words, speaker_range=(3, 2))
