@@ -29,7 +29,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from statistics import fmean
 from typing import Any
 
 import numpy as np
@@ -41,7 +40,6 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 from sagemaker_jobs.asr.result import Word
 
 SAMPLE_RATE = 16000
-MAX_WINDOW_S = 30.0
 # faster-whisper's defaults for a decode that needs its fallback (transcribe()'s thresholds).
 COMPRESSION_RATIO_LIMIT = 2.4
 LOG_PROB_LIMIT = -1.0
@@ -53,7 +51,8 @@ APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
 
 @dataclass(frozen=True)
 class Window:
-    """Up to 30 s of 16 kHz mono audio and the hints its decode gets."""
+    """16 kHz mono audio and the hints its decode gets. A decode covers its first 30 s; a
+    longer window (a lane) is continued from where that decode stopped (`decode_all`)."""
 
     samples: np.ndarray
     initial_prompt: str | None = None
@@ -65,8 +64,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Decoded:
-    """One window's words (times relative to the window) and text, or None: decode it again
-    on its own (it failed the quality checks that trigger faster-whisper's fallback)."""
+    """One decode's words (times relative to where it started) and text."""
 
     text: str
     words: tuple[Word, ...]

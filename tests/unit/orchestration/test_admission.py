@@ -1,7 +1,6 @@
 """Fair admission and request rates against moto's DynamoDB (the real table adapter, in process)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import boto3
