@@ -92,16 +92,11 @@ class Deployer:
     def deploy(self, template: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
         """Creates or updates the stack, waits for it and returns its outputs."""
         _, url = self.upload(json.dumps(template).encode(), ".template.json")
-        declared = template.get("Parameters", {})
-        given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared]
         stack = self._stack()
         if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
             raise RuntimeError(f"stack {self._target.stack} failed to create; see its events, then `make destroy` it")
         exists = stack is not None
-        if exists:
-            # Parameters not given keep the values of the previous deploy (the images above all).
-            previous = {p["ParameterKey"] for p in stack.get("Parameters", [])}
-            given += [{"ParameterKey": k, "UsePreviousValue": True} for k in declared if k in previous and k not in parameters]
+        given = _stack_parameters(template, parameters, stack)
         kwargs = {"StackName": self._target.stack, "TemplateURL": url, "Parameters": given, "Capabilities": CAPABILITIES}
         if not exists:
             log.info("creating stack %s (the endpoint's first instance takes several minutes)", self._target.stack)
@@ -124,11 +119,7 @@ class Deployer:
         created, read, then deleted (with the empty stack a first change set leaves behind)."""
         _, url = self.upload(json.dumps(template).encode(), ".template.json")
         stack = self._stack()
-        declared = template.get("Parameters", {})
-        given = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared]
-        if stack is not None:
-            previous = {p["ParameterKey"] for p in stack.get("Parameters", [])}
-            given += [{"ParameterKey": k, "UsePreviousValue": True} for k in declared if k in previous and k not in parameters]
+        given = _stack_parameters(template, parameters, stack)
         kind = "UPDATE" if stack is not None else "CREATE"
         name = self._target.stack
         self._cfn.create_change_set(
@@ -261,3 +252,17 @@ class Deployer:
                 return None
             raise
         return None if stack["StackStatus"] == "DELETE_COMPLETE" else stack
+
+
+def _stack_parameters(
+    template: dict[str, Any], parameters: dict[str, str], stack: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """CloudFormation's Parameters for a deploy or a plan: the given values the template
+    declares, and for an existing stack every other parameter it had kept at its previous value
+    (the images above all)."""
+    declared = template.get("Parameters", {})
+    given: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items() if k in declared]
+    if stack is not None:
+        previous = {p["ParameterKey"] for p in stack.get("Parameters", [])}
+        given += [{"ParameterKey": k, "UsePreviousValue": True} for k in declared if k in previous and k not in parameters]
+    return given
