@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,11 +27,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from sagemaker_jobs.asr import audio
-from tests.conftest import pcm16
+from tests.integration.test_streaming_entrypoint import provisioned_records, stream_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,8 +166,6 @@ def test_the_training_image_trains(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def records() -> Iterator[tuple[dict[str, str], str]]:
-    from tests.integration.test_streaming_entrypoint import provisioned_records
-
     with provisioned_records() as provisioned:
         yield provisioned
 
@@ -186,36 +181,8 @@ def test_the_streaming_image_serves_a_session(
     env = image.environment(program, **aws)
     process = _started([str(image.python()), "-m", "sagemaker_jobs.streaming", "--host", "127.0.0.1", "--port", str(port)], env, program, log)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, f"the streaming image died at start:\n{log.read_text()}"
-            try:
-                ws = connect(f"ws://127.0.0.1:{port}/v3/ws?sample_rate=16000", additional_headers={"Authorization": key}, open_timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
         clip = "ls_1089-134686-0002.flac"
-        samples = audio.decode((audio_dir / clip).read_bytes())
-        finals: list[str] = []
-        with ws:
-            assert json.loads(ws.recv())["type"] == "Begin"
-
-            def read() -> None:
-                try:
-                    for message in ws:
-                        event = json.loads(message)
-                        if event["type"] == "Turn" and event["end_of_turn"] and not event["turn_is_formatted"]:
-                            finals.append(event["transcript"])
-                except ConnectionClosed:
-                    pass
-
-            reader = threading.Thread(target=read, daemon=True)
-            reader.start()
-            for i in range(0, len(samples), 1600):
-                ws.send(pcm16(samples[i : i + 1600]))
-            ws.send(json.dumps({"type": "Terminate"}))
-            reader.join(120)
+        finals = stream_once(port, key, audio.decode((audio_dir / clip).read_bytes()), process, log, startup_s=180)
         assert len(set(" ".join(finals).lower().split()) & set(references[clip].lower().split())) >= 5, finals
     finally:
         process.terminate()

@@ -14,9 +14,11 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -29,6 +31,9 @@ from chalicelib.storage.keys import KeysTable
 from devstack.provision import Provisioner
 from sagemaker_jobs.asr import audio
 from tests.conftest import pcm16
+
+if TYPE_CHECKING:
+    import numpy as np
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +74,8 @@ def provisioned_records() -> Iterator[tuple[dict[str, str], str]]:
         return boto3.client(service, region_name=REGION, endpoint_url=env["AWS_ENDPOINT_URL"],
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
-    stack = Provisioner(client, "hark-img", REGION).create()
+    # moto's servers in one process share their state: a stack name of its own per call.
+    stack = Provisioner(client, f"hark-img-{uuid.uuid4().hex[:8]}", REGION).create()
     outputs = stack.environment()
     key = KeyService(KeysTable(client("dynamodb"), outputs["HARK_KEYS_TABLE"])).create_key("acme")
     env.update({name: outputs[name] for name in ("HARK_KEYS_TABLE", "HARK_MODELS_TABLE", "HARK_MEDIA_BUCKET")})
@@ -77,6 +83,42 @@ def provisioned_records() -> Iterator[tuple[dict[str, str], str]]:
         yield env, key
     finally:
         server.stop()
+
+
+def stream_once(
+    port: int, key: str, samples: "np.ndarray", process: subprocess.Popen[bytes], log: Path, startup_s: float
+) -> list[str]:
+    """Waits up to `startup_s` for the service on `port` (failing with its log if it dies), then
+    streams `samples` in 100-ms frames as one session and returns its final turns' text."""
+    deadline = time.monotonic() + startup_s
+    while True:
+        assert process.poll() is None, f"the service died at start:\n{log.read_text()}"
+        try:
+            ws = connect(f"ws://127.0.0.1:{port}/v3/ws?sample_rate=16000", additional_headers={"Authorization": key}, open_timeout=5)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+    finals: list[str] = []
+    with ws:
+        assert json.loads(ws.recv())["type"] == "Begin"
+
+        def read() -> None:
+            try:
+                for message in ws:
+                    event = json.loads(message)
+                    if event["type"] == "Turn" and event["end_of_turn"] and not event["turn_is_formatted"]:
+                        finals.append(event["transcript"])
+            except ConnectionClosed:
+                pass
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        for i in range(0, len(samples), 1600):
+            ws.send(pcm16(samples[i : i + 1600]))
+        ws.send(json.dumps({"type": "Terminate"}))
+        reader.join(120)
+    return finals
 
 
 def test_the_streaming_entrypoint_serves_a_session_without_chalice(
@@ -91,37 +133,8 @@ def test_the_streaming_entrypoint_serves_a_session_without_chalice(
             cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
-        url = f"ws://127.0.0.1:{port}/v3/ws?sample_rate=16000"
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, f"the service died at start:\n{log.read_text()}"
-            try:
-                ws = connect(url, additional_headers={"Authorization": key}, open_timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
         clip = "ls_1089-134686-0002.flac"
-        samples = audio.decode((audio_dir / clip).read_bytes())
-        finals: list[str] = []
-        with ws:
-            assert json.loads(ws.recv())["type"] == "Begin"
-
-            def read() -> None:
-                try:
-                    for message in ws:
-                        event = json.loads(message)
-                        if event["type"] == "Turn" and event["end_of_turn"] and not event["turn_is_formatted"]:
-                            finals.append(event["transcript"])
-                except ConnectionClosed:
-                    pass
-
-            reader = threading.Thread(target=read, daemon=True)
-            reader.start()
-            for i in range(0, len(samples), 1600):
-                ws.send(pcm16(samples[i : i + 1600]))
-            ws.send(json.dumps({"type": "Terminate"}))
-            reader.join(120)
+        finals = stream_once(port, key, audio.decode((audio_dir / clip).read_bytes()), process, log, startup_s=120)
         words = set(" ".join(finals).lower().split())
         assert len(words & set(references[clip].lower().split())) >= 5, finals
         # A bad parameter is described in the API's words (the validation helper it shares).
