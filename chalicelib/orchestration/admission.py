@@ -111,8 +111,8 @@ class Admission:
 
     def position(self, tenant_id: str, transcript_id: str) -> int | None:
         """How many of the tenant's own jobs wait ahead of this one (None: not waiting). Other
-        tenants' jobs do not delay it beyond a share, so they are not counted."""
-        for index, job in enumerate(self._table.waiting(tenant_id)):
-            if job.transcript_id == transcript_id:
-                return index
-        return None
+        tenants' jobs do not delay it beyond a share, so they are not counted. Asked on every
+        poll of a queued transcript, so the line is counted, not read out."""
+        if not self._table.is_waiting(tenant_id, transcript_id):
+            return None
+        return self._table.waiting_count(tenant_id, before=transcript_id)

@@ -98,19 +98,17 @@ class AdmissionTable:
         item = self._codec.load(raw[0])
         return WaitingJob(tenant_id, item["transcript_id"], item["sk"], item["message"])
 
-    def waiting(self, tenant_id: str) -> list[WaitingJob]:
-        items = paginate_query(
-            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}}, "ConsistentRead": True},
-            MAX_ITEMS,
-        )
-        loaded = [self._codec.load(raw) for raw in items]
-        return [WaitingJob(tenant_id, i["transcript_id"], i["sk"], i["message"]) for i in loaded]
-
-    def waiting_count(self, tenant_id: str) -> int:
+    def waiting_count(self, tenant_id: str, before: Optional[str] = None) -> int:
+        """The tenant's waiting jobs (those queued before job `before`, if given), counted by
+        DynamoDB without reading them out."""
+        values = {":p": {"S": f"{self._line}:waiting#{tenant_id}"}}
+        condition = "pk = :p"
+        if before is not None:
+            condition += " AND sk < :before"
+            values[":before"] = {"S": before}
         request: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "pk = :p", "Select": "COUNT",
-            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
+            "TableName": self._table, "KeyConditionExpression": condition, "Select": "COUNT",
+            "ExpressionAttributeValues": values,
         }
         total = 0
         while True:
@@ -123,6 +121,17 @@ class AdmissionTable:
     @property
     def line(self) -> str:
         return self._line
+
+    def is_waiting(self, tenant_id: str, job_id: str) -> bool:
+        raw = guarded(
+            lambda: self._db.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"{self._line}:waiting#{tenant_id}"}, "sk": {"S": job_id}},
+                ProjectionExpression="sk",
+            ),
+            "reading the queue",
+        )
+        return "Item" in raw
 
     def claim(self, job: WaitingJob) -> bool:
         """Takes a waiting job out of the line; False if another admitter took it first."""

@@ -108,7 +108,7 @@ def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
     admission.submit("a", "a-1", "a-1")
     admission.submit("a", "a-2", "a-2")
     admission.submit("a", "a-2", "a-2")
-    assert [j.transcript_id for j in table.waiting("a")] == ["a-2"]
+    assert table.waiting_count("a") == 1 and table.oldest("a").transcript_id == "a-2"  # type: ignore[union-attr]
 
 
 def test_a_job_that_needs_no_place_gives_it_to_the_next(dynamodb: object) -> None:
@@ -124,7 +124,7 @@ def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> 
     endpoint.broken = True
     with pytest.raises(RuntimeError):
         _submit(admission, "a", 1)
-    assert [j.transcript_id for j in table.waiting("a")] == ["a-000"]
+    assert table.waiting_count("a") == 1 and table.oldest("a").transcript_id == "a-000"  # type: ignore[union-attr]
     assert table.inflight() == {}
     endpoint.broken = False
     admission.admit()
