@@ -17,20 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from chalicelib import observability
 from chalicelib.storage.admission import AdmissionTable, WaitingJob
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QueueState:
-    """A tenant's share of the line, for metrics and a queued job's position."""
-
-    waiting: int
-    inflight: int
 
 
 class Admission:
@@ -51,30 +42,27 @@ class Admission:
     def submit(self, tenant_id: str, transcript_id: str, message: str) -> None:
         if not self._table.enqueue(tenant_id, transcript_id, message):
             log.info("job %s is already waiting; duplicate dispatch", transcript_id)
-        self.admit()
-        self._report(tenant_id)
+        self._report(tenant_id, self.admit())
 
     def release(self, tenant_id: str, transcript_id: str) -> None:
         self._table.release(tenant_id, transcript_id)
-        self.admit()
-        self._report(tenant_id)
+        self._report(tenant_id, self.admit())
 
-    def _report(self, tenant_id: str) -> None:
-        if not observability.metrics_enabled():  # two queries per event: only when they are wanted
+    def _report(self, tenant_id: str, inflight: dict[str, int]) -> None:
+        if not observability.metrics_enabled():  # a count query per event: only when wanted
             return
-        state = self.state(tenant_id)
-        observability.queue_depth(self._table.line, tenant_id, state.waiting, state.inflight)
+        observability.queue_depth(self._table.line, tenant_id, self._table.waiting_count(tenant_id), inflight.get(tenant_id, 0))
 
-    def admit(self) -> int:
-        """Hands waiting jobs to the endpoint while places are free; returns how many."""
-        admitted = 0
+    def admit(self) -> dict[str, int]:
+        """Hands waiting jobs to the endpoint while places are free; returns the jobs each tenant
+        then holds there (the admission's own last look, so a report needs no query of its own)."""
         for _ in range(self._capacity + 1):
             inflight = self._table.inflight()
             if sum(inflight.values()) >= self._capacity:
-                break
+                return inflight
             job = self._next(inflight)
             if job is None:
-                break
+                return inflight
             if not self._table.claim(job):
                 continue  # another admitter took it
             self._table.lease(job.tenant_id, job.transcript_id)
@@ -89,9 +77,7 @@ class Admission:
                 raise
             if not started:
                 self._table.release(job.tenant_id, job.transcript_id)
-                continue
-            admitted += 1
-        return admitted
+        return self._table.inflight()
 
     def _next(self, inflight: dict[str, int]) -> WaitingJob | None:
         """The oldest job of the tenant with the fewest jobs at the endpoint (below its limit)."""
@@ -105,9 +91,6 @@ class Admission:
                 return job
             self._table.retire(tenant_id, active[tenant_id])
         return None
-
-    def state(self, tenant_id: str) -> QueueState:
-        return QueueState(self._table.waiting_count(tenant_id), self._table.inflight().get(tenant_id, 0))
 
     def position(self, tenant_id: str, transcript_id: str) -> int | None:
         """How many of the tenant's own jobs wait ahead of this one (None: not waiting). Other

@@ -132,12 +132,11 @@ def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> 
 
 
 def test_queue_position_counts_the_tenants_own_waiting_jobs(dynamodb: object) -> None:
-    admission, _, _ = _admission(dynamodb, capacity=1)
+    admission, _, table = _admission(dynamodb, capacity=1)
     _submit(admission, "a", 4)
     assert admission.position("a", "a-000") is None  # at the endpoint
     assert admission.position("a", "a-003") == 2
-    state = admission.state("a")
-    assert (state.waiting, state.inflight) == (3, 1)
+    assert (table.waiting_count("a"), table.inflight().get("a")) == (3, 1)
 
 
 def test_the_rate_limit_answers_with_retry_after_and_spares_other_tenants(dynamodb: object) -> None:
