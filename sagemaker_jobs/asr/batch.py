@@ -26,7 +26,6 @@ cut at the longest pauses, 5.74 % with lanes of 60 s (1.6x faster).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import get_suppressed_tokens
+from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from sagemaker_jobs.asr.result import Word
@@ -173,14 +172,9 @@ def _verdict(tokenizer: Tokenizer, tokens: list[int], score: float, no_speech_pr
     text = tokenizer.decode([t for t in tokens if t < tokenizer.eot])
     if no_speech_prob > NO_SPEECH_LIMIT and avg_logprob < LOG_PROB_LIMIT:
         return "silent"
-    if text.strip() and (_compression_ratio(text) > COMPRESSION_RATIO_LIMIT or avg_logprob < LOG_PROB_LIMIT):
+    if text.strip() and (get_compression_ratio(text) > COMPRESSION_RATIO_LIMIT or avg_logprob < LOG_PROB_LIMIT):
         return "retry"
     return "ok"
-
-
-def _compression_ratio(text: str) -> float:
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data))
 
 
 def split_into_lanes(samples: np.ndarray, lanes: int) -> list[tuple[int, int]]:
