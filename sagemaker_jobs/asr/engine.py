@@ -8,6 +8,7 @@ faster-whisper directly, so both measure exactly the same thing.
 import importlib
 import importlib.resources
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from sagemaker_jobs.asr.batch import Decoded, Window, decode_all, split_into_lanes
@@ -149,7 +151,6 @@ class Engine:
             segments = _until_tail(segments, info.duration - skip_tail_s)
         return _to_result(segments, info, self.settings.model_name)
 
-
     def transcribe_many(
         self,
         items: Sequence[tuple[np.ndarray, DecodeOptions]],
@@ -187,6 +188,36 @@ class Engine:
         pieces = decode_all(self._model, windows, beam, self._fallback(beam), count)
         shifted = [(start + offset, piece) for (start, _), parts in zip(bounds, pieces) for offset, piece in parts]
         return _joined_result(shifted, len(samples) / SAMPLE_RATE, self.settings.model_name)
+
+    def log_likelihoods(self, samples: np.ndarray, texts: Sequence[str], prompt: str | None = None) -> list[float]:
+        """How well each text fits the audio (at most 30 s): the sum of the log-probabilities the
+        decoder gives its tokens, teacher-forced after `prompt` (as a decode's prompt would be).
+        Texts of the same audio compare directly; custom models use it to confirm a phrase
+        substitution acoustically (see `custom.verify`)."""
+        model = self._model
+        features = model.feature_extractor(samples)[:, : model.feature_extractor.nb_max_frames]
+        frames = features.shape[1]
+        if frames < model.feature_extractor.nb_max_frames:
+            features = np.pad(features, ((0, 0), (0, model.feature_extractor.nb_max_frames - frames)))
+        encoded = model.encode(features)
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        start = list(tokenizer.sot_sequence)
+        if prompt and prompt.strip():
+            # The previous-text slot holds at most half the context, as in a decode.
+            start = [
+                tokenizer.sot_prev,
+                *tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1) :],
+                *start,
+            ]
+        scores = []
+        for text in texts:
+            ids = tokenizer.encode(" " + text.strip())
+            if not ids:
+                scores.append(0.0)
+                continue
+            aligned = model.model.align(encoded, start, [ids], frames)[0]
+            scores.append(sum(math.log(max(p, 1e-10)) for p in aligned.text_token_probs))
+        return scores
 
     def _fallback(self, beam: int) -> Callable[[Window], Decoded]:
         def decode_alone(window: Window) -> Decoded:

@@ -15,7 +15,9 @@ the first pass heard there (`context`), and as hotwords the phrases spotted in i
 topped up with the model's best phrases while they fit. So a list of 1,000 phrases costs no
 more than one of 30, each window of a long recording is treated like a clip, and the prompt is
 never pushed out by the transcript. Each window is then cleaned (an invented trailing "Thank
-you." dropped) and respelled with its own phrases.
+you." dropped), respelled with its own phrases, and its phrases that the decode still missed
+are tried in place of the words most like them, kept where the decoder itself scores the
+changed text nearly as likely (`verify.confirm`).
 
 Chosen on the tuning sets of bench/custom_model.py (the Twitter call, three radio regions, the
 synthetic devops customer) against hotwords alone and against the model's phrases as a prompt;
@@ -29,21 +31,18 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any
 
-import jellyfish
 import numpy as np
 
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BOOST_PARAMS, BoostLevel, format_prompt
 from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases
-from sagemaker_jobs.asr.custom.corpus import words as split_words
-from sagemaker_jobs.asr.custom.mining import zipf
-from sagemaker_jobs.asr.custom.spotting import PhraseSpotter, letters
+from sagemaker_jobs.asr.custom.edits import SENTENCE_END, TranscriptEdits, bare
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+from sagemaker_jobs.asr.custom.verify import confirm
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
-
-FUNCTION_WORD_ZIPF = 6.0
 
 
 @dataclass(frozen=True)
@@ -218,9 +217,15 @@ def second_pass(
         phrases = guide.hotwords(heard)
         options = None
         if prompt or phrases:
-            options = DecodeOptions(initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size)
+            options = DecodeOptions(
+                initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size
+            )
         planned.append((heard, lo, hi, phrases, options))
-    redo = [(samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000], options) for _, lo, hi, _, options in planned if options]
+    redo = [
+        (samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000], options)
+        for _, lo, hi, _, options in planned
+        if options
+    ]
     if batched:
         # One batch for every window (each its own prompt). Off by default, measured (lab, same
         # run): Twitter call joined into recordings, model from its text, 49.2 s -> 37.1 s but
@@ -235,15 +240,18 @@ def second_pass(
         )
     out: list[Word] = []
     texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
-    for heard, lo, _, phrases, options in planned:
+    for heard, lo, hi, phrases, options in planned:
         if options is None:
             out += heard
             texts += [w.text for w in heard]
             continue
-        edits = _Transcript(next(decoded))
+        edits = TranscriptEdits(next(decoded))
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
         edits.respell(phrases, guide.level)
         edited = edits.result()
+        if phrases and edited.words:
+            piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
+            edited = confirm(engine, piece, edited, phrases, known=guide.spotter.phrases)
         redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
         rest = _uncovered_tail(heard, redone)
         if rest and redone and redone[-1].end_ms > rest[0].start_ms:
@@ -264,8 +272,8 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     timestamp then runs to the end of the window, so time alone cannot tell)."""
     if not again:
         return list(first)
-    a = [_bare(w.text).casefold() for w in first]
-    b = [_bare(w.text).casefold() for w in again]
+    a = [bare(w.text).casefold() for w in first]
+    b = [bare(w.text).casefold() for w in again]
     blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
     last = blocks[-1].a + blocks[-1].size if blocks else 0
     if len(a) - last <= max(2, 0.15 * len(a)):
@@ -276,7 +284,7 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     # decode rightly left out, after a finished sentence, stays out.
     final = again[-1]
     stopped = (
-        not final.text.endswith(_SENTENCE_END)  # cut off mid-sentence
+        not final.text.endswith(SENTENCE_END)  # cut off mid-sentence
         or final.end_ms - final.start_ms > STRETCHED_WORD_MS
     )
     return rest if stopped else []
@@ -341,231 +349,15 @@ def correct(
     """Post-decode step; returns `result` unchanged when there is nothing to apply.
     ``respell=False`` when the second pass has respelled each window with its own phrases."""
     options = options if options is not None else decode_options(artifact, request)
-    edits = _Transcript(result)
+    edits = TranscriptEdits(result)
     if options.biased:
         edits.trim_trailing_hallucinations()
     lexicon = _dedupe([*request.keyterms_prompt, *request.word_boost, *(artifact.lexicon if artifact else ())])
     if lexicon and respell:
         edits.respell(lexicon, BOOST_LEVELS[request.boost_param])
     for rule in request.custom_spelling:
-        edits.spell(rule)
+        edits.spell(rule.sources, rule.target)
     return edits.result()
-
-
-# --- the transcript being edited -------------------------------------------------------------
-
-_SENTENCE_END = (".", "!", "?")
-_EDGE_PUNCT = "\"'“”‘’()[]{},.;:!?…-"
-
-
-class _Transcript:
-    """Words plus the text, edited together: each word knows where it stands in the text."""
-
-    def __init__(self, result: TranscriptionResult) -> None:
-        self.original = result
-        self.words = list(result.words)
-        self.text = result.text
-        self.spans = _locate(result.text, self.words)
-        if self.spans is None:  # cannot happen with Whisper output, but never edit blindly
-            self.text = " ".join(w.text for w in self.words)
-            self.spans = _locate(self.text, self.words)
-        self.changed = False
-
-    def trim_trailing_hallucinations(self, max_words: int = 8) -> None:
-        # Whisper's own anomaly score (faster-whisper's hallucination check): improbable,
-        # near-zero-length or overlong words. A trailing sentence made mostly of them is dropped.
-        while self.words:
-            start = len(self.words) - 1
-            while start > 0 and not self.words[start - 1].text.endswith(_SENTENCE_END):
-                start -= 1
-            tail = self.words[start:]
-            if start == 0 or len(tail) > max_words:
-                return
-            score = sum(_anomaly(w) for w in tail)
-            if not (score >= max(3.0, 0.75 * len(tail)) or score + 0.01 >= len(tail)):
-                return
-            self.text = self.text[: self.spans[start][0]].rstrip()
-            del self.words[start:], self.spans[start:]
-            self.changed = True
-
-    def respell(self, lexicon: Sequence[str], level: BoostLevel) -> None:
-        entries = []
-        for phrase in lexicon:
-            tokens = split_words(phrase)
-            if tokens:
-                entries.append((tokens, _key(" ".join(tokens))))
-        index = 0
-        while index < len(self.words):
-            best = None
-            for tokens, key in entries:
-                for span in sorted({len(tokens), len(tokens) + 1, max(1, len(tokens) - 1)}):
-                    if index + span > len(self.words):
-                        continue
-                    if span != len(tokens) and any(
-                        zipf(_bare(w.text)) >= FUNCTION_WORD_ZIPF for w in self.words[index : index + span]
-                    ):
-                        continue  # a split or merged name never swallows "the", "and", "to"
-                    candidate = _match(self.words[index : index + span], tokens, key, level)
-                    if candidate is not None and (best is None or candidate > best[0]):
-                        best = (candidate, span, tokens)
-            if best is None:
-                index += 1
-                continue
-            _, span, tokens = best
-            self._replace(index, span, tokens)
-            index += len(tokens)
-
-    def spell(self, rule: SpellingRule) -> None:
-        target_tokens = rule.target.split()
-        for source in rule.sources:
-            source_tokens = [t.casefold() for t in split_words(source)]
-            if not source_tokens:
-                continue
-            index = 0
-            while index + len(source_tokens) <= len(self.words):
-                window = [_bare(w.text).casefold() for w in self.words[index : index + len(source_tokens)]]
-                if window == source_tokens:
-                    self._replace(index, len(source_tokens), target_tokens)
-                    index += len(target_tokens)
-                else:
-                    index += 1
-
-    def _replace(self, index: int, span: int, tokens: Sequence[str]) -> None:
-        old = self.words[index : index + span]
-        start, end = old[0].start_ms, old[-1].end_ms
-        confidence = min(w.confidence for w in old)
-        count = len(tokens)
-        new = [
-            Word(
-                text=(_leading_punct(old[0].text) if i == 0 else "")
-                + token
-                + (_trailing_punct(old[-1].text) if i == count - 1 else ""),
-                start_ms=round(start + i * (end - start) / count),
-                end_ms=round(start + (i + 1) * (end - start) / count),
-                confidence=confidence,
-            )
-            for i, token in enumerate(tokens)
-        ]
-        if [w.text for w in new] == [w.text for w in old]:
-            return
-        text_start, text_end = self.spans[index][0], self.spans[index + span - 1][1]
-        replacement = " ".join(w.text for w in new)
-        new_spans = []
-        position = text_start
-        for word in new:
-            new_spans.append((position, position + len(word.text)))
-            position += len(word.text) + 1
-        shift = len(replacement) - (text_end - text_start)
-        if not new:  # a deleted span takes one neighbouring space with it
-            if text_end < len(self.text) and self.text[text_end] == " ":
-                text_end += 1
-                shift -= 1
-        self.text = self.text[:text_start] + replacement + self.text[text_end:]
-        self.spans[index : index + span] = new_spans
-        for i in range(index + len(new), len(self.spans)):
-            self.spans[i] = (self.spans[i][0] + shift, self.spans[i][1] + shift)
-        self.words[index : index + span] = new
-        self.changed = True
-
-    def result(self) -> TranscriptionResult:
-        if not self.changed:
-            return self.original
-        words = tuple(self.words)
-        return replace(
-            self.original,
-            text=self.text.strip(),
-            words=words,
-            confidence=sum(w.confidence for w in words) / len(words) if words else 0.0,
-        )
-
-
-def _locate(text: str, words: Sequence[Word]) -> list[tuple[int, int]] | None:
-    spans = []
-    position = 0
-    for word in words:
-        found = text.find(word.text, position)
-        if found < 0:
-            return None
-        spans.append((found, found + len(word.text)))
-        position = found + len(word.text)
-    return spans
-
-
-def _anomaly(word: Word) -> float:
-    duration = (word.end_ms - word.start_ms) / 1000
-    score = 1.0 if word.confidence < 0.15 else 0.0
-    if duration < 0.133:
-        score += (0.133 - duration) * 15
-    if duration > 2.0:
-        score += duration - 2.0
-    return score
-
-
-def _match(window: Sequence[Word], tokens: Sequence[str], key: str, level: BoostLevel) -> float | None:
-    """Similarity of a hypothesis span to a lexicon phrase, when a respelling is warranted."""
-    said = [_bare(w.text) for w in window]
-    if not all(said):
-        return None
-    if [s.casefold() for s in said] == [t.casefold() for t in tokens]:
-        return None
-    if min(w.confidence for w in window) >= level.correction_confidence:
-        return None
-    # Sentence punctuation inside the span means it crosses a sentence boundary.
-    if any(w.text.endswith(_SENTENCE_END) for w in window[:-1]):
-        return None
-    joined = " ".join(said).replace("-", " ")
-    target = " ".join(tokens).replace("-", " ")
-    if _same_stem(letters(joined), letters(target)):
-        return None  # "reaccelerate" is not a misspelling of "reaccelerated"
-    sound = _similarity(_key(joined), key)
-    spelling = _similarity(letters(joined), letters(target))
-    score = 0.6 * sound + 0.4 * spelling
-    # A span that already has one of a name's words right ("Kavanaugh myo-labs") needs less
-    # evidence for the rest.
-    anchored = len(tokens) > 1 and any(s.casefold() == t.casefold() for s, t in zip(said, tokens))
-    if score < level.correction_similarity - (0.06 if anchored else 0.0) or spelling < 0.5:
-        return None
-    # A confident, common English word is what was said far more often than a rare name.
-    if len(window) == 1 and zipf(said[0]) >= 4.5 and window[0].confidence >= 0.3:
-        return None
-    return score
-
-
-def _key(text: str) -> str:
-    """A phonetic key (metaphone of each word); hyphens separate words."""
-    return "".join(jellyfish.metaphone(part) for part in text.replace("-", " ").split())
-
-
-_INFLECTIONS = ("s", "es", "d", "ed", "ing", "er", "ers", "ly")
-
-
-def _same_stem(a: str, b: str) -> bool:
-    """True when one spelling is the other plus an English inflection ("reaccelerate" and
-    "reaccelerated"): a different word form, not a misspelling."""
-    short, long = sorted((a, b), key=len)
-    for stem in (short, short[:-1] if short.endswith("e") else short):
-        if len(stem) >= 4 and long.startswith(stem) and long[len(stem) :] in _INFLECTIONS:
-            return True
-    return False
-
-
-def _similarity(a: str, b: str) -> float:
-    if not a and not b:
-        return 1.0
-    return 1.0 - jellyfish.levenshtein_distance(a, b) / max(len(a), len(b))
-
-
-def _bare(text: str) -> str:
-    return text.strip(_EDGE_PUNCT)
-
-
-def _leading_punct(text: str) -> str:
-    return text[: len(text) - len(text.lstrip(_EDGE_PUNCT))]
-
-
-def _trailing_punct(text: str) -> str:
-    stripped = text.rstrip(_EDGE_PUNCT)
-    return text[len(stripped) :]
 
 
 def _dedupe(phrases: Iterable[str]) -> list[str]:
@@ -604,7 +396,7 @@ def _spelling_rules(value: Any) -> tuple[SpellingRule, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise InvalidOptionsError("option 'custom_spelling' must be a list of {\"from\": [...], \"to\": \"...\"}")
+        raise InvalidOptionsError('option \'custom_spelling\' must be a list of {"from": [...], "to": "..."}')
     rules = []
     for index, item in enumerate(value):
         if not isinstance(item, Mapping) or not isinstance(item.get("to"), str):

@@ -37,7 +37,8 @@ def letters(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _sound(text: str) -> str:
+def sound(text: str) -> str:
+    """A phonetic key: the metaphone of each word or number run."""
     return "".join(jellyfish.metaphone(part) for part in re.findall(r"[a-z]+|\d+", text.casefold()))
 
 
@@ -45,7 +46,7 @@ class PhraseSpotter:
     def __init__(self, phrases: Sequence[str]) -> None:
         self.phrases = list(dict.fromkeys(p for p in phrases if letters(p)))
         self._letters = [letters(p) for p in self.phrases]
-        self._sounds = [_sound(p) for p in self.phrases]
+        self._sounds = [sound(p) for p in self.phrases]
 
     def spot(self, words: Sequence[Word], limit: int = 12, min_score: float = MIN_SCORE) -> list[str]:
         """Up to `limit` phrases that plausibly occur among `words`, most likely first."""
@@ -62,7 +63,7 @@ class PhraseSpotter:
         if not spans:
             return []
         spelling = process.cdist([letters(s) for s in spans], self._letters, scorer=fuzz.ratio, dtype=np.uint8)
-        sound = process.cdist([_sound(s) for s in spans], self._sounds, scorer=fuzz.ratio, dtype=np.uint8)
-        best = (spelling.astype(np.float32) + sound.astype(np.float32)).max(axis=0) / 2
+        by_sound = process.cdist([sound(s) for s in spans], self._sounds, scorer=fuzz.ratio, dtype=np.uint8)
+        best = (spelling.astype(np.float32) + by_sound.astype(np.float32)).max(axis=0) / 2
         order = np.argsort(-best, kind="stable")[:limit]
         return [self.phrases[i] for i in order if best[i] >= min_score]
