@@ -23,7 +23,9 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz
 
+from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.edits import SENTENCE_END, TranscriptEdits, bare, leading_punct, trailing_punct
+from sagemaker_jobs.asr.custom.mining import rarity
 from sagemaker_jobs.asr.custom.spotting import letters, sound
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
@@ -32,6 +34,10 @@ BONUS_NATS = 4.0
 prior that a customer's phrase is said, which the decoder's language model does not know."""
 MIN_SIMILARITY = 50.0
 """Mean spelling and sound similarity (0-100) of a span to a phrase for it to be tried."""
+MIN_RARITY = 1.5
+"""Only phrases with a word general English barely knows are tried: the decoder tells "Jan" from
+"John", and a bonus for a common name or an inflection ("differentiating") only overrides it
+(measured on the Twitter call: both cost a word each)."""
 MAX_CANDIDATES = 8
 """Each costs one teacher-forced pass of the decoder over the window."""
 
@@ -93,7 +99,7 @@ def best_spans(words: Sequence[Word], phrases: Sequence[str], keep: set[str]) ->
     out = []
     for phrase in phrases:
         key = letters(phrase)
-        if not key or key in present:
+        if not key or key in present or max(map(rarity, split_words(phrase)), default=0.0) < MIN_RARITY:
             continue
         size = len(phrase.split())
         best: Candidate | None = None
