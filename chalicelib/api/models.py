@@ -16,8 +16,8 @@ ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 # official SDK never sends unset fields); switched on they are refused, not silently ignored.
 UNSUPPORTED_FEATURES = (
     "audio_channels", "auto_chapters", "auto_highlights",
-    "content_safety", "content_safety_confidence", "disfluencies", "dual_channel",
-    "entity_detection", "filter_profanity", "iab_categories", "keyterms_prompt_options",
+    "content_safety", "content_safety_confidence", "dual_channel",
+    "entity_detection", "iab_categories", "keyterms_prompt_options",
     "language_codes", "language_confidence_threshold",
     "language_detection_options", "multichannel", "redact_pii", "redact_pii_audio",
     "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
@@ -85,6 +85,11 @@ class TranscriptRequest(StrictModel):
     audio_end_at: Optional[int] = Field(default=None, ge=1)
     # Audio with less speech than this share ends in error (the container measures it).
     speech_threshold: Optional[float] = Field(default=None, ge=0, le=1)
+    # Keep the "um"s and "uh"s the decoder writes (they are removed otherwise). Not a prompt full
+    # of fillers: that made tiny.en keep more of them in one test sentence but drop the next.
+    disfluencies: Optional[bool] = None
+    # Profane words masked as AssemblyAI does: first letter, then asterisks ("s***").
+    filter_profanity: Optional[bool] = None
 
     @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
@@ -180,6 +185,8 @@ class TranscriptOut(BaseModel):
     audio_end_at: Optional[int] = None
     speech_threshold: Optional[float] = None
     speaker_options: Optional[dict[str, Any]] = None
+    disfluencies: bool = False
+    filter_profanity: bool = False
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None

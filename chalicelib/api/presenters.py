@@ -64,6 +64,8 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         audio_end_at=record.options.get("audio_end_at"),
         speech_threshold=record.options.get("speech_threshold"),
         speaker_options=record.options.get("speaker_options"),
+        disfluencies=bool(record.options.get("disfluencies")),
+        filter_profanity=bool(record.options.get("filter_profanity")),
         word_boost=record.options.get("word_boost"),
         boost_param=record.options.get("boost_param"),
         keyterms_prompt=record.options.get("keyterms_prompt"),

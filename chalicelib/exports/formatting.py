@@ -9,6 +9,7 @@ a ``custom_spelling`` target keep the spelling the request asked for.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 # The ASCII apostrophe is not here: at a word's edge it is part of the word ("students'").
 PUNCTUATION = ".,;:!?…\"“”‘’()[]{}-–—"
@@ -30,3 +31,41 @@ def restyle(text: str, *, punctuate: bool, format_text: bool, keep: frozenset[st
 def spelled_words(targets: Iterable[str]) -> frozenset[str]:
     """The words of custom_spelling's ``to`` values, which restyle leaves as they are."""
     return frozenset(bare(word) for target in targets for word in target.split() if bare(word))
+
+
+# AssemblyAI's filler words ("disfluencies"): removed unless a request asks for them.
+FILLERS = frozenset({"um", "uh", "umm", "uhm", "hmm", "hm", "mhm", "mm", "ah", "er", "erm", "uh-huh", "huh"})
+_SENTENCE_END = (".", "?", "!")
+
+
+def is_filler(text: str) -> bool:
+    return bare(text).casefold() in FILLERS
+
+
+def carry_punctuation(previous: str, filler: str) -> str:
+    """The word before a removed filler, given the sentence end the filler carried ("so uh." -> "so.")."""
+    end = filler[len(filler.rstrip(PUNCTUATION)) :]
+    if end.endswith(_SENTENCE_END):
+        return previous.rstrip(PUNCTUATION + "'") + end[-1] if bare(previous) else previous
+    return previous
+
+
+def mask_profanity(text: str) -> str:
+    """A word with profanity masked as AssemblyAI does: first letter, then one asterisk per other
+    letter, with case, apostrophes and punctuation kept ("Shit's," -> "S***'s,"). The word list is
+    better-profanity's (about 900 words and their variants), not a list of Hark's own."""
+    core = bare(text)
+    stem, apostrophe, tail = core.partition("'")
+    if not stem or not _profanity().contains_profanity(stem):
+        return text
+    masked = stem[0] + "*" * (len(stem) - 1) + apostrophe + tail
+    start = text.find(core)
+    return text[:start] + masked + text[start + len(core) :]
+
+
+@lru_cache(maxsize=1)
+def _profanity():  # type: ignore[no-untyped-def]
+    # Loaded on first use: building the variant set takes about 10 ms, needed only with filter_profanity.
+    from better_profanity import Profanity
+
+    return Profanity()

@@ -13,7 +13,7 @@ from chalicelib import observability
 from chalicelib.config import Settings
 from chalicelib.domain import TranscriptRecord, now_iso
 from chalicelib.errors import BadRequest, HarkError, NotFound
-from chalicelib.exports.formatting import restyle, spelled_words
+from chalicelib.exports.formatting import carry_punctuation, is_filler, mask_profanity, restyle, spelled_words
 from chalicelib.fetch import DownloadError, download
 from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.endpoint import AsyncEndpoint
@@ -183,17 +183,25 @@ class TranscriptJobs:
 
 
 def as_requested(result: InferenceResult, options: Mapping[str, Any]) -> InferenceResult:
-    """The result with the request's ``punctuate``/``format_text`` applied. It is applied once,
-    here, to what is stored: the stored result is then the one source of truth that the
+    """The result with the request's ``punctuate``/``format_text``, ``disfluencies`` (fillers
+    removed unless asked for, as AssemblyAI does) and ``filter_profanity`` applied. It is applied
+    once, here, to what is stored: the stored result is then the one source of truth that the
     transcript, every export and any later reader share, where formatting on each read would
     leave each reader to remember it."""
     punctuate, format_text = options.get("punctuate") is not False, options.get("format_text") is not False
-    if punctuate and format_text:
-        return result
+    keep_fillers, mask = options.get("disfluencies") is True, options.get("filter_profanity") is True
+    if punctuate and format_text and not mask and (keep_fillers or not any(is_filler(w.text) for w in result.words)):
+        return result  # the text as the decoder wrote it
     keep = spelled_words(rule["to"] for rule in options.get("custom_spelling") or [])
     words = []
-    for word in result.words:
+    for index, word in enumerate(result.words):
+        if not keep_fillers and is_filler(word.text):
+            if words and punctuate:  # "so, um, I" -> "so, I": the filler's comma was the sentence's
+                words[-1] = words[-1].model_copy(update={"text": carry_punctuation(words[-1].text, word.text)})
+            continue
         text = restyle(word.text, punctuate=punctuate, format_text=format_text, keep=keep)
+        if mask:
+            text = mask_profanity(text)
         if text:
             words.append(word.model_copy(update={"text": text}))
     return result.model_copy(update={"words": words, "text": " ".join(w.text for w in words)})

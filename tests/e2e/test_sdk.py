@@ -83,3 +83,17 @@ def test_sdk_speech_threshold_ends_a_silent_file_in_error(sdk: Any, audio_dir: P
     assert transcript.status == sdk.TranscriptStatus.error
     assert "too little speech" in transcript.error
     assert transcript.json_response["speech_threshold"] == 0.6
+
+
+def test_sdk_fillers_and_profanity_as_assemblyai_returns_them(sdk: Any, audio_dir: Path) -> None:
+    # "So, um, I think, uh, we should, um, move the meeting to, uh, Thursday. That damn printer..."
+    path = str(audio_dir / "fillers.ogg")
+    plain = sdk.Transcriber().transcribe(path)
+    verbatim = sdk.Transcriber().transcribe(path, sdk.TranscriptionConfig(disfluencies=True, filter_profanity=True))
+
+    assert plain.status == verbatim.status == sdk.TranscriptStatus.completed, (plain.error, verbatim.error)
+    plain_words = [w.text.strip(",.").lower() for w in plain.words]
+    assert "um" not in plain_words and "uh" not in plain_words and "damn" in plain_words, plain.text
+    verbatim_words = [w.text.strip(",.").lower() for w in verbatim.words]
+    assert "um" in verbatim_words and "d***" in verbatim_words and "damn" not in verbatim.text.lower(), verbatim.text
+    assert verbatim.json_response["disfluencies"] is True and verbatim.json_response["filter_profanity"] is True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.exports.formatting import restyle, spelled_words
+from chalicelib.exports.formatting import mask_profanity, restyle, spelled_words
 from chalicelib.orchestration.jobs import as_requested
 from chalicelib.orchestration.messages import InferenceResult, InferenceWord
 
@@ -56,3 +56,30 @@ def test_a_stored_result_gets_the_requested_style_in_text_and_words() -> None:
 @pytest.mark.parametrize("options", [{}, {"punctuate": True, "format_text": True}])
 def test_the_default_keeps_the_engines_result(options: dict[str, bool]) -> None:
     assert as_requested(_result(), options) == _result()
+
+
+def _spoken(text: str) -> InferenceResult:
+    return InferenceResult(
+        text=text,
+        words=[InferenceWord(text=t, start=300 * i, end=300 * i + 300, confidence=0.9) for i, t in enumerate(text.split())],
+        confidence=0.9,
+        audio_duration=3.0,
+        language_code="en_us",
+    )
+
+
+def test_fillers_are_removed_unless_disfluencies_are_asked_for() -> None:
+    heard = _spoken("So, um, I think, uh, we should go, uh.")
+    assert as_requested(heard, {}).text == "So, I think, we should go."
+    assert [w.start for w in as_requested(heard, {}).words] == [0, 600, 900, 1500, 1800, 2100]
+    assert as_requested(heard, {"disfluencies": True}) == heard
+    assert as_requested(_spoken("Umbrellas and hummus."), {}).text == "Umbrellas and hummus."
+
+
+@pytest.mark.parametrize(
+    ("word", "masked"),
+    [("damn", "d***"), ("Shit's,", "S***'s,"), ('"bitch!"', '"b****!"'), ("class", "class"), ("Scunthorpe", "Scunthorpe")],
+)
+def test_profanity_is_masked_as_assemblyai_does(word: str, masked: str) -> None:
+    assert mask_profanity(word) == masked
+    assert as_requested(_spoken(f"well {word} indeed"), {"filter_profanity": True}).text == f"well {masked} indeed"
