@@ -115,3 +115,11 @@ class ModelRecord(StoredRecord):
     artifact_bytes: Optional[int] = None
     # Training's evaluation, stored as JSON text: Step Functions writes it as one string.
     metrics_json: Optional[str] = None
+
+
+def is_model_id(value: str) -> bool:
+    """True for an id `new_id` could have made (a UUID), as against a speech model's name."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False

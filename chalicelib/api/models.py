@@ -1,5 +1,6 @@
 """Request and response bodies of the v2 API, shaped as AssemblyAI's (the official SDK's
 ``types.py`` is the schema matched here)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
@@ -15,16 +16,33 @@ ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 # AssemblyAI features Hark does not offer (yet). A client may send them switched off (the
 # official SDK never sends unset fields); switched on they are refused, not silently ignored.
 UNSUPPORTED_FEATURES = (
-    "audio_channels", "auto_chapters", "auto_highlights",
-    "content_safety", "content_safety_confidence", "dual_channel",
-    "entity_detection", "iab_categories", "keyterms_prompt_options",
-    "language_codes", "language_confidence_threshold",
-    "language_detection_options", "multichannel", "redact_pii", "redact_pii_audio",
-    "redact_pii_audio_options", "redact_pii_audio_quality", "redact_pii_policies",
-    "redact_pii_return_unredacted", "redact_pii_sub", "remove_audio_tags",
+    "audio_channels",
+    "auto_chapters",
+    "auto_highlights",
+    "content_safety",
+    "content_safety_confidence",
+    "dual_channel",
+    "entity_detection",
+    "iab_categories",
+    "keyterms_prompt_options",
+    "language_codes",
+    "language_confidence_threshold",
+    "language_detection_options",
+    "multichannel",
+    "redact_pii",
+    "redact_pii_audio",
+    "redact_pii_audio_options",
+    "redact_pii_audio_quality",
+    "redact_pii_policies",
+    "redact_pii_return_unredacted",
+    "redact_pii_sub",
+    "remove_audio_tags",
     "sentiment_analysis",
-    "speech_understanding", "summarization", "summary_model",
-    "summary_type", "temperature",
+    "speech_understanding",
+    "summarization",
+    "summary_model",
+    "summary_type",
+    "temperature",
 )
 
 
@@ -65,9 +83,13 @@ class TranscriptRequest(StrictModel):
     # The official SDK drops fields it does not know, so a custom model id sent as
     # AssemblyAI's `domain` selects the model too.
     domain: Optional[str] = Field(default=None, max_length=64)
-    word_boost: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
+    word_boost: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(
+        default=None, max_length=1000
+    )
     boost_param: Optional[Literal["low", "default", "high"]] = None
-    keyterms_prompt: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(default=None, max_length=1000)
+    keyterms_prompt: Optional[list[Annotated[str, Field(min_length=1, max_length=100)]]] = Field(
+        default=None, max_length=1000
+    )
     custom_spelling: Optional[list[CustomSpelling]] = Field(default=None, max_length=1000)
     speaker_labels: Optional[bool] = None
     speakers_expected: Optional[int] = Field(default=None, ge=1, le=10)
@@ -75,7 +97,9 @@ class TranscriptRequest(StrictModel):
     speaker_options: Optional[SpeakerOptions] = None
     language_detection: Optional[bool] = None
     webhook_url: Optional[str] = Field(default=None, max_length=2048)
-    webhook_auth_header_name: Optional[str] = Field(default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+    webhook_auth_header_name: Optional[str] = Field(
+        default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+    )
     webhook_auth_header_value: Optional[str] = Field(default=None, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]*$")
     # Context for the decoder (AssemblyAI: up to 1,500 words); with a custom model it comes
     # before the model's own context in each window.
@@ -93,7 +117,11 @@ class TranscriptRequest(StrictModel):
 
     @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
-        if self.audio_start_from is not None and self.audio_end_at is not None and self.audio_end_at <= self.audio_start_from:
+        if (
+            self.audio_start_from is not None
+            and self.audio_end_at is not None
+            and self.audio_end_at <= self.audio_start_from
+        ):
             raise ValueError("audio_end_at must be after audio_start_from")
         if self.speaker_options is not None and not self.speaker_labels:
             raise ValueError("speaker_options needs speaker_labels: true")
@@ -150,10 +178,26 @@ class WordOut(BaseModel):
     speaker: Optional[str] = None
 
 
+def _absent_when_none(value: Any) -> bool:
+    return value is None
+
+
+# Fields AssemblyAI's schema types as a plain string or list (never null) are left out while
+# they have no value, as AssemblyAI leaves them out, rather than sent as null.
+Absent = Field(default=None, exclude_if=_absent_when_none)
+
+
 class TranscriptOut(BaseModel):
     id: str
     status: Status
     audio_url: str
+    # Required by AssemblyAI's schema (deprecated there); one model family is all there is.
+    language_model: str = "assemblyai_default"
+    acoustic_model: str = "assemblyai_default"
+    auto_highlights: bool = False
+    redact_pii: bool = False
+    summarization: bool = False
+    language_confidence_threshold: Optional[float] = None
     text: Optional[str] = None
     words: Optional[list[WordOut]] = None
     utterances: Optional[list["SegmentOut"]] = None
@@ -167,20 +211,20 @@ class TranscriptOut(BaseModel):
     punctuate: bool = True
     format_text: bool = True
     speech_model: Optional[str] = None
-    speech_model_used: Optional[str] = None
-    error: Optional[str] = None
+    speech_model_used: Optional[str] = Absent
+    error: Optional[str] = Absent
     created: str
     completed: Optional[str] = None
     custom_model_id: Optional[str] = None
     word_boost: Optional[list[str]] = None
     boost_param: Optional[str] = None
-    keyterms_prompt: Optional[list[str]] = None
+    keyterms_prompt: Optional[list[str]] = Absent
     custom_spelling: Optional[list[dict[str, Any]]] = None
     webhook_url: Optional[str] = None
     webhook_auth: bool = False
     webhook_auth_header_name: Optional[str] = None
     webhook_status_code: Optional[int] = None
-    prompt: Optional[str] = None
+    prompt: Optional[str] = Absent
     audio_start_from: Optional[int] = None
     audio_end_at: Optional[int] = None
     speech_threshold: Optional[float] = None
@@ -331,7 +375,7 @@ class CorpusUploadOut(BaseModel):
     upload_url: str
     method: str = "PUT"
     expires_in: int
-    formats: str = "plain text (one document per line), JSON lines ({\"text\"} or {\"phrase\"}), CSV with a text or phrase column, JSON {\"texts\": [...], \"phrases\": [...]}, or a ZIP of these plus recordings beside their reference transcripts (call-1.wav + call-1.txt)"
+    formats: str = 'plain text (one document per line), JSON lines ({"text"} or {"phrase"}), CSV with a text or phrase column, JSON {"texts": [...], "phrases": [...]}, or a ZIP of these plus recordings beside their reference transcripts (call-1.wav + call-1.txt)'
 
 
 class AccountOut(BaseModel):

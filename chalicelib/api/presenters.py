@@ -1,10 +1,11 @@
 """Domain records → AssemblyAI-shaped response bodies."""
+
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from enum import Enum
-from typing import Optional
+from typing import Optional, overload
 from urllib.parse import urlencode
 
 from chalicelib.api.models import (
@@ -76,8 +77,8 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         webhook_auth_header_name=record.options.get("webhook_auth_header_name"),
         webhook_status_code=record.webhook_status_code,
         error=record.error,
-        created=record.created,
-        completed=record.completed,
+        created=wire_time(record.created),
+        completed=wire_time(record.completed),
     )
 
 
@@ -188,6 +189,16 @@ def page_details(endpoint: str, params: ListParams | ModelListParams, ids: list[
     )
 
 
+@overload
+def wire_time(stored: str) -> str: ...
+@overload
+def wire_time(stored: None) -> None: ...
+def wire_time(stored: Optional[str]) -> Optional[str]:
+    """A stored UTC timestamp ("...T11:56:40.123Z") as AssemblyAI writes one: no zone suffix
+    (its schema's pattern has none); the times are UTC."""
+    return stored[:-1] if stored and stored.endswith("Z") else stored
+
+
 def transcript_list(records: list[TranscriptRecord], params: ListParams, base_url: str) -> TranscriptList:
     endpoint = f"{base_url}/v2/transcript"
     return TranscriptList(
@@ -197,8 +208,8 @@ def transcript_list(records: list[TranscriptRecord], params: ListParams, base_ur
                 id=r.transcript_id,
                 resource_url=f"{endpoint}/{r.transcript_id}",
                 status=r.status,
-                created=r.created,
-                completed=r.completed,
+                created=wire_time(r.created),
+                completed=wire_time(r.completed),
                 audio_url=r.audio_url,
                 error=r.error,
             )

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from chalicelib import observability
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
-from chalicelib.domain import Status, TranscriptRecord, new_id
-from chalicelib.errors import BadRequest, Conflict, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing, UnsupportedFeature
+from chalicelib.domain import ModelRecord, Status, TranscriptRecord, is_model_id, new_id
+from chalicelib.errors import BadRequest, Conflict, HarkError, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing, UnsupportedFeature
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
@@ -117,8 +117,8 @@ class TranscriptService:
     def _options(self, tenant_id: str, request: TranscriptRequest) -> dict[str, Any]:
         """The job's stored options, checked: a missing model or a forbidden webhook fails at submit time."""
         options = request.model_dump(exclude_none=True, by_alias=True, exclude={"audio_url", "domain", "custom_model_id"})
-        if request.model_id:
-            model = self._models.ready(tenant_id, request.model_id)
+        model = self._models.ready(tenant_id, request.model_id) if request.model_id else self._first_available(tenant_id, request)
+        if model is not None:
             options["custom_model_id"] = model.model_id
             options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
         if request.webhook_url:
@@ -129,6 +129,23 @@ class TranscriptService:
                 "English-only one: leave language_detection off (English is assumed)"
             )
         return options
+
+    def _first_available(self, tenant_id: str, request: TranscriptRequest) -> Optional[ModelRecord]:
+        """AssemblyAI's `speech_models`, a list in priority order: the first one available is used.
+        A custom model's id there selects it (so the newest SDK needs no `domain`); a missing or
+        unready one gives way to the next entry; a base model's name ends the search with no custom
+        model. Only when nothing in the list is available is the request refused, naming why."""
+        failure: Optional[HarkError] = None
+        for name in request.speech_models or ():
+            if not is_model_id(name):
+                return None
+            try:
+                return self._models.ready(tenant_id, name)
+            except (NotFound, BadRequest) as error:
+                failure = error
+        if failure is not None:
+            raise BadRequest(f"none of speech_models is available: {failure}")
+        return None
 
     def _start(self, record: TranscriptRecord) -> TranscriptRecord:
         self._table.create(record)

@@ -179,6 +179,25 @@ def test_the_sdk_transcribes_with_a_custom_model_selected_by_domain(stack: Stack
     with stack.client() as c:  # the SDK's own model has no field for it
         assert c.get(f"/v2/transcript/{with_model.id}").json()["custom_model_id"] == model["id"]
 
+    # The newest SDK's way: the model's id first in speech_models, a base model after it.
+    by_list = sdk.Transcriber().transcribe(audio, sdk.TranscriptionConfig(speech_models=[model["id"], "universal"]))
+    assert by_list.status == sdk.TranscriptStatus.completed, by_list.error
+    assert "Zentrix Omniflow router" in by_list.text, by_list.text
+    with stack.client() as c:
+        assert c.get(f"/v2/transcript/{by_list.id}").json()["custom_model_id"] == model["id"]
+
+
+def test_speech_models_uses_the_first_available_and_refuses_when_none_is(stack: Stack, audio_dir: Path) -> None:
+    missing = "0190a8c4-0000-7000-8000-000000000000"
+    url = upload(stack, audio_dir / "speech.ogg")
+    with stack.client() as c:
+        base_first = c.post("/v2/transcript", json={"audio_url": url, "speech_models": ["universal", missing]})
+        fallback = c.post("/v2/transcript", json={"audio_url": url, "speech_models": [missing, "universal"]})
+        refused = c.post("/v2/transcript", json={"audio_url": url, "speech_models": [missing]})
+    assert base_first.status_code == fallback.status_code == 200, (base_first.text, fallback.text)
+    assert base_first.json()["custom_model_id"] is None and fallback.json()["custom_model_id"] is None
+    assert refused.status_code == 400 and missing in refused.json()["error"], refused.text
+
 
 def test_word_boost_and_custom_spelling_work_without_a_model(stack: Stack, audio_dir: Path) -> None:
     url = upload(stack, audio_dir / "custom_model_names.ogg")
