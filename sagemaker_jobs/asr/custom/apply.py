@@ -17,7 +17,10 @@ more than one of 30, each window of a long recording is treated like a clip, and
 never pushed out by the transcript. Each window is then cleaned (an invented trailing "Thank
 you." dropped), respelled with its own phrases, and its phrases that the decode still missed
 are tried in place of the words most like them, kept where the decoder itself scores the
-changed text nearly as likely (`verify.confirm`).
+changed text nearly as likely (`verify.confirm`). A window decoded with the customer's sentences
+as context must also stay about as likely for its audio as the first pass was, or the first
+pass's words stand (`STRAY_NATS`): a prompt of few sentences otherwise pulls correct words into
+its own style.
 
 Chosen on the tuning sets of bench/custom_model.py (the Twitter call, three radio regions, the
 synthetic devops customer) against hotwords alone and against the model's phrases as a prompt;
@@ -28,6 +31,7 @@ their latency. With no model and no per-request hint, decoding is the engine's o
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -38,6 +42,8 @@ from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BOOST_PARAMS, BoostLeve
 from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.corpus import CorpusError, parse_phrases
 from sagemaker_jobs.asr.custom.edits import SENTENCE_END, TranscriptEdits, bare
+from sagemaker_jobs.asr.custom.corpus import words as split_words
+from sagemaker_jobs.asr.custom.mining import rarity
 from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.custom.verify import confirm
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
@@ -156,6 +162,11 @@ class Guide:
         context = artifact.context if artifact else ContextIndex(())
         return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param], request.prompt)
 
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The rare words of the phrases (case-folded): what the model exists to get right."""
+        return frozenset(w.casefold() for p in self.ranked for w in split_words(p) if rarity(w) >= RARE_WORD)
+
     def hotwords(self, words: Sequence[Word]) -> list[str]:
         """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
         model, or request phrases alone), topped up with the best others while they fit the
@@ -249,9 +260,17 @@ def second_pass(
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
         edits.respell(phrases, guide.level)
         edited = edits.result()
+        piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
         if phrases and edited.words:
-            piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
             edited = confirm(engine, piece, edited, phrases, known=guide.spotter.phrases)
+        if (
+            guide.context
+            and not _adds_vocabulary(heard, edited, guide.vocabulary)
+            and _strays(engine, piece, heard, edited, phrases)
+        ):
+            out += heard
+            texts += [w.text for w in heard]
+            continue
         redone = [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in edited.words]
         rest = _uncovered_tail(heard, redone)
         if rest and redone and redone[-1].end_ms > rest[0].start_ms:
@@ -264,6 +283,38 @@ def second_pass(
         words=tuple(out),
         confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
     )
+
+
+RARE_WORD = 1.5
+"""`mining.rarity` from which a phrase's word counts as the customer's vocabulary."""
+STRAY_NATS = 3.0
+"""How much less likely than the first pass (natural log, whole window) a second decode with the
+customer's sentences as context may be. Whisper follows its prompt's style, and with a model of
+few sentences it rewrites words it had right into them (Amazon call, model of 9 sentences: WER
+1.68 % -> 2.94 %). Chosen on the Twitter call (clips 8.73 % -> 7.73 %, recordings 5.82 % ->
+5.21 %); 10 nats changed nothing there. Windows decoded with phrases alone are not judged: the
+confirmed names there cost more than this (Karpenter: 19 nats unprompted) and the hotword beam
+is already re-ranked by the unprompted model (`rerank`)."""
+
+
+def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:
+    """True when the second decode wrote one of the customer's rare words that the first pass
+    had not: what a custom model is for, and worth more than its cost in likelihood."""
+    before = {bare(w.text).casefold() for w in heard}
+    return any(word in vocabulary and word not in before for word in (bare(w.text).casefold() for w in edited.words))
+
+
+def _strays(
+    engine: Engine, piece: np.ndarray, heard: Sequence[Word], edited: TranscriptionResult, phrases: Sequence[str]
+) -> bool:
+    """True when the window's second decode is much less likely for its audio than the first
+    pass's words were, scored under the window's phrases alone (so a name the audio supports
+    costs little, a rewrite into the customer's style a lot)."""
+    if not edited.words or len(piece) > 30 * SAMPLE_RATE:
+        return False
+    prompt = ", ".join(phrases) or None
+    first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], prompt)
+    return second < first - STRAY_NATS
 
 
 def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
-from sagemaker_jobs.asr.custom.apply import Guide, plan_windows, transcribe
+from sagemaker_jobs.asr.custom.apply import Guide, plan_windows, second_pass, transcribe
 from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.engine import DecodeOptions
@@ -33,6 +33,11 @@ class FakeEngine:
     def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0):
         self.calls.append((len(samples), options))
         return self.results.pop(0)
+
+    def log_likelihoods(self, samples: np.ndarray, texts: list[str], prompt: str | None = None) -> list[float]:
+        return [self.likelihoods.get(t, -10.0) for t in texts]
+
+    likelihoods: dict[str, float] = {}
 
 
 def test_context_index_returns_the_most_similar_sentences_most_relevant_last() -> None:
@@ -114,7 +119,9 @@ def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
     heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
     first = result(words(*((t, 500 * i, 500 * i + 400, 0.9) for i, t in enumerate(heard))))
-    again = result(words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9)))
+    again = result(
+        words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9))
+    )
     engine = FakeEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact)
@@ -128,3 +135,20 @@ def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
 
     assert transcribe(engine, np.zeros(16000, dtype=np.float32), None) is plain
     assert len(engine.calls) == 1
+
+
+def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() -> None:
+    heard = words(("Our", 0, 300, 0.9), ("results", 300, 800, 0.9), ("improved.", 800, 1300, 0.9))
+    artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
+    # The first pass scores -10 (the fake's default); within 3 nats the context decode stands.
+    cases = [
+        ("Our strong results", -12.0, "Our strong results"),
+        ("Our strong results", -18.0, "Our results improved."),
+        # A rewrite that brings in the customer's own rare word stands however it scores.
+        ("Our Zentrix results", -18.0, "Our Zentrix results"),
+    ]
+    for rewrite, score, expected in cases:
+        engine = FakeEngine(result(words(*((t, 400 * i, 400 * i + 300, 0.9) for i, t in enumerate(rewrite.split())))))
+        engine.likelihoods = {rewrite: score}
+        out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+        assert out.text == expected, (rewrite, score, out.text)

@@ -37,7 +37,9 @@ def test_a_phrase_is_tried_on_the_span_that_sounds_most_like_it() -> None:
 
 def test_a_substitution_within_the_bonus_is_kept_and_one_far_below_is_not() -> None:
     result = _result("we moved Kefka behind Celiam for extra safety.")
-    scorer = ScriptedScorer({"Kafka behind Celiam": -30 - BONUS_NATS + 1, "Kefka behind Cilium": -30 - BONUS_NATS - 1, "Kefka": -30})
+    scorer = ScriptedScorer(
+        {"Kafka behind Celiam": -30 - BONUS_NATS + 1, "Kefka behind Cilium": -30 - BONUS_NATS - 1, "Kefka": -30}
+    )
     out = confirm(scorer, np.zeros(16000, np.float32), result, ["Kafka", "Cilium"])
     assert out.text == "we moved Kafka behind Celiam for extra safety."
     assert scorer.asked[0][1] in ("Kafka, Cilium", "Cilium, Kafka")  # under a prompt of the phrases tried
