@@ -25,6 +25,19 @@ ROOT = TEMPLATE.parent.parent
 # to the runtime's boto3 would only risk a mismatch.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 FUNCTION_ROLE = "FunctionRole"
+REST_API = "RestAPI"  # the logical id `chalice package` gives the API
+# API Gateway's own answers (no route, a body it refused, throttling), in the API's error shape
+# ({"error": "..."}, as AssemblyAI's) instead of its defaults: a route that does not exist
+# answers 403 "Missing Authentication Token" with a SigV4 hint. Part of the API's definition,
+# so they deploy with it.
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": {
+        "statusCode": 404,
+        "responseTemplates": {"application/json": '{"error": "no such route: $context.httpMethod $context.path"}'},
+    },
+    "DEFAULT_4XX": {"responseTemplates": {"application/json": '{"error": $context.error.messageString}'}},
+    "DEFAULT_5XX": {"responseTemplates": {"application/json": '{"error": $context.error.messageString}'}},
+}
 
 
 def core_template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -84,6 +97,9 @@ def stack_template(core: dict[str, Any], sam: dict[str, Any], code_uri: str) -> 
     merged["Transform"] = sam["Transform"]
     merged["Resources"].update(copy.deepcopy(sam["Resources"]))
     merged["Outputs"] = {**core.get("Outputs", {}), **sam.get("Outputs", {})}
+    api = merged["Resources"].get(REST_API, {}).get("Properties", {}).get("DefinitionBody")
+    if api is not None:
+        api["x-amazon-apigateway-gateway-responses"] = copy.deepcopy(GATEWAY_RESPONSES)
     environment = {environment_name(name): output["Value"] for name, output in core.get("Outputs", {}).items()}
     for spec in merged["Resources"].values():
         if spec["Type"] != "AWS::Serverless::Function":

@@ -79,6 +79,15 @@ def test_every_chalice_function_gets_the_stack_environment_role_and_queues(chali
     assert all(queue in role for queue in bound), "the role must let Lambda read every bound queue"
 
 
+def test_api_gateways_own_answers_use_the_apis_error_shape(chalice_sam: dict[str, Any]) -> None:
+    merged = stack_template(core_template(), chalice_sam, "s3://artifacts/app.zip")
+    responses = merged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    # An unknown route is a 404 with {"error"}, not a 403 about signatures.
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
+    for response in responses.values():
+        assert response["responseTemplates"]["application/json"].startswith('{"error": ')
+
+
 def test_iam_roles_grant_no_wildcard_actions() -> None:
     for logical, spec in load()["Resources"].items():
         if spec["Type"] != "AWS::IAM::Role":
