@@ -13,6 +13,16 @@ from chalicelib.errors import BadRequest, UnsupportedFeature
 
 ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 
+
+def _absent_when_none(value: Any) -> bool:
+    return value is None
+
+
+# Fields AssemblyAI's schema types as a plain string or list (never null) are left out while
+# they have no value, as AssemblyAI leaves them out, rather than sent as null.
+Absent = Field(default=None, exclude_if=_absent_when_none)
+
+
 # AssemblyAI features Hark does not offer (yet). A client may send them switched off (the
 # official SDK never sends unset fields); switched on they are refused, not silently ignored.
 UNSUPPORTED_FEATURES = (
@@ -28,7 +38,6 @@ UNSUPPORTED_FEATURES = (
     "language_codes",
     "language_confidence_threshold",
     "language_detection_options",
-    "multichannel",
     "redact_pii",
     "redact_pii_audio",
     "redact_pii_audio_options",
@@ -114,6 +123,9 @@ class TranscriptRequest(StrictModel):
     disfluencies: Optional[bool] = None
     # Profane words masked as AssemblyAI does: first letter, then asterisks ("s***").
     filter_profanity: Optional[bool] = None
+    # Each channel transcribed on its own (a call recorded agent left, customer right); the
+    # channel's number is each word's `channel` and `speaker`.
+    multichannel: Optional[bool] = None
 
     @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
@@ -125,6 +137,10 @@ class TranscriptRequest(StrictModel):
             raise ValueError("audio_end_at must be after audio_start_from")
         if self.speaker_options is not None and not self.speaker_labels:
             raise ValueError("speaker_options needs speaker_labels: true")
+        if self.multichannel and self.speaker_labels:
+            raise ValueError(
+                "give multichannel or speaker_labels, not both: with multichannel each channel is one speaker"
+            )
         if self.speaker_options is not None and self.speakers_expected is not None:
             raise ValueError("give speakers_expected or speaker_options, not both")
         return self
@@ -176,15 +192,7 @@ class WordOut(BaseModel):
     end: int
     confidence: float
     speaker: Optional[str] = None
-
-
-def _absent_when_none(value: Any) -> bool:
-    return value is None
-
-
-# Fields AssemblyAI's schema types as a plain string or list (never null) are left out while
-# they have no value, as AssemblyAI leaves them out, rather than sent as null.
-Absent = Field(default=None, exclude_if=_absent_when_none)
+    channel: Optional[str] = Absent
 
 
 class TranscriptOut(BaseModel):
@@ -231,6 +239,8 @@ class TranscriptOut(BaseModel):
     speaker_options: Optional[dict[str, Any]] = None
     disfluencies: bool = False
     filter_profanity: bool = False
+    multichannel: bool = False
+    audio_channels: Optional[int] = Absent
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None
@@ -245,6 +255,7 @@ class SegmentOut(BaseModel):
     confidence: float
     words: list[WordOut]
     speaker: Optional[str] = None
+    channel: Optional[str] = Absent
 
 
 class ExportOut(BaseModel):

@@ -39,7 +39,8 @@ def transcript(view: TranscriptView) -> TranscriptOut:
     record, result = view.record, view.result or {}
     text: Optional[str] = result.get("text")
     words = [_word(w) for w in view.words] if "words" in result else None
-    utterances = _segments(segments.utterances(view.words)) if record.options.get("speaker_labels") else None
+    turns = record.options.get("speaker_labels") or record.options.get("multichannel")
+    utterances = _segments(segments.utterances(view.words)) if turns else None
     if record.deleted:
         text, words, utterances = DELETED_TEXT, None, None
     return TranscriptOut(
@@ -66,6 +67,8 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         speech_threshold=record.options.get("speech_threshold"),
         speaker_options=record.options.get("speaker_options"),
         disfluencies=bool(record.options.get("disfluencies")),
+        multichannel=bool(record.options.get("multichannel")),
+        audio_channels=result.get("audio_channels"),
         filter_profanity=bool(record.options.get("filter_profanity")),
         word_boost=record.options.get("word_boost"),
         boost_param=record.options.get("boost_param"),
@@ -125,13 +128,14 @@ def _segments(items: list[Segment]) -> list[SegmentOut]:
             confidence=s.confidence,
             words=[_word(w) for w in s.words],
             speaker=s.speaker,
+            channel=s.words[0].channel,
         )
         for s in items
     ]
 
 
 def _word(w: Word) -> WordOut:
-    return WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence, speaker=w.speaker)
+    return WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence, speaker=w.speaker, channel=w.channel)
 
 
 def model(record: ModelRecord) -> ModelOut:

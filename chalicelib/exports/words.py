@@ -15,14 +15,17 @@ class Word:
     end: int
     confidence: float
     speaker: Optional[str] = None
-    """"A", "B", ... when the transcript was made with speaker_labels"""
+    """"A", "B", ... when the transcript was made with speaker_labels; "1", "2", ... with multichannel"""
+    channel: Optional[str] = None
+    """"1", "2", ... with multichannel: the audio channel the word is from"""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Word":
-        speaker = data.get("speaker")
+        speaker, channel = data.get("speaker"), data.get("channel")
         return cls(
             str(data["text"]), int(data["start"]), int(data["end"]), float(data["confidence"]),
             str(speaker) if speaker is not None else None,
+            str(channel) if channel is not None else None,
         )
 
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 INFERENCE_OPTIONS = (
     "custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling",
     "speaker_labels", "speakers_expected", "language_detection", "max_audio_s",
-    "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options",
+    "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options", "multichannel",
 )
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 

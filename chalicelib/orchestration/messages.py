@@ -67,6 +67,7 @@ class InferenceWord(BaseModel):
     end: int
     confidence: float
     speaker: Optional[str] = None
+    channel: Optional[str] = None
 
 
 class InferenceResult(BaseModel):
@@ -81,6 +82,7 @@ class InferenceResult(BaseModel):
     language_code: str
     language_confidence: Optional[float] = None
     model: Optional[str] = None
+    audio_channels: Optional[int] = None
 
 
 class AsyncRequestParameters(BaseModel):

@@ -11,7 +11,9 @@ class Word:
     end_ms: int
     confidence: float
     speaker: Optional[str] = None
-    """"A", "B", ... when speaker labels were asked for."""
+    """"A", "B", ... when speaker labels were asked for; the channel's number with multichannel."""
+    channel: Optional[str] = None
+    """"1", "2", ... with multichannel: the audio channel the word was heard on."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -22,6 +24,8 @@ class Word:
         }
         if self.speaker is not None:
             out["speaker"] = self.speaker
+        if self.channel is not None:
+            out["channel"] = self.channel
         return out
 
 
@@ -37,9 +41,11 @@ class TranscriptionResult:
     model_name: str
     language_confidence: float = 1.0
     """The detector's probability for `language_code` (always 1 for an English-only model)."""
+    audio_channels: Optional[int] = None
+    """With multichannel: how many channels were transcribed."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "text": self.text,
             "words": [word.to_dict() for word in self.words],
             "confidence": self.confidence,
@@ -48,3 +54,6 @@ class TranscriptionResult:
             "language_confidence": self.language_confidence,
             "model": self.model_name,
         }
+        if self.audio_channels is not None:
+            out["audio_channels"] = self.audio_channels
+        return out

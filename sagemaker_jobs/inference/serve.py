@@ -123,7 +123,9 @@ class Transcriber:
         # fighting over the cores); short ones share a batch instead (`BatchQueue`).
         self._engine_lock = threading.Lock()
         self._batch = batch
-        self._queue = BatchQueue(engine, self._engine_lock, batch.size, batch.max_wait_ms / 1000) if batch.size > 1 else None
+        self._queue = (
+            BatchQueue(engine, self._engine_lock, batch.size, batch.max_wait_ms / 1000) if batch.size > 1 else None
+        )
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
@@ -138,14 +140,26 @@ class Transcriber:
                 f"language_detection needs a multilingual model; {self._engine.settings.model_name} is English-only",
             )
         model = self._custom_model(raw_options.get("custom_model_uri"))
+        multichannel = raw_options.get("multichannel")
+        if multichannel not in (None, True, False):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "'multichannel' must be true or false")
+        if multichannel and raw_options.get("speaker_labels") is True:
+            raise HttpError(HTTPStatus.BAD_REQUEST, "give multichannel or speaker_labels, not both")
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.
-        whole = audio.decode(data)
-        samples, offset_ms = _audio_range(whole, raw_options.get("audio_start_from"), raw_options.get("audio_end_at"))
+        channels = audio.decode_channels(data) if multichannel else [audio.decode(data)]
+        ranged = [
+            _audio_range(c, raw_options.get("audio_start_from"), raw_options.get("audio_end_at")) for c in channels
+        ]
+        samples, offset_ms = ranged[0]
         _check_length(samples, raw_options.get("max_audio_s"))
-        _check_speech(samples, raw_options.get("speech_threshold"))
+        _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
         started = time.perf_counter()
-        result = _shifted(self._decode(samples, model, request), offset_ms, len(whole))
+        if multichannel:
+            heard = [self._decode(part, model, request) for part, _ in ranged]
+            result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
+        else:
+            result = _shifted(self._decode(samples, model, request), offset_ms, len(channels[0]))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
@@ -212,11 +226,29 @@ def _audio_range(samples: np.ndarray, start_ms: object, end_ms: object) -> tuple
     end = duration_ms if end_ms is None else min(int(end_ms), duration_ms)  # type: ignore[arg-type]
     if start >= duration_ms:
         raise HttpError(
-            HTTPStatus.BAD_REQUEST, f"audio_start_from ({start} ms) is at or past the end of the audio ({duration_ms} ms)"
+            HTTPStatus.BAD_REQUEST,
+            f"audio_start_from ({start} ms) is at or past the end of the audio ({duration_ms} ms)",
         )
     if end <= start:
         raise HttpError(HTTPStatus.BAD_REQUEST, "audio_end_at must be after audio_start_from")
     return samples[start * audio.SAMPLE_RATE // 1000 : end * audio.SAMPLE_RATE // 1000], start
+
+
+def _by_channel(results: list[TranscriptionResult]) -> TranscriptionResult:
+    """One result from each channel's, as AssemblyAI returns multichannel audio: every word with
+    its `channel` ("1", "2", ...; also its speaker, so utterances are the channels' turns), all
+    words in time order, and `audio_channels`."""
+    words = sorted(
+        (replace(w, channel=str(number), speaker=str(number)) for number, r in enumerate(results, 1) for w in r.words),
+        key=lambda w: (w.start_ms, w.channel),
+    )
+    return replace(
+        results[0],
+        text=" ".join(w.text for w in words),
+        words=tuple(words),
+        confidence=sum(w.confidence for w in words) / len(words) if words else 0.0,
+        audio_channels=len(results),
+    )
 
 
 def _shifted(result: TranscriptionResult, offset_ms: int, whole_samples: int) -> TranscriptionResult:
@@ -259,7 +291,9 @@ def with_speakers(
     result: TranscriptionResult, samples: np.ndarray, speakers_expected: object, speaker_options: object = None
 ) -> TranscriptionResult:
     """The result with a speaker ("A", "B", ...) on every word."""
-    if speakers_expected is not None and (isinstance(speakers_expected, bool) or not isinstance(speakers_expected, int)):
+    if speakers_expected is not None and (
+        isinstance(speakers_expected, bool) or not isinstance(speakers_expected, int)
+    ):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'speakers_expected' must be an integer")
     labels = assign_speakers(samples, result.words, speakers_expected, _speaker_range(speaker_options))
     return replace(result, words=tuple(replace(w, speaker=s) for w, s in zip(result.words, labels)))
@@ -327,6 +361,7 @@ class _Server(ThreadingHTTPServer):
     # socketserver's default backlog is 5: with the endpoint's 8 concurrent invocations arriving
     # at once, the kernel resets the connections beyond it (seen as "connection reset by peer").
     request_queue_size = 128
+
     def __init__(self, address: tuple[str, int], transcriber: Transcriber, max_body_bytes: int) -> None:
         super().__init__(address, _Handler)
         self.transcriber = transcriber

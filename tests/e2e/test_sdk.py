@@ -1,6 +1,7 @@
 """The official AssemblyAI SDK, changed only in base_url and api_key, against the stack."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
@@ -97,3 +98,26 @@ def test_sdk_fillers_and_profanity_as_assemblyai_returns_them(sdk: Any, audio_di
     verbatim_words = [w.text.strip(",.").lower() for w in verbatim.words]
     assert "um" in verbatim_words and "d***" in verbatim_words and "damn" not in verbatim.text.lower(), verbatim.text
     assert verbatim.json_response["disfluencies"] is True and verbatim.json_response["filter_profanity"] is True
+
+
+def test_sdk_multichannel_transcribes_each_channel_on_its_own(sdk: Any, audio_dir: Path, tmp_path: Path) -> None:
+    # A call as call centres record it: one voice on the left, another on the right, the second
+    # starting while the first is still talking.
+    stereo = tmp_path / "call.flac"
+    left = f"|sox {audio_dir / 'ls_1089-134686-0002.flac'} -p pad 0 7"
+    right = f"|sox {audio_dir / 'ls_2412-153948-0000.flac'} -p pad 4 0"
+    subprocess.run(["sox", "-M", left, right, str(stereo)], check=True)
+
+    transcript = sdk.Transcriber().transcribe(str(stereo), sdk.TranscriptionConfig(multichannel=True))
+
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    body = transcript.json_response
+    assert body["multichannel"] is True and body["audio_channels"] == 2
+    first = " ".join(w["text"] for w in body["words"] if w["channel"] == "1").lower()
+    second = " ".join(w["text"] for w in body["words"] if w["channel"] == "2").lower()
+    assert "nightfall" in first and "nightfall" not in second, (first, second)
+    assert "reader" in second and "reader" not in first, (first, second)
+    starts = [w["start"] for w in body["words"]]
+    assert starts == sorted(starts)  # one time line, the channels interleaved
+    assert {u["channel"] for u in body["utterances"]} == {"1", "2"}
+    assert all(u["speaker"] == u["channel"] for u in body["utterances"])
