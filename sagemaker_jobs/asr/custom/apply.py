@@ -263,7 +263,7 @@ def second_pass(
         piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
         if phrases and edited.words:
             edited = confirm(engine, piece, edited, phrases, known=guide.spotter.phrases)
-        if (
+        if _skips_speech(heard, edited.words) or (
             guide.context
             and not _adds_vocabulary(heard, edited, guide.vocabulary)
             and _strays(engine, piece, heard, edited, phrases)
@@ -295,6 +295,31 @@ few sentences it rewrites words it had right into them (Amazon call, model of 9 
 5.21 %); 10 nats changed nothing there. Windows decoded with phrases alone are not judged: the
 confirmed names there cost more than this (Karpenter: 19 nats unprompted) and the hotword beam
 is already re-ranked by the unprompted model (`rerank`)."""
+
+
+SKIPPED_WORDS = 6
+"""A run of this many first-pass words heard with confidence that a second decode left out is
+speech it skipped (a prompted Whisper sometimes jumps from the customer's names to a later
+sentence): the window keeps the first pass. The likelihood check cannot see this, since a
+shorter text scores higher."""
+
+
+def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
+    a = [bare(w.text).casefold() for w in heard]
+    b = [bare(w.text).casefold() for w in again]
+    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    matched = 0
+    # A lone common word ("and") found again does not mean the speech around it was decoded. Only
+    # gaps with decoded speech after them count: a missing end is `_uncovered_tail`'s to judge
+    # (a first pass's invented closing words are often confident too).
+    for block in [m for m in blocks if m.size >= 2]:
+        run = 0
+        for word in heard[matched : block.a]:
+            run = run + 1 if word.confidence >= 0.5 else 0
+            if run >= SKIPPED_WORDS:
+                return True
+        matched = max(matched, block.a + block.size)
+    return False
 
 
 def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:

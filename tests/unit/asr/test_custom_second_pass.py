@@ -152,3 +152,15 @@ def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() 
         engine.likelihoods = {rewrite: score}
         out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
         assert out.text == expected, (rewrite, score, out.text)
+
+
+def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_first_pass() -> None:
+    said = "Call Kavanaugh Biolabs. He hoped there would be stew for dinner and fat mutton."
+    heard = words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(said.split())))
+    jumped = "Call Kavanaugh Biolabs and fat mutton."  # "He hoped ... dinner" left out
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(jumped.split())))))
+    artifact, _ = build(["Kavanaugh Biolabs ordered twelve more units.", "Call Kavanaugh Biolabs today."])
+
+    out = second_pass(engine, np.zeros(16000 * 5, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == said
