@@ -153,7 +153,8 @@ class Transcriber:
         ]
         samples, offset_ms = ranged[0]
         _check_length(samples, raw_options.get("max_audio_s"))
-        _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
+        if raw_options.get("speech_threshold") is not None:  # on the channels mixed, as the file plays
+            _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
         started = time.perf_counter()
         if multichannel:
             heard = [self._decode(part, model, request) for part, _ in ranged]
