@@ -5,13 +5,13 @@ A prompted decode still misses names it was given ("the wake up and to handle se
 way Karpenter handles secrets", with Karpenter among the hotwords): beam search keeps the
 sound-alike words it was already sure of. Here each phrase of a window gets the span of the
 decode it most resembles (spelling and sound), the window's text with that span replaced is
-scored by the decoder, teacher-forced, under the same phrase prompt (`Engine.log_likelihoods`),
+scored by the decoder, teacher-forced, under a prompt of the phrases tried (`Engine.log_likelihoods`),
 and the substitution stays when it scores within `BONUS_NATS` of the decode's own text. A
 phrase that was not said scores far below (tens of nats), so a long list of phrases costs
 alignments, not accuracy.
 
 Chosen on the synthetic devops customer (bench/custom_model.py's tuning set): spoken-term recall
-0.60 -> 0.72 with its 30-term list; the bonus 4 and 8 gave the same, 4 is kept as the safer.
+0.58 -> 0.70 with its 30-term list (lab); a bonus of 8 gave about the same, 4 is kept as the safer.
 """
 
 from __future__ import annotations
