@@ -36,14 +36,17 @@ MAX_CHANNELS = 8
 
 def decode_channels(data: bytes) -> list[np.ndarray]:
     """Each channel of `data` on its own, as 16 kHz float32 samples (AssemblyAI's `multichannel`:
-    agent and customer recorded on separate channels). Errors as `decode`."""
-    mixed = decode(data)  # the same checks and messages as a mono decode
+    agent and customer recorded on separate channels). Errors as `decode`; a mono file is
+    decoded once, by `decode`, and a file of several channels once, here."""
+    if not data:
+        raise EmptyAudioError()
     try:
+        _require_audio_track(data)
         with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
             stream = container.streams.audio[0]
             count = stream.codec_context.channels or 1
             if count == 1:
-                return [mixed]
+                return [decode(data)]
             if count > MAX_CHANNELS:
                 raise AudioDecodeError(f"it has {count} channels; multichannel takes at most {MAX_CHANNELS}")
             resampler = av.AudioResampler(format="fltp", layout=stream.codec_context.layout, rate=SAMPLE_RATE)
@@ -52,6 +55,8 @@ def decode_channels(data: bytes) -> list[np.ndarray]:
     except av.error.FFmpegError as error:
         raise AudioDecodeError(_reason(error)) from error
     planar = np.concatenate(parts, axis=1).astype(np.float32) if parts else np.zeros((count, 0), np.float32)
+    if planar.shape[1] < MIN_DURATION_S * SAMPLE_RATE:
+        raise EmptyAudioError()
     return [np.ascontiguousarray(channel) for channel in planar]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
@@ -195,11 +196,9 @@ class Engine:
         Texts of the same audio compare directly; custom models use it to confirm a phrase
         substitution acoustically (see `custom.verify`)."""
         model = self._model
-        features = model.feature_extractor(samples)[:, : model.feature_extractor.nb_max_frames]
-        frames = features.shape[1]
-        if frames < model.feature_extractor.nb_max_frames:
-            features = np.pad(features, ((0, 0), (0, model.feature_extractor.nb_max_frames - frames)))
-        encoded = model.encode(features)
+        features = model.feature_extractor(samples)
+        frames = min(features.shape[1], model.feature_extractor.nb_max_frames)
+        encoded = model.encode(pad_or_trim(features, model.feature_extractor.nb_max_frames))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
         start = list(tokenizer.sot_sequence)
         if prompt and prompt.strip():

@@ -304,9 +304,13 @@ sentence): the window keeps the first pass. The likelihood check cannot see this
 shorter text scores higher."""
 
 
+def _keys(words: Sequence[Word]) -> list[str]:
+    """The words as the passes are compared: without edge punctuation, case-folded."""
+    return [bare(w.text).casefold() for w in words]
+
+
 def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
-    a = [bare(w.text).casefold() for w in heard]
-    b = [bare(w.text).casefold() for w in again]
+    a, b = _keys(heard), _keys(again)
     blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
     matched = 0
     # A lone common word ("and") found again does not mean the speech around it was decoded. Only
@@ -325,8 +329,8 @@ def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
 def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:
     """True when the second decode wrote one of the customer's rare words that the first pass
     had not: what a custom model is for, and worth more than its cost in likelihood."""
-    before = {bare(w.text).casefold() for w in heard}
-    return any(word in vocabulary and word not in before for word in (bare(w.text).casefold() for w in edited.words))
+    before = set(_keys(heard))
+    return any(word in vocabulary and word not in before for word in _keys(edited.words))
 
 
 def _strays(
@@ -348,8 +352,7 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     timestamp then runs to the end of the window, so time alone cannot tell)."""
     if not again:
         return list(first)
-    a = [bare(w.text).casefold() for w in first]
-    b = [bare(w.text).casefold() for w in again]
+    a, b = _keys(first), _keys(again)
     blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
     last = blocks[-1].a + blocks[-1].size if blocks else 0
     if len(a) - last <= max(2, 0.15 * len(a)):
