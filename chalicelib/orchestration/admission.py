@@ -30,10 +30,11 @@ class Admission:
         table: AdmissionTable,
         capacity: int,
         tenant_limit: Callable[[str], int],
-        start: Callable[[str], bool],
+        start: Callable[[str, bool], bool],
     ) -> None:
-        """`start(message)` hands a job (its dispatch message, JSON) to the endpoint; False when
-        the job needs no place after all (deleted or failed meanwhile)."""
+        """`start(message, first)` hands a job (its dispatch message, JSON) to the endpoint;
+        `first` says its tenant had nothing else there. It answers False when the job needs no
+        place after all (deleted or failed meanwhile)."""
         self._table = table
         self._capacity = capacity
         self._limit = tenant_limit
@@ -68,7 +69,7 @@ class Admission:
             self._table.lease(job.tenant_id, job.transcript_id)
             self._table.admitted(job.tenant_id)
             try:
-                started = self._start(job.message)
+                started = self._start(job.message, inflight.get(job.tenant_id, 0) == 0)
             except Exception:
                 # AWS trouble: the job goes back to the head of its line, its place is freed,
                 # and the error reaches the queue, which redelivers the message that got here.

@@ -87,9 +87,10 @@ class TranscriptJobs:
         """How many of the tenant's jobs wait ahead of this one for the endpoint (None: not waiting)."""
         return self._admission.position(tenant_id, transcript_id) if self._admission else None
 
-    def start(self, message_json: str) -> bool:
+    def start(self, message_json: str, first: bool = False) -> bool:
         """Hands a job to the endpoint; False when it is not queued any more (a duplicate, or a
-        job deleted while it waited) or its audio cannot be had (the job then ends in error)."""
+        job deleted while it waited) or its audio cannot be had (the job then ends in error).
+        `first`: the job's tenant had nothing else at the endpoint (see InferenceRequest)."""
         message = DispatchMessage.model_validate_json(message_json)
         job = message.job
         observability.bind(tenant_id=job.tenant_id, transcript_id=job.transcript_id)
@@ -107,7 +108,7 @@ class TranscriptJobs:
             return False
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
         decode = {k: v for k, v in record.options.items() if k in INFERENCE_OPTIONS}
-        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key), options=decode)
+        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key), options=decode, first_of_tenant=first)
         self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
         return True

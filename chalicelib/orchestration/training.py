@@ -58,8 +58,9 @@ class TrainingJobs:
         else:
             self._admission.submit(job.tenant_id, job.model_id, message.model_dump_json())
 
-    def start(self, message_json: str) -> bool:
-        """Starts the model's training job; False when the model is not queued any more."""
+    def start(self, message_json: str, first: bool = False) -> bool:
+        """Starts the model's training job; False when the model is not queued any more. (A
+        training job has an instance of its own: `first` changes nothing.)"""
         message = TrainingDispatchMessage.model_validate_json(message_json)
         job = message.job
         observability.bind(tenant_id=job.tenant_id, model_id=job.model_id)

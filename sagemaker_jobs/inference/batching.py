@@ -8,6 +8,11 @@ options. A request that arrives at an idle engine is decoded at once (no waiting
 single-request latency is unchanged); requests that arrive while a batch runs form the next
 one. `max_wait_s` > 0 holds a lone request that long for others to join, for a GPU where a
 fuller batch is nearly free.
+
+A request marked `first` (its tenant had nothing else at the endpoint: see fair sharing in
+chalicelib/orchestration/admission.py) is decoded in the next batch, with other such requests
+only: behind one tenant's burst another tenant's file then waits for the batch that is running,
+not for a larger batch of the burst's clips as well.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +31,14 @@ from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.result import TranscriptionResult
 
 logger = logging.getLogger("hark.inference")
+
+
+@dataclass(frozen=True, eq=False)
+class _Pending:
+    samples: np.ndarray
+    options: DecodeOptions
+    future: Future[TranscriptionResult]
+    first: bool
 
 
 class BatchQueue:
@@ -41,16 +55,18 @@ class BatchQueue:
         self._max_batch = max_batch
         self._max_wait_s = max_wait_s
         self._clock = clock
-        self._pending: list[tuple[np.ndarray, DecodeOptions, Future[TranscriptionResult]]] = []
+        self._pending: list[_Pending] = []
         self._ready = threading.Condition()
         self._worker = threading.Thread(target=self._run, name="batch-queue", daemon=True)
         self._worker.start()
 
-    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions()) -> TranscriptionResult:
+    def transcribe(
+        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), first: bool = False
+    ) -> TranscriptionResult:
         """Blocks until this request's batch is decoded; raises what its decode raised."""
         future: Future[TranscriptionResult] = Future()
         with self._ready:
-            self._pending.append((samples, options, future))
+            self._pending.append(_Pending(samples, options, future, first))
             self._ready.notify()
         return future.result()
 
@@ -60,29 +76,31 @@ class BatchQueue:
             try:
                 with self._engine_lock:
                     started = time.perf_counter()
-                    results = self._engine.transcribe_many([(s, o) for s, o, _ in batch], self._max_batch)
+                    results = self._engine.transcribe_many([(p.samples, p.options) for p in batch], self._max_batch)
                 logger.info(
                     "decoded a batch of %d (%.1f s of audio) in %.2f s",
                     len(batch),
-                    sum(len(s) for s, _, _ in batch) / 16000,
+                    sum(len(p.samples) for p in batch) / 16000,
                     time.perf_counter() - started,
                 )
             except Exception as error:  # every waiting request hears of it; the worker goes on
-                for _, _, future in batch:
-                    future.set_exception(error)
+                for pending in batch:
+                    pending.future.set_exception(error)
                 continue
-            for (_, _, future), result in zip(batch, results):
-                future.set_result(result)
+            for pending, result in zip(batch, results):
+                pending.future.set_result(result)
 
-    def _next_batch(self) -> list[tuple[np.ndarray, DecodeOptions, Future[TranscriptionResult]]]:
+    def _next_batch(self) -> list[_Pending]:
         with self._ready:
             while not self._pending:
                 self._ready.wait()
             deadline = self._clock() + self._max_wait_s
             while len(self._pending) < self._max_batch and (left := deadline - self._clock()) > 0:
                 self._ready.wait(left)
+            firsts = [item for item in self._pending if item.first]
+            candidates = firsts or self._pending
             # One beam per batch: the first request's; others with another beam wait for the next.
-            beam = self._pending[0][1].beam_size
-            batch = [item for item in self._pending if item[1].beam_size == beam][: self._max_batch]
+            beam = candidates[0].options.beam_size
+            batch = [item for item in candidates if item.options.beam_size == beam][: self._max_batch]
             self._pending = [item for item in self._pending if not any(item is taken for taken in batch)]
             return batch

@@ -129,10 +129,10 @@ class Transcriber:
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
-            audio_uri, raw_options = _parse_json_request(body)
+            audio_uri, raw_options, first = _parse_json_request(body)
             data = self._read_s3_object(audio_uri)
         else:
-            data, raw_options = body, {}
+            data, raw_options, first = body, {}, False
         request = RequestOptions.from_mapping(raw_options)
         if raw_options.get("language_detection") is True and not self._engine.multilingual:
             raise HttpError(
@@ -157,10 +157,10 @@ class Transcriber:
             _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
         started = time.perf_counter()
         if multichannel:
-            heard = [self._decode(part, model, request) for part, _ in ranged]
+            heard = [self._decode(part, model, request, first) for part, _ in ranged]
             result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
         else:
-            result = _shifted(self._decode(samples, model, request), offset_ms, len(channels[0]))
+            result = _shifted(self._decode(samples, model, request, first), offset_ms, len(channels[0]))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
@@ -171,13 +171,16 @@ class Transcriber:
                 logger.info("diarized in %.2f s", time.perf_counter() - started)
         return result
 
-    def _decode(self, samples: np.ndarray, model: Artifact | None, request: RequestOptions) -> TranscriptionResult:
+    def _decode(
+        self, samples: np.ndarray, model: Artifact | None, request: RequestOptions, first: bool = False
+    ) -> TranscriptionResult:
         """Plain requests are batched: short ones with other requests, long ones as lanes when
         configured. Custom models and per-request phrases take the two-pass path, alone."""
         plain = model is None and not request.biasing
         seconds = len(samples) / audio.SAMPLE_RATE
         if plain and self._queue is not None and seconds <= self._batch.max_audio_s:
-            return correct(self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt)), None, request)
+            decoded = self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt), first=first)
+            return correct(decoded, None, request)
         with self._engine_lock:
             if plain and self._batch.long_audio_lanes and self._batch.size > 1:
                 return correct(self._engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
@@ -332,7 +335,8 @@ def _require_supported(media_type: str) -> None:
     )
 
 
-def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any]]:
+def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], bool]:
+    """The audio's URI, the options and `first_of_tenant` (see the API's InferenceRequest)."""
     try:
         request = json.loads(body)
     except ValueError:
@@ -345,7 +349,7 @@ def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any]]:
     options = request.get("options") or {}
     if not isinstance(options, dict):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
-    return audio_uri, options
+    return audio_uri, options, request.get("first_of_tenant") is True
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:

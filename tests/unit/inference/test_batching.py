@@ -63,6 +63,25 @@ def test_batches_hold_at_most_max_batch_and_one_beam() -> None:
     assert [4.0] in engine.batches  # the greedy request was decoded apart
 
 
+def test_a_tenants_first_request_is_decoded_ahead_of_the_backlog_and_apart_from_it() -> None:
+    engine = SlowEngine()
+    queue = BatchQueue(engine, threading.Lock(), max_batch=8)  # type: ignore[arg-type]
+
+    def request(value: int, first: bool = False) -> str:
+        return queue.transcribe(np.full(160, value, dtype=np.float32), DecodeOptions(), first=first).text
+
+    with ThreadPoolExecutor(6) as pool:
+        running = pool.submit(request, 0)
+        time.sleep(0.05)  # the engine is busy with it; a backlog forms, then another tenant's file
+        backlog = [pool.submit(request, i) for i in range(1, 4)]
+        time.sleep(0.02)
+        other = pool.submit(request, 9, True)
+        assert [f.result() for f in [running, *backlog, other]] == [f"item {i}" for i in (0, 1, 2, 3, 9)]
+
+    assert engine.batches[1] == [9.0]
+    assert sorted(engine.batches[2]) == [1.0, 2.0, 3.0]
+
+
 def test_an_engine_failure_reaches_every_waiting_request_and_the_queue_goes_on() -> None:
     engine = SlowEngine(fail=True)
     queue = BatchQueue(engine, threading.Lock())  # type: ignore[arg-type]

@@ -41,10 +41,13 @@ class Endpoint:
 
     def __init__(self) -> None:
         self.started: list[str] = []
+        self.firsts: list[str] = []
         self.refuse: set[str] = set()
         self.broken = False
 
-    def start(self, message: str) -> bool:
+    def start(self, message: str, first: bool) -> bool:
+        if first:
+            self.firsts.append(message)
         if self.broken:
             raise RuntimeError("AWS trouble")
         if message in self.refuse:
@@ -81,6 +84,9 @@ def test_another_tenant_goes_next_not_after_the_burst(dynamodb: object) -> None:
     assert endpoint.started[-1] == "b-000"
     admission.release("a", "a-001")
     assert endpoint.started[-1] == "a-004"  # b has nothing more waiting: a goes on in order
+    # Each tenant's job handed over while it had nothing else at the endpoint is marked, so
+    # the container decodes it ahead of the burst's backlog.
+    assert endpoint.firsts == ["a-000", "b-000"]
 
 
 def test_places_alternate_between_tenants_with_work_waiting(dynamodb: object) -> None:
@@ -166,7 +172,7 @@ def test_tenant_limits_come_from_the_key_record_or_the_defaults(dynamodb: object
 def test_training_takes_turns_in_a_line_of_its_own(dynamodb: object) -> None:
     training = AdmissionTable(dynamodb, "admission", "training")
     started: list[str] = []
-    line = Admission(training, 2, lambda tenant: 2, lambda message: started.append(message) or True)
+    line = Admission(training, 2, lambda tenant: 2, lambda message, first: started.append(message) or True)
     transcripts, _, _ = _admission(dynamodb, capacity=1)
     _submit(transcripts, "a", 3)  # the transcripts line is full; training is not affected
 
