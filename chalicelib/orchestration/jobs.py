@@ -108,7 +108,12 @@ class TranscriptJobs:
             return False
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
         decode = {k: v for k, v in record.options.items() if k in INFERENCE_OPTIONS}
-        request = InferenceRequest(audio_uri=s3_uri(self._settings.media_bucket, audio_key), options=decode, first_of_tenant=first)
+        request = InferenceRequest(
+            audio_uri=s3_uri(self._settings.media_bucket, audio_key),
+            options=decode,
+            tenant_id=job.tenant_id,
+            first_of_tenant=first,
+        )
         self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
         return True

@@ -59,11 +59,12 @@ class InferenceRequest(BaseModel):
 
     audio_uri: str
     options: dict[str, Any] = Field(default_factory=dict)
+    tenant_id: str = ""
     first_of_tenant: bool = False
     """The job's tenant had nothing else at the endpoint when it was admitted: the container
-    decodes it ahead of, and not in one batch with, the backlog of tenants that do. On a CPU a
-    batch takes time in proportion to its size, so another tenant's file batched with a burst's
-    clips took twice its idle time (fair sharing)."""
+    decodes it ahead of, and not in one batch with, other tenants' backlog. On a CPU a batch
+    takes time in proportion to its size, so another tenant's file batched with a burst's clips
+    took twice its idle time (fair sharing)."""
 
 
 class InferenceWord(BaseModel):

@@ -10,9 +10,9 @@ one. `max_wait_s` > 0 holds a lone request that long for others to join, for a G
 fuller batch is nearly free.
 
 A request marked `first` (its tenant had nothing else at the endpoint: see fair sharing in
-chalicelib/orchestration/admission.py) is decoded in the next batch, with other such requests
+chalicelib/orchestration/admission.py) goes in the next batch, with requests of its own tenant
 only: behind one tenant's burst another tenant's file then waits for the batch that is running,
-not for a larger batch of the burst's clips as well.
+not for a larger batch of the burst's clips as well. A tenant alone still gets full batches.
 """
 
 from __future__ import annotations
@@ -33,12 +33,20 @@ from sagemaker_jobs.asr.result import TranscriptionResult
 logger = logging.getLogger("hark.inference")
 
 
+@dataclass(frozen=True)
+class Turn:
+    """Whose request it is, and whether its tenant had nothing else at the endpoint."""
+
+    tenant: str = ""
+    first: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class _Pending:
     samples: np.ndarray
     options: DecodeOptions
     future: Future[TranscriptionResult]
-    first: bool
+    turn: Turn
 
 
 class BatchQueue:
@@ -61,12 +69,12 @@ class BatchQueue:
         self._worker.start()
 
     def transcribe(
-        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), first: bool = False
+        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), turn: Turn = Turn()
     ) -> TranscriptionResult:
         """Blocks until this request's batch is decoded; raises what its decode raised."""
         future: Future[TranscriptionResult] = Future()
         with self._ready:
-            self._pending.append(_Pending(samples, options, future, first))
+            self._pending.append(_Pending(samples, options, future, turn))
             self._ready.notify()
         return future.result()
 
@@ -97,8 +105,8 @@ class BatchQueue:
             deadline = self._clock() + self._max_wait_s
             while len(self._pending) < self._max_batch and (left := deadline - self._clock()) > 0:
                 self._ready.wait(left)
-            firsts = [item for item in self._pending if item.first]
-            candidates = firsts or self._pending
+            ahead = {item.turn.tenant for item in self._pending if item.turn.first}
+            candidates = [item for item in self._pending if item.turn.tenant in ahead] or self._pending
             # One beam per batch: the first request's; others with another beam wait for the next.
             beam = candidates[0].options.beam_size
             batch = [item for item in candidates if item.options.beam_size == beam][: self._max_batch]

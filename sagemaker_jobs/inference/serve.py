@@ -40,7 +40,7 @@ from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
-from sagemaker_jobs.inference.batching import BatchQueue
+from sagemaker_jobs.inference.batching import BatchQueue, Turn
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 
@@ -129,10 +129,10 @@ class Transcriber:
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
-            audio_uri, raw_options, first = _parse_json_request(body)
+            audio_uri, raw_options, turn = _parse_json_request(body)
             data = self._read_s3_object(audio_uri)
         else:
-            data, raw_options, first = body, {}, False
+            data, raw_options, turn = body, {}, Turn()
         request = RequestOptions.from_mapping(raw_options)
         if raw_options.get("language_detection") is True and not self._engine.multilingual:
             raise HttpError(
@@ -157,10 +157,10 @@ class Transcriber:
             _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
         started = time.perf_counter()
         if multichannel:
-            heard = [self._decode(part, model, request, first) for part, _ in ranged]
+            heard = [self._decode(part, model, request, turn) for part, _ in ranged]
             result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
         else:
-            result = _shifted(self._decode(samples, model, request, first), offset_ms, len(channels[0]))
+            result = _shifted(self._decode(samples, model, request, turn), offset_ms, len(channels[0]))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
@@ -172,14 +172,14 @@ class Transcriber:
         return result
 
     def _decode(
-        self, samples: np.ndarray, model: Artifact | None, request: RequestOptions, first: bool = False
+        self, samples: np.ndarray, model: Artifact | None, request: RequestOptions, turn: Turn = Turn()
     ) -> TranscriptionResult:
         """Plain requests are batched: short ones with other requests, long ones as lanes when
         configured. Custom models and per-request phrases take the two-pass path, alone."""
         plain = model is None and not request.biasing
         seconds = len(samples) / audio.SAMPLE_RATE
         if plain and self._queue is not None and seconds <= self._batch.max_audio_s:
-            decoded = self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt), first=first)
+            decoded = self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt), turn)
             return correct(decoded, None, request)
         with self._engine_lock:
             if plain and self._batch.long_audio_lanes and self._batch.size > 1:
@@ -335,8 +335,9 @@ def _require_supported(media_type: str) -> None:
     )
 
 
-def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], bool]:
-    """The audio's URI, the options and `first_of_tenant` (see the API's InferenceRequest)."""
+def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], Turn]:
+    """The audio's URI, the options, and the tenant and `first_of_tenant` (see the API's
+    InferenceRequest)."""
     try:
         request = json.loads(body)
     except ValueError:
@@ -349,7 +350,8 @@ def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], bool]:
     options = request.get("options") or {}
     if not isinstance(options, dict):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
-    return audio_uri, options, request.get("first_of_tenant") is True
+    tenant = request.get("tenant_id")
+    return audio_uri, options, Turn(tenant if isinstance(tenant, str) else "", request.get("first_of_tenant") is True)
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:

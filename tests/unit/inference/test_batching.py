@@ -11,7 +11,7 @@ import pytest
 
 from sagemaker_jobs.asr.engine import DecodeOptions
 from sagemaker_jobs.asr.result import TranscriptionResult
-from sagemaker_jobs.inference.batching import BatchQueue
+from sagemaker_jobs.inference.batching import BatchQueue, Turn
 
 
 @dataclass
@@ -67,19 +67,35 @@ def test_a_tenants_first_request_is_decoded_ahead_of_the_backlog_and_apart_from_
     engine = SlowEngine()
     queue = BatchQueue(engine, threading.Lock(), max_batch=8)  # type: ignore[arg-type]
 
-    def request(value: int, first: bool = False) -> str:
-        return queue.transcribe(np.full(160, value, dtype=np.float32), DecodeOptions(), first=first).text
+    def request(value: int, turn: Turn) -> str:
+        return queue.transcribe(np.full(160, value, dtype=np.float32), DecodeOptions(), turn).text
 
-    with ThreadPoolExecutor(6) as pool:
-        running = pool.submit(request, 0)
+    with ThreadPoolExecutor(8) as pool:
+        running = pool.submit(request, 0, Turn("a", first=True))
         time.sleep(0.05)  # the engine is busy with it; a backlog forms, then another tenant's file
-        backlog = [pool.submit(request, i) for i in range(1, 4)]
+        backlog = [pool.submit(request, i, Turn("a")) for i in range(1, 4)]
         time.sleep(0.02)
-        other = pool.submit(request, 9, True)
+        other = pool.submit(request, 9, Turn("b", first=True))
         assert [f.result() for f in [running, *backlog, other]] == [f"item {i}" for i in (0, 1, 2, 3, 9)]
 
     assert engine.batches[1] == [9.0]
     assert sorted(engine.batches[2]) == [1.0, 2.0, 3.0]
+
+
+def test_a_tenant_alone_gets_full_batches_with_its_first_request() -> None:
+    engine = SlowEngine()
+    queue = BatchQueue(engine, threading.Lock(), max_batch=8)  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(8) as pool:
+        running = pool.submit(queue.transcribe, np.full(160, 0, dtype=np.float32), DecodeOptions(), Turn("a"))
+        time.sleep(0.05)
+        later = [
+            pool.submit(queue.transcribe, np.full(160, i, dtype=np.float32), DecodeOptions(), Turn("a", first=i == 3))
+            for i in range(1, 5)
+        ]
+        [f.result() for f in [running, *later]]
+
+    assert sorted(engine.batches[1]) == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_an_engine_failure_reaches_every_waiting_request_and_the_queue_goes_on() -> None:
