@@ -27,6 +27,7 @@ from chalicelib.api.models import (
     ListParams,
     ModelListParams,
     ModelRequest,
+    RedactedAudioOut,
     SubtitleParams,
     SyncParams,
     TokenOut,
@@ -124,6 +125,12 @@ def get_transcript(transcript_id: str) -> Response:
 @route("/transcript/{transcript_id}", methods=["DELETE"])
 def delete_transcript(transcript_id: str) -> Response:
     return json_response(presenters.transcript(wiring.transcripts().delete(tenant(), transcript_id)))
+
+
+@route("/transcript/{transcript_id}/redacted-audio", methods=["GET"])
+def get_redacted_audio(transcript_id: str) -> Response:
+    url = wiring.transcripts().redacted_audio_url(tenant(), transcript_id)
+    return json_response(RedactedAudioOut(redacted_audio_url=url))
 
 
 @route("/transcript/{transcript_id}/sentences", methods=["GET"])

@@ -44,6 +44,12 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def redacted_audio_key(record: "TranscriptRecord") -> str:
+    """Where a transcript's bleeped audio (redact_pii_audio) is kept, in the media bucket."""
+    quality = record.options.get("redact_pii_audio_quality") or "mp3"
+    return f"redacted-audio/{record.tenant_id}/{record.transcript_id}.{quality}"
+
+
 R = TypeVar("R", bound="StoredRecord")
 
 

@@ -59,6 +59,7 @@ def transcripts() -> TranscriptService:
         custom_models(),
         publisher(),
         s,
+        Presigner(client("s3")),
     )
 
 

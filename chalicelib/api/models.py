@@ -32,19 +32,12 @@ UNSUPPORTED_FEATURES = (
     "content_safety",
     "content_safety_confidence",
     "dual_channel",
-    "entity_detection",
     "iab_categories",
     "keyterms_prompt_options",
     "language_codes",
     "language_confidence_threshold",
     "language_detection_options",
-    "redact_pii",
-    "redact_pii_audio",
-    "redact_pii_audio_options",
-    "redact_pii_audio_quality",
-    "redact_pii_policies",
     "redact_pii_return_unredacted",
-    "redact_pii_sub",
     "remove_audio_tags",
     "sentiment_analysis",
     "speech_understanding",
@@ -79,6 +72,32 @@ class SpeakerOptions(StrictModel):
         if low is not None and high is not None and high < low:
             raise ValueError("max_speakers_expected must not be below min_speakers_expected")
         return self
+
+
+# AssemblyAI's PII policies that Hark finds (the container's sagemaker_jobs/asr/pii.py, which
+# a test keeps equal to this); the rest of AssemblyAI's list is refused by name.
+PII_POLICIES = (
+    "account_number",
+    "banking_information",
+    "credit_card_cvv",
+    "credit_card_number",
+    "date",
+    "date_of_birth",
+    "email_address",
+    "ip_address",
+    "location",
+    "nationality",
+    "number_sequence",
+    "organization",
+    "person_name",
+    "phone_number",
+    "us_social_security_number",
+)
+
+
+class RedactedAudioOptions(StrictModel):
+    return_redacted_no_speech_audio: Optional[bool] = None
+    override_audio_redaction_method: Optional[Literal["silence"]] = None
 
 
 class TranscriptRequest(StrictModel):
@@ -126,6 +145,35 @@ class TranscriptRequest(StrictModel):
     # Each channel transcribed on its own (a call recorded agent left, customer right); the
     # channel's number is each word's `channel` and `speaker`.
     multichannel: Optional[bool] = None
+    # Personal data: found (entity_detection, unredacted) and redacted from the words; with
+    # redact_pii_audio also bleeped in a copy of the audio (GET .../redacted-audio).
+    entity_detection: Optional[bool] = None
+    redact_pii: Optional[bool] = None
+    redact_pii_policies: Optional[list[str]] = Field(default=None, min_length=1, max_length=len(PII_POLICIES))
+    redact_pii_sub: Optional[Literal["hash", "entity_name"]] = None
+    redact_pii_audio: Optional[bool] = None
+    redact_pii_audio_quality: Optional[Literal["mp3", "wav"]] = None
+    redact_pii_audio_options: Optional[RedactedAudioOptions] = None
+
+    @field_validator("redact_pii_policies")
+    @classmethod
+    def known_policies(cls, value: Optional[list[str]]) -> Optional[list[str]]:
+        unknown = sorted(set(value or ()) - set(PII_POLICIES))
+        if unknown:
+            raise ValueError(
+                f"PII policies not offered by Hark: {', '.join(unknown)} (offered: {', '.join(PII_POLICIES)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def pii_together(self) -> "TranscriptRequest":
+        redaction = ("redact_pii_policies", "redact_pii_sub", "redact_pii_audio", "redact_pii_audio_quality")
+        asked = [name for name in redaction if getattr(self, name) not in (None, False)]
+        if asked and not self.redact_pii:
+            raise ValueError(f"{', '.join(asked)} needs redact_pii: true")
+        if (self.redact_pii_audio_quality or self.redact_pii_audio_options) and not self.redact_pii_audio:
+            raise ValueError("redact_pii_audio_quality and redact_pii_audio_options need redact_pii_audio: true")
+        return self
 
     @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
@@ -241,9 +289,27 @@ class TranscriptOut(BaseModel):
     filter_profanity: bool = False
     multichannel: bool = False
     audio_channels: Optional[int] = Absent
+    entity_detection: bool = False
+    entities: Optional[list["EntityOut"]] = Absent
+    redact_pii_audio: bool = False
+    redact_pii_audio_quality: Optional[str] = Absent
+    redact_pii_policies: Optional[list[str]] = Absent
+    redact_pii_sub: Optional[str] = Absent
     # Hark's own: while queued, how many of this account's jobs wait ahead of it (other accounts'
     # jobs delay it by a fair share at most, so they are not counted).
     queue_position: Optional[int] = None
+
+
+class EntityOut(BaseModel):
+    entity_type: str
+    text: str
+    start: int
+    end: int
+
+
+class RedactedAudioOut(BaseModel):
+    status: Literal["redacted_audio_ready"] = "redacted_audio_ready"
+    redacted_audio_url: str
 
 
 class SegmentOut(BaseModel):

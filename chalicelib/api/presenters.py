@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from enum import Enum
-from typing import Optional, overload
+from typing import Any, Optional, overload
 from urllib.parse import urlencode
 
 from chalicelib.api.models import (
@@ -17,6 +17,7 @@ from chalicelib.api.models import (
     ModelOut,
     ModelSizes,
     PageDetails,
+    PII_POLICIES,
     ParagraphsOut,
     SegmentOut,
     SentencesOut,
@@ -69,6 +70,15 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         disfluencies=bool(record.options.get("disfluencies")),
         multichannel=bool(record.options.get("multichannel")),
         audio_channels=result.get("audio_channels"),
+        entity_detection=bool(record.options.get("entity_detection")),
+        entities=result.get("entities") if record.options.get("entity_detection") and not record.deleted else None,
+        redact_pii=bool(record.options.get("redact_pii")),
+        redact_pii_audio=bool(record.options.get("redact_pii_audio")),
+        redact_pii_audio_quality=(record.options.get("redact_pii_audio_quality") or "mp3")
+        if record.options.get("redact_pii_audio")
+        else None,
+        redact_pii_policies=_pii_policies(record.options),
+        redact_pii_sub=(record.options.get("redact_pii_sub") or "hash") if record.options.get("redact_pii") else None,
         filter_profanity=bool(record.options.get("filter_profanity")),
         word_boost=record.options.get("word_boost"),
         boost_param=record.options.get("boost_param"),
@@ -83,6 +93,12 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         created=wire_time(record.created),
         completed=wire_time(record.completed),
     )
+
+
+def _pii_policies(options: dict[str, Any]) -> Optional[list[str]]:
+    if not options.get("redact_pii"):
+        return None
+    return list(options.get("redact_pii_policies") or PII_POLICIES)
 
 
 def sentences(view: TranscriptView) -> SentencesOut:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from chalicelib import observability
 from chalicelib.config import Settings
-from chalicelib.domain import TranscriptRecord, now_iso
+from chalicelib.domain import TranscriptRecord, now_iso, redacted_audio_key
 from chalicelib.errors import BadRequest, HarkError, NotFound
 from chalicelib.exports.formatting import carry_punctuation, is_filler, mask_profanity, restyle, spelled_words
 from chalicelib.fetch import DownloadError, download
@@ -36,6 +36,8 @@ INFERENCE_OPTIONS = (
     "custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling",
     "speaker_labels", "speakers_expected", "language_detection", "max_audio_s",
     "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options", "multichannel",
+    "entity_detection", "redact_pii", "redact_pii_policies", "redact_pii_sub", "redact_pii_audio_quality",
+    "redact_pii_audio_options",
 )
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 
@@ -113,6 +115,9 @@ class TranscriptJobs:
             options=decode,
             tenant_id=job.tenant_id,
             first_of_tenant=first,
+            redacted_audio_uri=s3_uri(self._settings.media_bucket, redacted_audio_key(record))
+            if record.options.get("redact_pii_audio")
+            else None,
         )
         self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))

@@ -65,6 +65,8 @@ class InferenceRequest(BaseModel):
     decodes it ahead of, and not in one batch with, other tenants' backlog. On a CPU a batch
     takes time in proportion to its size, so another tenant's file batched with a burst's clips
     took twice its idle time (fair sharing)."""
+    redacted_audio_uri: Optional[str] = None
+    """With redact_pii_audio: where the container writes the bleeped copy of the audio."""
 
 
 class InferenceWord(BaseModel):
@@ -74,6 +76,13 @@ class InferenceWord(BaseModel):
     confidence: float
     speaker: Optional[str] = None
     channel: Optional[str] = None
+
+
+class InferenceEntity(BaseModel):
+    entity_type: str
+    text: str
+    start: int
+    end: int
 
 
 class InferenceResult(BaseModel):
@@ -89,6 +98,7 @@ class InferenceResult(BaseModel):
     language_confidence: Optional[float] = None
     model: Optional[str] = None
     audio_channels: Optional[int] = None
+    entities: Optional[list[InferenceEntity]] = None
 
 
 class AsyncRequestParameters(BaseModel):

@@ -123,3 +123,10 @@ class Presigner:
                 "put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
             )
         )
+
+    def get_url(self, bucket: str, key: str, seconds: int) -> str:
+        return str(
+            self._s3.generate_presigned_url(  # type: ignore[attr-defined]
+                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds
+            )
+        )

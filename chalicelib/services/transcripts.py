@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from chalicelib import observability
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
-from chalicelib.domain import ModelRecord, Status, TranscriptRecord, is_model_id, new_id
+from chalicelib.domain import ModelRecord, Status, TranscriptRecord, is_model_id, new_id, redacted_audio_key
 from chalicelib.errors import BadRequest, Conflict, HarkError, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing, UnsupportedFeature
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
@@ -19,7 +19,7 @@ from chalicelib.orchestration.messages import JobInput
 from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import Executions
 from chalicelib.orchestration.webhooks import check_webhook_url
-from chalicelib.services.custom_models import CustomModelService
+from chalicelib.services.custom_models import CustomModelService, Presigner
 from chalicelib.storage.objects import ObjectStore, s3_uri
 from chalicelib.storage.transcripts import TranscriptsTable
 
@@ -42,6 +42,9 @@ def upload_key(tenant_id: str, upload_id: str) -> str:
     return f"uploads/{tenant_id}/{upload_id}"
 
 
+REDACTED_AUDIO_SECONDS = 24 * 3600
+
+
 class TranscriptService:
     def __init__(
         self,
@@ -51,7 +54,9 @@ class TranscriptService:
         models: CustomModelService,
         publisher: StatePublisher,
         settings: Settings,
+        presigner: Presigner,
     ) -> None:
+        self._presigner = presigner
         self._models = models
         self._publisher = publisher
         self._table = table
@@ -200,6 +205,16 @@ class TranscriptService:
         if not record.deleted:
             if not self._table.mark_deleted(tenant_id, transcript_id, DELETED_AUDIO_URL):
                 raise Conflict("the transcript is still being processed; delete it once it is completed or error")
-            for key in (record.media_key, record.result_key):
+            keys = [record.media_key, record.result_key]
+            if record.options.get("redact_pii_audio"):
+                keys.append(redacted_audio_key(record))
+            for key in keys:
                 self._objects.delete(self._settings.media_bucket, key)
         return self.get(tenant_id, transcript_id)
+
+    def redacted_audio_url(self, tenant_id: str, transcript_id: str) -> str:
+        """A link to the transcript's bleeped audio, good for 24 hours (as AssemblyAI's)."""
+        record = self.exportable(tenant_id, transcript_id).record
+        if not record.options.get("redact_pii_audio"):
+            raise BadRequest(f"transcript {transcript_id} was not made with redact_pii_audio: true")
+        return self._presigner.get_url(self._settings.media_bucket, redacted_audio_key(record), REDACTED_AUDIO_SECONDS)

@@ -85,3 +85,19 @@ def speech_fraction(samples: np.ndarray) -> float:
         return 0.0
     spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500, speech_pad_ms=100))
     return min(1.0, sum(span["end"] - span["start"] for span in spans) / len(samples))
+
+
+def encode(samples: np.ndarray, audio_format: str, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Mono float samples as an `mp3` or `wav` file (the redacted audio AssemblyAI returns)."""
+    codec = {"mp3": "libmp3lame", "wav": "pcm_s16le"}[audio_format]
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=audio_format) as container:
+        stream = container.add_stream(codec, rate=sample_rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate = sample_rate
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()

@@ -30,6 +30,22 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Entity:
+    """Personal data found in the words (`entity_detection`), under AssemblyAI's type names;
+    `first_word`..`last_word` index the words it covers."""
+
+    entity_type: str
+    text: str
+    start_ms: int
+    end_ms: int
+    first_word: int
+    last_word: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entity_type": self.entity_type, "text": self.text, "start": self.start_ms, "end": self.end_ms}
+
+
+@dataclass(frozen=True)
 class TranscriptionResult:
     text: str
     words: tuple[Word, ...]
@@ -43,6 +59,8 @@ class TranscriptionResult:
     """The detector's probability for `language_code` (always 1 for an English-only model)."""
     audio_channels: Optional[int] = None
     """With multichannel: how many channels were transcribed."""
+    entities: Optional[tuple[Entity, ...]] = None
+    """With entity_detection: what was found, unredacted."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -56,4 +74,6 @@ class TranscriptionResult:
         }
         if self.audio_channels is not None:
             out["audio_channels"] = self.audio_channels
+        if self.entities is not None:
+            out["entities"] = [entity.to_dict() for entity in self.entities]
         return out

@@ -32,7 +32,7 @@ import numpy as np
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagemaker_jobs.asr import audio
+from sagemaker_jobs.asr import audio, pii
 from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
@@ -118,6 +118,7 @@ class Transcriber:
         self._engine = engine
         self._s3 = s3
         self._models = ModelCache(s3)
+        self._pii = pii.Finder()
         self._max_audio_bytes = max_audio_bytes
         # One model per process: concurrent requests never decode side by side on it (threads
         # fighting over the cores); short ones share a batch instead (`BatchQueue`).
@@ -129,10 +130,11 @@ class Transcriber:
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
-            audio_uri, raw_options, turn = _parse_json_request(body)
-            data = self._read_s3_object(audio_uri)
+            parsed = _parse_json_request(body)
+            data = self._read_s3_object(parsed.audio_uri)
+            raw_options, turn, redacted_uri = parsed.options, parsed.turn, parsed.redacted_audio_uri
         else:
-            data, raw_options, turn = body, {}, Turn()
+            data, raw_options, turn, redacted_uri = body, {}, Turn(), None
         request = RequestOptions.from_mapping(raw_options)
         if raw_options.get("language_detection") is True and not self._engine.multilingual:
             raise HttpError(
@@ -169,7 +171,36 @@ class Transcriber:
                     result, samples, raw_options.get("speakers_expected"), raw_options.get("speaker_options")
                 )
                 logger.info("diarized in %.2f s", time.perf_counter() - started)
+        if raw_options.get("entity_detection") is True or raw_options.get("redact_pii") is True:
+            heard = channels[0] if len(channels) == 1 else np.mean(channels, axis=0)
+            result = self._personal_data(result, heard, raw_options, redacted_uri)
         return result
+
+    def _personal_data(
+        self, result: TranscriptionResult, samples: np.ndarray, options: dict[str, Any], redacted_uri: str | None
+    ) -> TranscriptionResult:
+        """AssemblyAI's entity_detection (what was found, unredacted) and redact_pii (the words
+        replaced; with redact_pii_audio, the audio bleeped where they were said)."""
+        started = time.perf_counter()
+        entities = self._pii.find(result.words)
+        if options.get("redact_pii") is True:
+            policies = options.get("redact_pii_policies") or pii.SUPPORTED_POLICIES
+            chosen = [entity for entity in entities if entity.entity_type in policies]
+            words = pii.redact(result.words, chosen, policies, options.get("redact_pii_sub") or "hash")
+            result = replace(result, words=tuple(words), text=" ".join(w.text for w in words))
+            if redacted_uri:
+                method = (options.get("redact_pii_audio_options") or {}).get("override_audio_redaction_method")
+                quality = options.get("redact_pii_audio_quality") or "mp3"
+                bleeped = pii.bleeped(samples, chosen, audio.SAMPLE_RATE, silence=method == "silence")
+                self._write_s3_object(redacted_uri, audio.encode(bleeped, quality), f"audio/{'mpeg' if quality == 'mp3' else 'wav'}")
+        if options.get("entity_detection") is True:
+            result = replace(result, entities=tuple(entities))
+        logger.info("found %d entities in %.2f s", len(entities), time.perf_counter() - started)
+        return result
+
+    def _write_s3_object(self, uri: str, data: bytes, content_type: str) -> None:
+        bucket, key = _parse_s3_uri(uri)
+        self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
     def _decode(
         self, samples: np.ndarray, model: Artifact | None, request: RequestOptions, turn: Turn = Turn()
@@ -335,9 +366,17 @@ def _require_supported(media_type: str) -> None:
     )
 
 
-def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], Turn]:
-    """The audio's URI, the options, and the tenant and `first_of_tenant` (see the API's
-    InferenceRequest)."""
+@dataclass(frozen=True)
+class _JsonRequest:
+    """The JSON body's fields (see the API's InferenceRequest)."""
+
+    audio_uri: str
+    options: dict[str, Any]
+    turn: Turn
+    redacted_audio_uri: str | None
+
+
+def _parse_json_request(body: bytes) -> _JsonRequest:
     try:
         request = json.loads(body)
     except ValueError:
@@ -350,8 +389,15 @@ def _parse_json_request(body: bytes) -> tuple[str, dict[str, Any], Turn]:
     options = request.get("options") or {}
     if not isinstance(options, dict):
         raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
-    tenant = request.get("tenant_id")
-    return audio_uri, options, Turn(tenant if isinstance(tenant, str) else "", request.get("first_of_tenant") is True)
+    tenant, redacted = request.get("tenant_id"), request.get("redacted_audio_uri")
+    if redacted is not None:
+        _parse_s3_uri(redacted if isinstance(redacted, str) else "")
+    return _JsonRequest(
+        audio_uri,
+        options,
+        Turn(tenant if isinstance(tenant, str) else "", request.get("first_of_tenant") is True),
+        redacted,
+    )
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:

