@@ -78,8 +78,11 @@ _REPEATS = {"double": 2, "triple": 3}
 _HOMOPHONES = {"to": "2", "too": "2", "for": "4", "ate": "8"}
 _DIGITS = re.compile(r"^[+-]?\d[\d-]*$")
 _EDGE = "\"'“”‘’¿¡([{.,!?;:)]}…"
+# An address as Whisper writes a spoken one: "john.smith@gmail.com", "john dot smith at gmail
+# dot com", "michael at yahoo .com".
 _SPOKEN_EMAIL = re.compile(
-    r"\b[\w.+-]+(?: dot [\w-]+)*\s*(?:@| at )\s*[\w-]+(?:(?:\.| dot )[\w-]+)*(?:\.| dot )(?:com|org|net|edu|gov|io|co|uk|us)\b",
+    r"\b[\w.+-]+(?: dot [\w-]+)*\s*(?:@| at )\s*[\w-]+(?:\s?(?:\.| dot )\s?[\w-]+)*?\s?(?:\.| dot )\s?"
+    r"(?:com|org|net|edu|gov|io|co|uk|us)\b",
     re.IGNORECASE,
 )
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")

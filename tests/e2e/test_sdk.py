@@ -1,6 +1,7 @@
 """The official AssemblyAI SDK, changed only in base_url and api_key, against the stack."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any, Callable
@@ -121,3 +122,43 @@ def test_sdk_multichannel_transcribes_each_channel_on_its_own(sdk: Any, audio_di
     assert starts == sorted(starts)  # one time line, the channels interleaved
     assert {u["channel"] for u in body["utterances"]} == {"1", "2"}
     assert all(u["speaker"] == u["channel"] for u in body["utterances"])
+
+
+def test_sdk_redacts_pii_in_words_and_audio_and_detects_entities(sdk: Any, audio_dir: Path, tmp_path: Path) -> None:
+    # "Hello, my name is Sarah Johnson and I live in Denver. My card number is 4 1 1 1, ...
+    # You can call me back on 4 1 5, 2 3 8, 9 1 4 7." (espeak-ng, digits said one by one)
+    policy = sdk.PIIRedactionPolicy
+    config = sdk.TranscriptionConfig(entity_detection=True).set_redact_pii(
+        policies=[
+            policy.person_name, policy.location, policy.credit_card_number, policy.phone_number, policy.number_sequence
+        ],
+        substitution=sdk.PIISubstitutionPolicy.entity_name,
+        redact_audio=True,
+        redact_audio_quality=sdk.PIIRedactedAudioQuality.wav,
+    )
+    transcript = sdk.Transcriber().transcribe(str(audio_dir / "pii_call.ogg"), config)
+
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    text = transcript.text
+    assert "Sarah" not in text and "Johnson" not in text and "Denver" not in text, text
+    assert "[PERSON_NAME]" in text and "[LOCATION]" in text, text
+    # However the decoder wrote the digits down, no run of them is left to read.
+    assert not re.search(r"(\d[\s,.-]*){4}", text), text
+    entities = {(e.entity_type.value, e.text) for e in transcript.entities}
+    assert ("person_name", "Sarah Johnson") in entities and ("location", "Denver") in entities, entities
+    body = transcript.json_response
+    assert body["redact_pii"] is True and body["redact_pii_sub"] == "entity_name"
+
+    saved = tmp_path / "redacted.wav"
+    transcript.save_redacted_audio(str(saved))
+    # The bleeped audio, transcribed again, says neither the name nor the place.
+    again = sdk.Transcriber().transcribe(str(saved))
+    assert again.status == sdk.TranscriptStatus.completed, again.error
+    assert "Sarah" not in again.text and "Denver" not in again.text, again.text
+    assert "name is" in again.text.lower(), again.text
+
+
+def test_sdk_pii_policies_hark_does_not_offer_are_refused_by_name(sdk: Any, audio_dir: Path) -> None:
+    config = sdk.TranscriptionConfig().set_redact_pii(policies=[sdk.PIIRedactionPolicy.blood_type])
+    with pytest.raises(sdk.types.TranscriptError, match="PII policies not offered by Hark: blood_type"):
+        sdk.Transcriber().transcribe(str(audio_dir / "speech.ogg"), config)
