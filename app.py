@@ -10,7 +10,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import observability, wiring
 from chalicelib import console
-from chalicelib.api import openai, presenters
+from chalicelib.api import openai, openapi, presenters
 from chalicelib.api.multipart import parse_form
 from chalicelib.api.http import (
     base_url,
@@ -89,6 +89,12 @@ def tenant() -> str:
 def here() -> str:
     request = app.current_request
     return base_url(request.headers, request.context.get("stage"))
+
+
+@route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    """Public, like the API's own docs: it describes the API, not any account's data."""
+    return Response(body=openapi.document(here()), status_code=200, headers={"Content-Type": "application/json"})
 
 
 @route("/upload", methods=["POST"])

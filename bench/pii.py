@@ -1,15 +1,18 @@
 """PII redaction on synthetic calls: what reaches the redacted transcript, what is redacted that
 should not be, and what the bleeped audio still says.
 
-    python -m bench.pii [--calls 36] [--seed 7]
+    python -m bench.pii [--calls 45] [--seed 7]
 
 Callers are espeak-ng voices (bench.synthetic's rotation, half of the calls with pink noise,
 a third through a telephone band). Each call says three pieces of personal data in sentences
 from one of two sets of phrasings:
 
 - DEV: the phrasings the rules in sagemaker_jobs/asr/pii.py were written and checked against;
-- HELD_OUT: other phrasings of the same kinds, written before the benchmark's first run and
-  not used to change the rules since. The held-out rows are the result.
+- HELD_OUT: other phrasings of the same kinds, written before the benchmark's first run; its
+  misses in the second run led to one change (numbers redacted under every policy their
+  length allows), so it is no longer clean;
+- FRESH: phrasings written after that change and not used to change anything. Its rows are
+  the result.
 
 plus one sentence with ordinary numbers and no personal data. Values are drawn at random (valid
 card numbers by Luhn, ten-digit phone numbers, dates of birth); numbers are read out digit by
@@ -80,6 +83,19 @@ HELD_OUT = {
     "banking_information": ("Please pay it into checking account {account}.",),
     "credit_card_cvv": ("The security code on the back is {cvv}.",),
     "email_address": ("My email address is {email}.",),
+}
+# Written after the held-out set had been looked at once (its misses led to numbers being
+# redacted under every policy their length allows): the set nothing was changed for.
+FRESH = {
+    "person_name": ("Hello, {name} here, returning your call.", "I spoke with {name} yesterday."),
+    "location": ("My flight leaves from {city} tomorrow.", "Our office in {city} is closed."),
+    "credit_card_number": ("Put it on the Visa, {card}.",),
+    "phone_number": ("Text me at {phone} when it ships.",),
+    "us_social_security_number": ("For verification, the last nine are {ssn}, that is my SSN.",),
+    "date_of_birth": ("My birthday is {dob}.",),
+    "banking_information": ("Our bank account number is {account}.",),
+    "credit_card_cvv": ("CVC is {cvv}.",),
+    "email_address": ("Send the receipt to {email}, thanks.",),
 }
 PLAIN = (
     "We ordered 12 boxes in 2019 and paid 45 dollars for each one.",
@@ -176,7 +192,7 @@ def make_calls(count: int, seed: int) -> list[Call]:
     rng = random.Random(seed)
     calls = []
     for i in range(count):
-        set_name, templates = ("dev", DEV) if i % 2 == 0 else ("held_out", HELD_OUT)
+        set_name, templates = (("dev", DEV), ("held_out", HELD_OUT), ("fresh", FRESH))[i % 3]
         policies = rng.sample(sorted(templates), 3)
         text_parts, spoken_parts, values = [], [], []
         for policy in policies:
@@ -298,7 +314,7 @@ def run(count: int, seed: int) -> None:
             started = time.perf_counter()
             entities = finder.find(words)
             timing["find"] += time.perf_counter() - started
-            entities = [e for e in entities if e.entity_type in POLICIES]
+            entities = pii.select(entities, POLICIES)
             redacted = pii.redact(words, entities, POLICIES, "hash")
             _score(tally, call, words, redacted, "hark")
             _score(tally, call, words, baseline.redact(words), "presidio")
@@ -318,7 +334,7 @@ def _report(tally: Tally, count: int, audio_s: float, timing: dict[str, float]) 
         said = tally.said[key]
         row = [tally.caught[c][key] / said for c in ("hark", "presidio", "audio")]
         print(f"{set_name:9} {policy:27} {said:5d} {row[0]:6.2f} {row[1]:9.2f} {row[2]:6.2f}")
-    for set_name in ("dev", "held_out"):
+    for set_name in ("dev", "held_out", "fresh"):
         parts = []
         for column in ("hark", "presidio"):
             plain = tally.plain_words[f"{set_name}:{column}"]
@@ -329,7 +345,7 @@ def _report(tally: Tally, count: int, audio_s: float, timing: dict[str, float]) 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=36)
+    parser.add_argument("--calls", type=int, default=45)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     run(args.calls, args.seed)

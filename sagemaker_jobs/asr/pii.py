@@ -23,7 +23,7 @@ import numpy as np
 
 from sagemaker_jobs.asr.result import Entity, Word
 
-__all__ = ["Entity", "Finder", "SUPPORTED_POLICIES", "bleeped", "redact", "spoken_view"]
+__all__ = ["Entity", "Finder", "SUPPORTED_POLICIES", "bleeped", "redact", "select", "spoken_view"]
 
 # AssemblyAI's policy names that Hark finds; the rest of AssemblyAI's list is refused by name.
 SUPPORTED_POLICIES = (
@@ -184,33 +184,40 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _number_kind(digits: str, before: set[str]) -> str | None:
-    """What a run of digits is, from its length and the words said before it."""
+def _number_kinds(digits: str, before: set[str]) -> tuple[str, ...]:
+    """What a run of digits may be, the likeliest first: first from the words said before it,
+    then from its length alone. A redaction takes the first kind it was asked for, so a number
+    whose context was misheard ("my social innate near...") is still redacted under any asked
+    policy its length allows; numbers are redacted rather than left readable."""
     n = len(digits)
-    if before & _CVV and n in (3, 4) and not before & _PHONE - {"number"}:
-        return "credit_card_cvv"
-    # Said with "card" before it, a long number is the card even when the decoder repeated a
-    # digit too often (a prompted tiny.en does: 22 ones for 16).
-    if (13 <= n <= 19 and _luhn(digits)) or (n >= 12 and before & _CARD):
-        return "credit_card_number"
-    if 15 <= n <= 19 and not before & (_ACCOUNT | _BANK):  # the length of a card number
-        return "credit_card_number"
-    if n == 9 and before & _SSN:
-        return "us_social_security_number"
-    if before & _BANK and 5 <= n <= 17:
-        return "banking_information"
-    if (n == 10 or (n == 11 and digits.startswith("1"))) and not before & _ACCOUNT:
-        return "phone_number"
-    # Said after "call", "phone", "reach": a local number, or one with a digit heard twice.
-    if n in (7, 8, 11, 12) and before & _PHONE and not before & _ACCOUNT:
-        return "phone_number"
-    if before & _ACCOUNT and n >= 4:
-        return "account_number"
-    if n == 9 and before & {"security"}:
-        return "us_social_security_number"
-    if n >= 4 and not (n == 4 and 1900 <= int(digits) <= 2099):
-        return "number_sequence"
-    return None
+    year = n == 4 and 1900 <= int(digits) <= 2099
+    kinds: list[str] = []
+    rules = (
+        # Context: "card ...", "security code", "social security", "routing", "call me on".
+        ("credit_card_cvv", bool(before & _CVV) and n in (3, 4) and not before & (_PHONE - {"number"})),
+        # Said with "card" before it, a long number is the card even when the decoder repeated a
+        # digit too often (a prompted tiny.en does: 22 ones for 16).
+        ("credit_card_number", bool(before & _CARD) and n >= 12),
+        ("us_social_security_number", bool(before & _SSN) and 8 <= n <= 10),
+        ("banking_information", bool(before & _BANK) and 5 <= n <= 17),
+        ("phone_number", bool(before & _PHONE) and 7 <= n <= 12 and not before & _ACCOUNT),
+        ("account_number", bool(before & _ACCOUNT) and n >= 4),
+        # Length: a Luhn-valid card, a ten-digit phone number, nine digits of a US SSN.
+        ("credit_card_number", (13 <= n <= 19 and _luhn(digits)) or 15 <= n <= 19),
+        ("phone_number", n == 10 or (n == 11 and digits.startswith("1"))),
+        ("us_social_security_number", n == 9),
+        ("number_sequence", n >= 4 and not year),
+        # Length alone, for a number heard with a digit too many or too few.
+        ("credit_card_number", 12 <= n <= 20),
+        ("phone_number", 7 <= n <= 12),
+        ("us_social_security_number", 8 <= n <= 10),
+        ("banking_information", 6 <= n <= 17),
+        ("account_number", 6 <= n <= 20),
+    )
+    for kind, applies in rules:
+        if applies and kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
 
 
 class Finder:
@@ -254,26 +261,35 @@ class Finder:
         if not tokens:
             return []
         text, spans = _joined(tokens)
-        found: list[tuple[str, int, int, float]] = []  # (type, first token, last token, score)
+        found: list[tuple[tuple[str, ...], int, int, float]] = []  # (kinds, first token, last token, score)
         with self._lock:
             results = self._analyzer.analyze(text=text, language="en", score_threshold=SCORE_THRESHOLD)
         for result in results:
             kind = _FROM_PRESIDIO.get(result.entity_type)
             covered = [i for i, (a, b) in enumerate(spans) if a < result.end and b > result.start]
             if kind and covered and not _is_keyword(tokens, covered):
-                if kind == "date" and _said_before(tokens, covered[0]) & _BIRTH:
-                    kind = "date_of_birth"
-                found.append((kind, covered[0], covered[-1], float(result.score)))
+                found.append((_date_kinds(tokens, covered) if kind == "date" else (kind,), covered[0], covered[-1], float(result.score)))
         for i, token in enumerate(tokens):
             if token.digits:
-                kind = _number_kind(token.text, _said_before(tokens, i))
-                if kind:
-                    found.append((kind, i, i, 0.9))
+                kinds = _number_kinds(token.text, _said_before(tokens, i))
+                if kinds:
+                    found.append((kinds, i, i, 0.9))
         for match in (*_SPOKEN_EMAIL.finditer(text), *_IP.finditer(text)):
             covered = [i for i, (a, b) in enumerate(spans) if a < match.end() and b > match.start()]
             kind = "ip_address" if _IP.fullmatch(match.group()) else "email_address"
-            found.append((kind, covered[0], covered[-1], 0.95))
-        return [_entity(words, tokens, kind, a, b) for kind, a, b in _without_overlaps(found)]
+            found.append(((kind,), covered[0], covered[-1], 0.95))
+        return [_entity(words, tokens, kinds, a, b) for kinds, a, b in _without_overlaps(found)]
+
+
+def _date_kinds(tokens: Sequence[_Token], covered: Sequence[int]) -> tuple[str, ...]:
+    """A date said after "born" or "birth" is a date of birth; a full date in a year a caller
+    could be born in may be one (the "born" misheard), so it is redacted under either policy."""
+    if _said_before(tokens, covered[0]) & _BIRTH:
+        return ("date_of_birth", "date")
+    years = [t.text for i in covered for t in [tokens[i]] if t.digits and len(t.text) == 4]
+    if any(1900 <= int(y) <= 2015 for y in years) and len(covered) >= 3:
+        return ("date", "date_of_birth")
+    return ("date",)
 
 
 def _is_keyword(tokens: Sequence[_Token], covered: Sequence[int]) -> bool:
@@ -295,21 +311,34 @@ def _joined(tokens: Sequence[_Token]) -> tuple[str, list[tuple[int, int]]]:
     return " ".join(parts), spans
 
 
-def _without_overlaps(found: Iterable[tuple[str, int, int, float]]) -> list[tuple[str, int, int]]:
+def _without_overlaps(
+    found: Iterable[tuple[tuple[str, ...], int, int, float]],
+) -> list[tuple[tuple[str, ...], int, int]]:
     """Higher scores first, then longer spans; what overlaps a kept entity is dropped. A date
     of birth is kept over the number inside it, a number over spaCy's guess at it."""
-    kept: list[tuple[str, int, int]] = []
-    for kind, a, b, _ in sorted(found, key=lambda f: (-(f[0] == "date_of_birth"), -f[3], -(f[2] - f[1]))):
+    kept: list[tuple[tuple[str, ...], int, int]] = []
+    for kinds, a, b, _ in sorted(found, key=lambda f: (-("date_of_birth" in f[0]), -f[3], -(f[2] - f[1]))):
         if all(b < ka or a > kb for _, ka, kb in kept):
-            kept.append((kind, a, b))
+            kept.append((kinds, a, b))
     return sorted(kept, key=lambda k: k[1])
 
 
-def _entity(words: Sequence[Word], tokens: Sequence[_Token], kind: str, a: int, b: int) -> Entity:
+def _entity(words: Sequence[Word], tokens: Sequence[_Token], kinds: tuple[str, ...], a: int, b: int) -> Entity:
     first, last = tokens[a].first_word, tokens[b].last_word
     span = words[first : last + 1]
     text = _core(" ".join(w.text.strip() for w in span))
-    return Entity(kind, text, span[0].start_ms, span[-1].end_ms, first, last)
+    return Entity(kinds[0], text, span[0].start_ms, span[-1].end_ms, first, last, kinds[1:])
+
+
+def select(entities: Iterable[Entity], policies: Iterable[str]) -> list[Entity]:
+    """The entities to redact under `policies`, each as the first of its kinds asked for."""
+    asked = set(policies)
+    out = []
+    for entity in entities:
+        kind = next((k for k in (entity.entity_type, *entity.alternatives) if k in asked), None)
+        if kind is not None:
+            out.append(replace(entity, entity_type=kind, alternatives=()))
+    return out
 
 
 def bleeped(samples: np.ndarray, entities: Iterable[Entity], sample_rate: int, silence: bool = False) -> np.ndarray:
@@ -326,12 +355,12 @@ def bleeped(samples: np.ndarray, entities: Iterable[Entity], sample_rate: int, s
 
 
 def redact(words: Sequence[Word], entities: Iterable[Entity], policies: Iterable[str], sub: str) -> list[Word]:
-    """`words` with the entities of `policies` replaced: `hash` turns each character into '#'
-    (punctuation kept), `entity_name` puts one "[PERSON_NAME]" word over the entity's time."""
-    chosen = set(policies)
+    """`words` with the entities of `policies` replaced (see `select`): `hash` turns each
+    character into '#' (punctuation kept), `entity_name` puts one "[PERSON_NAME]" word over the
+    entity's time."""
     out = list(words)
     # From the end, so that indices of earlier entities stay valid when words are merged.
-    for entity in sorted((e for e in entities if e.entity_type in chosen), key=lambda e: -e.first_word):
+    for entity in sorted(select(entities, policies), key=lambda e: -e.first_word):
         span = out[entity.first_word : entity.last_word + 1]
         if sub == "entity_name":
             tail = span[-1].text.rstrip()

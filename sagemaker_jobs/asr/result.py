@@ -40,6 +40,9 @@ class Entity:
     end_ms: int
     first_word: int
     last_word: int
+    alternatives: tuple[str, ...] = ()
+    """Other types it may be, likeliest first (a nine-digit number heard without its context:
+    a social security number, or an account); redaction under a policy of one of them takes it."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"entity_type": self.entity_type, "text": self.text, "start": self.start_ms, "end": self.end_ms}

@@ -185,7 +185,7 @@ class Transcriber:
         entities = self._pii.find(result.words)
         if options.get("redact_pii") is True:
             policies = options.get("redact_pii_policies") or pii.SUPPORTED_POLICIES
-            chosen = [entity for entity in entities if entity.entity_type in policies]
+            chosen = pii.select(entities, policies)
             words = pii.redact(result.words, chosen, policies, options.get("redact_pii_sub") or "hash")
             result = replace(result, words=tuple(words), text=" ".join(w.text for w in words))
             if redacted_uri:
