@@ -2,6 +2,7 @@
 worker process per endpoint instance)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -11,7 +12,7 @@ from typing import Any, Optional
 
 import boto3
 import httpx
-from chalice.local import ChaliceRequestHandler
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException
 
 from devstack.pollers import QueuePoller, bindings
 from devstack.provision import Provisioner, Stack
@@ -61,10 +62,26 @@ def client(service: str) -> Any:
 
 
 class _QuietRequestHandler(ChaliceRequestHandler):
-    """Chalice's request handler without its access log line per request."""
+    """Chalice's request handler without its access log line per request, answering what no
+    route takes as the deployed API does (its gateway responses, deploy/package.py): 404 with
+    the API's `{"error"}` body, not API Gateway's 403 "Missing Authentication Token" or, for
+    methods Chalice does not serve (TRACE, CONNECT), http.server's 501 HTML page."""
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        if isinstance(error, ForbiddenError):
+            self._no_such_route()
+        else:
+            message = json.loads(error.body or b"{}").get("message") or "the request failed"
+            self._send_http_response(error.CODE, dict(error.headers or {}), json.dumps({"error": message}))
+
+    def _no_such_route(self) -> None:
+        body = json.dumps({"error": f"no such route: {self.command} {self.path.split('?')[0]}"})
+        self._send_http_response(404, {"Content-Type": "application/json"}, body)
+
+    do_TRACE = do_CONNECT = _no_such_route
 
 
 class LocalStack:
