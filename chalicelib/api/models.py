@@ -44,7 +44,6 @@ UNSUPPORTED_FEATURES = (
     "summarization",
     "summary_model",
     "summary_type",
-    "temperature",
 )
 
 
@@ -132,6 +131,9 @@ class TranscriptRequest(StrictModel):
     # Context for the decoder (AssemblyAI: up to 1,500 words); with a custom model it comes
     # before the model's own context in each window.
     prompt: Optional[str] = Field(default=None, min_length=1, max_length=20_000)
+    # Whisper's first decoding temperature (its fallback goes on from there when a decode fails
+    # its checks); 0, the default, decodes with beam search.
+    temperature: Optional[float] = Field(default=None, ge=0, le=1)
     # Milliseconds into the file; the transcript's timestamps stay those of the whole file.
     audio_start_from: Optional[int] = Field(default=None, ge=0)
     audio_end_at: Optional[int] = Field(default=None, ge=1)
@@ -281,6 +283,7 @@ class TranscriptOut(BaseModel):
     webhook_auth_header_name: Optional[str] = None
     webhook_status_code: Optional[int] = None
     prompt: Optional[str] = Absent
+    temperature: Optional[float] = None
     audio_start_from: Optional[int] = None
     audio_end_at: Optional[int] = None
     speech_threshold: Optional[float] = None

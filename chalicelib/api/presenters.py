@@ -63,6 +63,7 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         speech_model=record.options.get("speech_model"),
         custom_model_id=record.options.get("custom_model_id"),
         prompt=record.options.get("prompt"),
+        temperature=record.options.get("temperature"),
         audio_start_from=record.options.get("audio_start_from"),
         audio_end_at=record.options.get("audio_end_at"),
         speech_threshold=record.options.get("speech_threshold"),

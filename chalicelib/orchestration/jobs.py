@@ -36,8 +36,8 @@ INFERENCE_OPTIONS = (
     "custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling",
     "speaker_labels", "speakers_expected", "language_detection", "max_audio_s",
     "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options", "multichannel",
-    "entity_detection", "redact_pii", "redact_pii_policies", "redact_pii_sub", "redact_pii_audio_quality",
-    "redact_pii_audio_options",
+    "temperature", "entity_detection", "redact_pii", "redact_pii_policies", "redact_pii_sub",
+    "redact_pii_audio_quality", "redact_pii_audio_options",
 )
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 

@@ -78,6 +78,8 @@ class DecodeOptions:
     hotwords: str | None = None
     beam_size: int | None = None
     """Overrides the engine's beam for this decode (live partials decode greedily: 1)."""
+    temperature: tuple[float, ...] | None = None
+    """faster-whisper's temperatures to try in turn (its fallback); None: its default ladder."""
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> "DecodeOptions":

@@ -209,11 +209,12 @@ class Transcriber:
         configured. Custom models and per-request phrases take the two-pass path, alone."""
         plain = model is None and not request.biasing
         seconds = len(samples) / audio.SAMPLE_RATE
-        if plain and self._queue is not None and seconds <= self._batch.max_audio_s:
+        # A batch decodes at temperature 0 with its own fallback: a chosen temperature decodes alone.
+        if plain and request.temperature is None and self._queue is not None and seconds <= self._batch.max_audio_s:
             decoded = self._queue.transcribe(samples, DecodeOptions(initial_prompt=request.prompt), turn)
             return correct(decoded, None, request)
         with self._engine_lock:
-            if plain and self._batch.long_audio_lanes and self._batch.size > 1:
+            if plain and request.temperature is None and self._batch.long_audio_lanes and self._batch.size > 1:
                 return correct(self._engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
             return transcribe(self._engine, samples, model, request)
 

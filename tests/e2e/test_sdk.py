@@ -162,3 +162,13 @@ def test_sdk_pii_policies_hark_does_not_offer_are_refused_by_name(sdk: Any, audi
     config = sdk.TranscriptionConfig().set_redact_pii(policies=[sdk.PIIRedactionPolicy.blood_type])
     with pytest.raises(sdk.types.TranscriptError, match="PII policies not offered by Hark: blood_type"):
         sdk.Transcriber().transcribe(str(audio_dir / "speech.ogg"), config)
+
+
+def test_sdk_temperature_starts_the_decoder_there(
+    sdk: Any, audio_dir: Path, references: dict[str, str], word_error_rate: Callable[[list[str], list[str]], float]
+) -> None:
+    transcript = sdk.Transcriber().transcribe(str(audio_dir / CLIP), sdk.TranscriptionConfig(temperature=0.4))
+
+    assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
+    assert transcript.json_response["temperature"] == 0.4
+    assert word_error_rate([references[CLIP]], [transcript.text]) < 0.3  # sampled, still the clip's words

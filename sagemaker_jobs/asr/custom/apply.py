@@ -65,6 +65,9 @@ class RequestOptions:
     custom_spelling: tuple[SpellingRule, ...] = ()
     prompt: str | None = None
     """The request's own context for the decoder (AssemblyAI's `prompt`)."""
+    temperature: float | None = None
+    """AssemblyAI's `temperature` (0-1): the first temperature Whisper decodes at; its fallback
+    goes on from there in faster-whisper's steps of 0.2 when a decode fails its checks."""
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | None) -> "RequestOptions":
@@ -79,7 +82,17 @@ class RequestOptions:
             keyterms_prompt=_phrase_list(options.get("keyterms_prompt"), "keyterms_prompt"),
             custom_spelling=_spelling_rules(options.get("custom_spelling")),
             prompt=_prompt(options.get("prompt")),
+            temperature=_temperature(options.get("temperature")),
         )
+
+    @property
+    def temperatures(self) -> tuple[float, ...] | None:
+        if self.temperature is None:
+            return None
+        ladder = [self.temperature]
+        while ladder[-1] + 0.2 <= 1.0 + 1e-9:
+            ladder.append(round(ladder[-1] + 0.2, 2))
+        return tuple(ladder)
 
     @property
     def biasing(self) -> bool:
@@ -128,10 +141,12 @@ def transcribe(
     ``two_pass=False`` decodes once with the best phrases as hotwords (live partials, where a
     second pass costs too much latency)."""
     if not (artifact or request.biasing):
-        plain = DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size)
+        plain = DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size, temperature=request.temperatures)
         return correct(engine.transcribe(samples, plain), artifact, request)
     if two_pass:
-        first = engine.transcribe(samples, DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size))
+        first = engine.transcribe(
+            samples, DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size, temperature=request.temperatures)
+        )
         result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size, batched=batched)
         return correct(result, artifact, request, DecodeOptions(), respell=False)
     options = replace(decode_options(artifact, request), initial_prompt=request.prompt, beam_size=beam_size)
@@ -469,6 +484,14 @@ def _prompt(value: Any) -> str | None:
     if not isinstance(value, str):
         raise InvalidOptionsError("option 'prompt' must be a string")
     return value.strip() or None
+
+
+def _temperature(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InvalidOptionsError("option 'temperature' must be a number from 0 to 1")
+    return float(value)
 
 
 def _spelling_rules(value: Any) -> tuple[SpellingRule, ...]:

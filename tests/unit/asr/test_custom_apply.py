@@ -65,11 +65,19 @@ def test_hotwords_are_capped_to_stay_within_the_decoder_context(engine: Engine, 
         {"custom_spelling": [{"from": "a", "to": "b"}]},
         {"custom_spelling": [{"from": ["a"]}]},
         {"custom_spelling": {"from": ["a"], "to": "b"}},
+        {"temperature": 1.5},
+        {"temperature": "warm"},
     ],
 )
 def test_malformed_request_options_are_refused(options: dict) -> None:
     with pytest.raises(InvalidOptionsError):
         RequestOptions.from_mapping(options)
+
+
+def test_temperature_is_where_the_fallback_ladder_starts() -> None:
+    assert RequestOptions.from_mapping({"temperature": 0.4}).temperatures == (0.4, 0.6, 0.8, 1.0)
+    assert RequestOptions.from_mapping({"temperature": 1}).temperatures == (1.0,)
+    assert RequestOptions.from_mapping({}).temperatures is None  # faster-whisper's own ladder
 
 
 def test_custom_spelling_replaces_in_words_and_text_keeping_punctuation() -> None:
