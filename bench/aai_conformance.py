@@ -10,6 +10,7 @@ failures by check. Fields of Hark's own beyond AssemblyAI's are fine (the checks
 AssemblyAI's schemas, which allow extra properties on the transcript); AssemblyAI's fields must
 keep AssemblyAI's types.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -100,7 +101,10 @@ def run(spec: Path, examples: int) -> None:
 
             @hypothesis.given(case=operation.as_strategy())
             @hypothesis.settings(
-                max_examples=examples, deadline=None, database=None, derandomize=True,
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
                 suppress_health_check=list(HealthCheck),
             )
             def fuzz(case: Any) -> None:

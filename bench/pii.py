@@ -27,6 +27,7 @@ Audio recall = the same check on a transcript of the bleeped audio.
 Baseline (what a user could do alone): presidio's own analyzer with every predefined recognizer
 on the decoded text (same spaCy pipeline), its entities redacted the same way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,28 +36,64 @@ import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from rapidfuzz import fuzz
 
 from bench.synthetic import VOICES, _noise_bank, _render_clip, _Render, _Sentence
 from sagemaker_jobs.asr import audio, pii
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
-from sagemaker_jobs.asr.result import Entity, Word
+from sagemaker_jobs.asr.result import Word
 
 FIRST = ("Sarah", "Michael", "Priya", "James", "Elena", "David", "Grace", "Omar", "Linda", "Kevin", "Maria", "Thomas")
 LAST = ("Johnson", "Patel", "Garcia", "Miller", "Nguyen", "Anderson", "Robinson", "Kowalski", "Brown", "Fischer")
 CITIES = ("Denver", "Chicago", "Boston", "Seattle", "Phoenix", "Atlanta", "Portland", "Dallas", "Toronto", "London")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-            "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
-            "eighteenth", "nineteenth", "twentieth", "twenty first", "twenty second", "twenty third",
-            "twenty fourth", "twenty fifth", "twenty sixth", "twenty seventh", "twenty eighth")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "twenty first",
+    "twenty second",
+    "twenty third",
+    "twenty fourth",
+    "twenty fifth",
+    "twenty sixth",
+    "twenty seventh",
+    "twenty eighth",
+)
 TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 UNITS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 DOMAINS = ("gmail", "yahoo", "outlook")
@@ -104,9 +141,18 @@ PLAIN = (
     "I have had the plan for 3 years and never had a problem.",
 )
 POLICIES = tuple(DEV)  # what the user asks to redact: the kinds the calls say
-SLOT_POLICY = {"name": "person_name", "city": "location", "card": "credit_card_number", "phone": "phone_number",
-               "ssn": "us_social_security_number", "dob": "date_of_birth", "routing": "banking_information",
-               "account": "banking_information", "cvv": "credit_card_cvv", "email": "email_address"}
+SLOT_POLICY = {
+    "name": "person_name",
+    "city": "location",
+    "card": "credit_card_number",
+    "phone": "phone_number",
+    "ssn": "us_social_security_number",
+    "dob": "date_of_birth",
+    "routing": "banking_information",
+    "account": "banking_information",
+    "cvv": "credit_card_cvv",
+    "email": "email_address",
+}
 
 
 @dataclass(frozen=True)
@@ -166,15 +212,22 @@ def _value(slot: str, rng: random.Random) -> Value:
         said_year = f"{'nineteen' if century == 19 else 'two thousand'} {TENS[rest // 10]} {UNITS[rest % 10]}".strip()
         if century == 20:
             said_year = f"two thousand {UNITS[rest]}" if rest < 10 else said_year
-        return Value(policy, f"{MONTHS[month]} {day + 1}, {year}", f"{MONTHS[month]} {ORDINALS[day]}, {said_year}",
-                     str(year))
+        return Value(
+            policy, f"{MONTHS[month]} {day + 1}, {year}", f"{MONTHS[month]} {ORDINALS[day]}, {said_year}", str(year)
+        )
     digits: str
     groups: Sequence[int]
     if slot == "card":
-        digits, groups = _luhn_complete(rng.choice("45") + "".join(rng.choice("0123456789") for _ in range(14))), (4, 4, 4, 4)
+        digits, groups = (
+            _luhn_complete(rng.choice("45") + "".join(rng.choice("0123456789") for _ in range(14))),
+            (4, 4, 4, 4),
+        )
     elif slot == "phone":
-        digits = rng.choice(("415", "312", "617", "206", "303", "512", "646", "702")) + str(rng.randint(2, 9)) + "".join(
-            rng.choice("0123456789") for _ in range(6))
+        digits = (
+            rng.choice(("415", "312", "617", "206", "303", "512", "646", "702"))
+            + str(rng.randint(2, 9))
+            + "".join(rng.choice("0123456789") for _ in range(6))
+        )
         groups = (3, 3, 4)
     elif slot == "ssn":
         digits, groups = str(rng.randint(100, 899)) + "".join(rng.choice("0123456789") for _ in range(6)), (3, 2, 4)
@@ -206,9 +259,12 @@ def make_calls(count: int, seed: int) -> list[Call]:
         position = rng.randrange(4)
         text_parts.insert(position, plain)
         spoken_parts.insert(position, plain)
-        render = _Render(voice=VOICES[i % len(VOICES)], speed=rng.randint(140, 170),
-                         snr_db=round(rng.uniform(15, 25), 1) if rng.random() < 0.5 else None,
-                         phone=rng.random() < 1 / 3)
+        render = _Render(
+            voice=VOICES[i % len(VOICES)],
+            speed=rng.randint(140, 170),
+            snr_db=round(rng.uniform(15, 25), 1) if rng.random() < 0.5 else None,
+            phone=rng.random() < 1 / 3,
+        )
         calls.append(Call(set_name, " ".join(text_parts), " ".join(spoken_parts), values, render))
     return calls
 
@@ -227,7 +283,9 @@ def _leaks(value: Value, words: Sequence[Word]) -> bool:
     if value.policy == "date_of_birth":
         month = value.written.split()[0].lower()
         year_words = value.digits[2:]
-        return any(_norm(w.text) == month for w in words) or any(value.digits in r or (len(r) >= 2 and r == year_words) for r in runs)
+        return any(_norm(w.text) == month for w in words) or any(
+            value.digits in r or (len(r) >= 2 and r == year_words) for r in runs
+        )
     size = 3 if value.policy == "credit_card_cvv" else 4
     pieces = {value.digits[i : i + size] for i in range(len(value.digits) - size + 1)}
     return any(r[i : i + size] in pieces for r in runs for i in range(len(r) - size + 1))
@@ -254,16 +312,28 @@ def _redacted(words: Sequence[Word], redacted: Sequence[Word]) -> list[bool]:
 class PresidioBaseline:
     """presidio's analyzer with all of its predefined recognizers, on the decoded text."""
 
-    TYPES = {"PERSON": "person_name", "LOCATION": "location", "PHONE_NUMBER": "phone_number",
-             "CREDIT_CARD": "credit_card_number", "US_SSN": "us_social_security_number", "DATE_TIME": "date_of_birth",
-             "US_BANK_NUMBER": "banking_information", "EMAIL_ADDRESS": "email_address", "IBAN_CODE": "banking_information"}
+    TYPES = {
+        "PERSON": "person_name",
+        "LOCATION": "location",
+        "PHONE_NUMBER": "phone_number",
+        "CREDIT_CARD": "credit_card_number",
+        "US_SSN": "us_social_security_number",
+        "DATE_TIME": "date_of_birth",
+        "US_BANK_NUMBER": "banking_information",
+        "EMAIL_ADDRESS": "email_address",
+        "IBAN_CODE": "banking_information",
+    }
 
     def __init__(self) -> None:
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-        engine = NlpEngineProvider(nlp_configuration={
-            "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": pii.SPACY_PIPELINE}]}).create_engine()
+        engine = NlpEngineProvider(
+            nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": "en", "model_name": pii.SPACY_PIPELINE}],
+            }
+        ).create_engine()
         self._analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
 
     def redact(self, words: Sequence[Word]) -> list[Word]:
@@ -326,8 +396,10 @@ def run(count: int, seed: int) -> None:
 
 
 def _report(tally: Tally, count: int, audio_s: float, timing: dict[str, float]) -> None:
-    print(f"\nPII redaction: {count} synthetic calls, {audio_s:.0f} s of audio; finding took {timing['find']:.1f} s "
-          f"(decoding {timing['decode']:.1f} s)")
+    print(
+        f"\nPII redaction: {count} synthetic calls, {audio_s:.0f} s of audio; finding took {timing['find']:.1f} s "
+        f"(decoding {timing['decode']:.1f} s)"
+    )
     print(f"{'set':9} {'policy':27} {'said':>5} {'Hark':>6} {'presidio':>9} {'audio':>6}")
     for key in sorted(tally.said):
         set_name, policy = key.split(":")
@@ -338,8 +410,10 @@ def _report(tally: Tally, count: int, audio_s: float, timing: dict[str, float]) 
         parts = []
         for column in ("hark", "presidio"):
             plain = tally.plain_words[f"{set_name}:{column}"]
-            parts.append(f"{column} {tally.wrong[f'{set_name}:{column}']}/{plain} "
-                         f"({tally.wrong[f'{set_name}:{column}'] / max(plain, 1):.1%})")
+            parts.append(
+                f"{column} {tally.wrong[f'{set_name}:{column}']}/{plain} "
+                f"({tally.wrong[f'{set_name}:{column}'] / max(plain, 1):.1%})"
+            )
         print(f"wrongly redacted words, {set_name}: " + ", ".join(parts))
 
 

@@ -6,6 +6,7 @@ redacted audio). Links say how one answer feeds the next request (an upload's UR
 transcript, a transcript's id into its exports), which stateful testers such as schemathesis
 follow.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -132,7 +133,9 @@ def document(server_url: str) -> dict[str, Any]:
                     "400 401 404 429",
                     requestBody={"required": True, **_json("TranscriptRequest")},
                 ),
-                "get": _operation("listTranscripts", _json("TranscriptList"), "400 401 429", parameters=_query(ListParams)),
+                "get": _operation(
+                    "listTranscripts", _json("TranscriptList"), "400 401 429", parameters=_query(ListParams)
+                ),
             },
             "/v2/transcript/{transcript_id}": {
                 "get": _operation("getTranscript", transcript, "401 404 429", parameters=[ID]),
@@ -145,9 +148,7 @@ def document(server_url: str) -> dict[str, Any]:
                 "get": _operation("getParagraphs", _json("ParagraphsOut"), "400 401 404 429", parameters=[ID])
             },
             "/v2/transcript/{transcript_id}/srt": {
-                "get": _operation(
-                    "getSubtitles", text, "400 401 404 429", parameters=[ID, *_query(SubtitleParams)]
-                )
+                "get": _operation("getSubtitles", text, "400 401 404 429", parameters=[ID, *_query(SubtitleParams)])
             },
             "/v2/transcript/{transcript_id}/redacted-audio": {
                 "get": _operation("getRedactedAudio", _json("RedactedAudioOut"), "400 401 404 429", parameters=[ID])

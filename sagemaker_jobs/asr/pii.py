@@ -72,7 +72,16 @@ _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
-_TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7", "eighty": "8", "ninety": "9"}
+_TENS = {
+    "twenty": "2",
+    "thirty": "3",
+    "forty": "4",
+    "fifty": "5",
+    "sixty": "6",
+    "seventy": "7",
+    "eighty": "8",
+    "ninety": "9",
+}
 _REPEATS = {"double": 2, "triple": 3}
 # Heard for a digit between digits ("four one five to three eight": Whisper writes the "two").
 _HOMOPHONES = {"to": "2", "too": "2", "for": "4", "ate": "8"}
@@ -248,7 +257,9 @@ class Finder:
         # Only spaCy's entities: presidio's pattern recognizers expect written text (and its
         # e-mail check would fetch a suffix list from the internet); numbers are read here.
         registry = RecognizerRegistry(supported_languages=["en"])
-        registry.add_recognizer(SpacyRecognizer(supported_language="en", supported_entities=sorted(set(_SPACY_TO_PRESIDIO.values()))))
+        registry.add_recognizer(
+            SpacyRecognizer(supported_language="en", supported_entities=sorted(set(_SPACY_TO_PRESIDIO.values())))
+        )
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
     def warm(self) -> None:
@@ -268,7 +279,14 @@ class Finder:
             kind = _FROM_PRESIDIO.get(result.entity_type)
             covered = [i for i, (a, b) in enumerate(spans) if a < result.end and b > result.start]
             if kind and covered and not _is_keyword(tokens, covered):
-                found.append((_date_kinds(tokens, covered) if kind == "date" else (kind,), covered[0], covered[-1], float(result.score)))
+                found.append(
+                    (
+                        _date_kinds(tokens, covered) if kind == "date" else (kind,),
+                        covered[0],
+                        covered[-1],
+                        float(result.score),
+                    )
+                )
         for i, token in enumerate(tokens):
             if token.digits:
                 kinds = _number_kinds(token.text, _said_before(tokens, i))
@@ -366,9 +384,7 @@ def redact(words: Sequence[Word], entities: Iterable[Entity], policies: Iterable
             tail = span[-1].text.rstrip()
             ending = tail[len(tail.rstrip(".,!?;:")) :]
             lead = span[0].text[: len(span[0].text) - len(span[0].text.lstrip())]
-            merged = replace(
-                span[0], text=f"{lead}[{entity.entity_type.upper()}]{ending}", end_ms=span[-1].end_ms
-            )
+            merged = replace(span[0], text=f"{lead}[{entity.entity_type.upper()}]{ending}", end_ms=span[-1].end_ms)
             out[entity.first_word : entity.last_word + 1] = [merged]
         else:
             out[entity.first_word : entity.last_word + 1] = [replace(w, text=_hashed(w.text)) for w in span]

@@ -192,7 +192,8 @@ class Transcriber:
                 method = (options.get("redact_pii_audio_options") or {}).get("override_audio_redaction_method")
                 quality = options.get("redact_pii_audio_quality") or "mp3"
                 bleeped = pii.bleeped(samples, chosen, audio.SAMPLE_RATE, silence=method == "silence")
-                self._write_s3_object(redacted_uri, audio.encode(bleeped, quality), f"audio/{'mpeg' if quality == 'mp3' else 'wav'}")
+                content_type = "audio/mpeg" if quality == "mp3" else "audio/wav"
+                self._write_s3_object(redacted_uri, audio.encode(bleeped, quality), content_type)
         if options.get("entity_detection") is True:
             result = replace(result, entities=tuple(entities))
         logger.info("found %d entities in %.2f s", len(entities), time.perf_counter() - started)

@@ -29,7 +29,9 @@ def test_missing_or_wrong_key_is_401(stack: Stack, header: str | None) -> None:
     assert "Authentication error" in response.json()["error"]
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/v2/nope"), ("POST", "/v2/transcript/x/y/z"), ("TRACE", "/v2/transcript")])
+@pytest.mark.parametrize(
+    "method, path", [("GET", "/v2/nope"), ("POST", "/v2/transcript/x/y/z"), ("TRACE", "/v2/transcript")]
+)
 def test_what_no_route_takes_is_404_in_the_api_error_shape(stack: Stack, method: str, path: str) -> None:
     with stack.client() as c:
         response = c.request(method, path)

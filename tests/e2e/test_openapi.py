@@ -2,6 +2,7 @@
 schemathesis: every operation on its own, then chains that follow the document's links
 (upload -> transcript -> its exports -> delete). No answer may be a server error, and every
 answer must be one the document describes, in the shape it describes."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -66,9 +67,7 @@ def test_chains_of_calls_answer_as_documented(hark_schema: Any, stack: Stack) ->
         def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
             case.validate_response(response, checks=CHECKS, headers={"authorization": stack.key})
 
-    Workflow.run(
-        settings=hypothesis.settings(SETTINGS, max_examples=15, stateful_step_count=6)
-    )
+    Workflow.run(settings=hypothesis.settings(SETTINGS, max_examples=15, stateful_step_count=6))
 
 
 def test_the_document_is_public_and_names_this_server(stack: Stack) -> None:

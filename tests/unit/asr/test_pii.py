@@ -83,5 +83,5 @@ def test_the_bleep_covers_the_entity_and_nothing_far_from_it() -> None:
 
     loud = np.flatnonzero(np.abs(out) > 0.01)
     assert loud[0] / 16 >= 1000 - pii.BLEEP_PAD_MS - 1 and loud[-1] / 16 <= 1500 + pii.BLEEP_PAD_MS
-    assert np.abs(out[: 14000]).max() == 0  # 0.875 s: before the padded start
+    assert np.abs(out[:14000]).max() == 0  # 0.875 s: before the padded start
     assert silent[20000] == 0 and silent[0] == pytest.approx(0.1)
