@@ -266,6 +266,11 @@ class Finder:
         with self._lock:
             self._analyzer.analyze(text="John Smith lives in Boston.", language="en")
 
+    def find_text(self, text: str) -> list[str]:
+        """The types found in plain text (one word per whitespace-separated token): a check."""
+        words = [Word(w, i * 300, i * 300 + 250, 1.0) for i, w in enumerate(text.split())]
+        return [entity.entity_type for entity in self.find(words)]
+
     def find(self, words: Sequence[Word]) -> list[Entity]:
         """Every entity found in `words`, in order, none overlapping."""
         tokens = spoken_view(words)

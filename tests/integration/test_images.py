@@ -137,6 +137,12 @@ def test_the_inference_image_serves(tmp_path: Path, audio_dir: Path, references:
         assert answer.status_code == 200, answer.text
         heard = set(answer.json()["text"].lower().replace(",", "").replace(".", "").split())
         assert len(heard & set(references[clip].lower().split())) >= 5
+        # PII finding loads its NER pipeline from the image's own packages (nothing downloaded).
+        finder = "from sagemaker_jobs.asr import pii; print(pii.Finder().find_text('Call Sarah Johnson in Denver.'))"
+        found = subprocess.run(
+            [str(image.python()), "-c", finder], env=env, cwd=program, capture_output=True, text=True, timeout=300
+        )
+        assert "person_name" in found.stdout and "location" in found.stdout, found.stderr
     finally:
         process.terminate()
         process.wait(timeout=30)
