@@ -217,4 +217,8 @@ class TranscriptService:
         record = self.exportable(tenant_id, transcript_id).record
         if not record.options.get("redact_pii_audio"):
             raise BadRequest(f"transcript {transcript_id} was not made with redact_pii_audio: true")
-        return self._presigner.get_url(self._settings.media_bucket, redacted_audio_key(record), REDACTED_AUDIO_SECONDS)
+        key = redacted_audio_key(record)
+        if not self._objects.exists(self._settings.media_bucket, key):
+            # Kept for a day, as AssemblyAI keeps it (the bucket's lifecycle rule).
+            raise BadRequest(f"the redacted audio of transcript {transcript_id} is no longer available")
+        return self._presigner.get_url(self._settings.media_bucket, key, REDACTED_AUDIO_SECONDS)
