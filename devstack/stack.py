@@ -24,8 +24,9 @@ REGION = "us-east-1"
 # takes time in proportion to its size and cannot be interrupted, so a tenant holds at most 6 of
 # the 8 places: another tenant's file is admitted at once, decoded ahead of the backlog
 # (first_of_tenant), and waits only for the batch that is running. Measured on this 2-core
-# machine, behind a burst of 100 clips, against 1.1 s idle: 1.5-1.7 s at 6 places, 1.4-1.7 s at
-# 4, 2.0-3.2 s at 7, 5.7 s at 8 (the whole endpoint, so no place is free). A tenant alone pays for
+# machine, behind a burst of 100 clips, against 1.0-1.2 s idle (best of three each time):
+# 1.4-2.8 s at 6 places, 1.9-2.4 s at 5, 1.4-1.7 s at 4, 2.0-3.2 s at 7, 5.7 s at 8 (the whole
+# endpoint, so no place is free). A tenant alone pays for
 # it in throughput (bench.throughput, service/raw: 1.07 at 6, 1.01-1.05 at 4, 1.19-1.28 with no
 # admission at all, same session). One developer, whose tests and benchmarks submit hundreds of
 # jobs in seconds, is not rate-limited by default; a tenant's own limit

@@ -64,14 +64,22 @@ class Admission:
             job = self._next(inflight)
             if job is None:
                 return inflight
+            # The counts above only choose the job: the places, each a conditional write, are
+            # what keep concurrent admitters within the capacity and the tenant's limit.
+            places = self._table.take_places(
+                job.tenant_id, job.transcript_id, self._capacity, self._limit(job.tenant_id)
+            )
+            if places is None:
+                continue  # taken meanwhile by another admitter: look again
             if not self._table.claim(job):
-                continue  # another admitter took it
-            self._table.lease(job.tenant_id, job.transcript_id)
+                self._table.give_back(job.tenant_id, job.transcript_id, places)
+                continue  # another admitter took the job
+            self._table.lease(job.tenant_id, job.transcript_id, places)
             self._table.admitted(job.tenant_id)
             try:
                 started = self._start(job.message, inflight.get(job.tenant_id, 0) == 0)
             except Exception:
-                # AWS trouble: the job goes back to the head of its line, its place is freed,
+                # AWS trouble: the job goes back to the head of its line, its places are freed,
                 # and the error reaches the queue, which redelivers the message that got here.
                 self._table.put_back(job)
                 self._table.release(job.tenant_id, job.transcript_id)

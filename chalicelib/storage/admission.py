@@ -5,11 +5,16 @@ each tenant's request budget. One table, keyed (pk, sk):
                                                   ids sort by creation, so a tenant's line is FIFO
     <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission)
     <line>:inflight / <tenant>#<job id>           a job handed over (to the endpoint, to training)
-                                                  as a lease
+                                                  as a lease, naming the places it holds
+    <line>:place / <n>                            one of the line's `capacity` places, held by a job
+    <line>:place#<tenant> / <n>                   one of the tenant's `limit` places, held by a job
     rate / <tenant>#<window>                      the tenant's requests in one window of time
 
-Every write that hands out something (a waiting job, a lease, a request) is conditional, so
-concurrent Lambdas never take the same job twice or count past a limit. Leases expire: a job whose release was lost
+Every write that hands out something (a waiting job, a place, a request) is conditional, so
+concurrent Lambdas never take the same job twice or count past a limit: a job is handed over only
+once it holds one of the line's numbered places and one of its tenant's, each taken with a put
+that fails if another job holds it (a count read first and acted on later would let a burst of
+Lambdas, each seeing a free place, admit far past the capacity). Leases expire: a job whose release was lost
 (a crash between hand-off and completion) stops counting after `LEASE_S`.
 """
 from __future__ import annotations
@@ -24,6 +29,14 @@ from chalicelib.storage.dynamo import Codec, paginate_query
 # The transcript state machine gives a job 4 hours; a lease outlives it a little.
 LEASE_S = 4 * 3600 + 600
 MAX_ITEMS = 100_000
+
+
+@dataclass(frozen=True)
+class Places:
+    """The numbered places a handed-over job holds: one of the line's, one of its tenant's."""
+
+    line: int
+    tenant: int
 
 
 @dataclass(frozen=True)
@@ -192,27 +205,91 @@ class AdmissionTable:
                 counts[item["tenant_id"]] = counts.get(item["tenant_id"], 0) + 1
         return counts
 
-    def lease(self, tenant_id: str, transcript_id: str) -> None:
+    def take_places(self, tenant_id: str, transcript_id: str, capacity: int, limit: int) -> Optional[Places]:
+        """One of the line's `capacity` places and one of the tenant's `limit` places for the job,
+        or None when either is full. A place is free when no job holds it or its holder's lease
+        has expired."""
+        line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
+        if line_place is None:
+            return None
+        tenant_place = self._take_place(f"{self._line}:place#{tenant_id}", limit, tenant_id, transcript_id)
+        if tenant_place is None:
+            self._free_place(f"{self._line}:place", line_place, tenant_id, transcript_id)
+            return None
+        return Places(line_place, tenant_place)
+
+    def give_back(self, tenant_id: str, transcript_id: str, places: Places) -> None:
+        self._free_place(f"{self._line}:place", places.line, tenant_id, transcript_id)
+        self._free_place(f"{self._line}:place#{tenant_id}", places.tenant, tenant_id, transcript_id)
+
+    def _take_place(self, pk: str, count: int, tenant_id: str, transcript_id: str) -> Optional[int]:
+        now = time.time()
+        held = {
+            int(item["sk"])
+            for item in (
+                self._codec.load(raw)
+                for raw in paginate_query(
+                    self._db,
+                    {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                     "ExpressionAttributeValues": {":p": {"S": pk}}, "ConsistentRead": True},
+                    MAX_ITEMS,
+                )
+            )
+            if float(item.get("expires_at", 0)) > now
+        }
+        for number in (n for n in range(count) if n not in held):
+            taken = conditional(
+                lambda: self._db.put_item(
+                    TableName=self._table,
+                    Item=self._codec.dump(
+                        {"pk": pk, "sk": f"{number:06d}", "holder": f"{tenant_id}#{transcript_id}",
+                         "expires_at": int(now + LEASE_S)}
+                    ),
+                    ConditionExpression="attribute_not_exists(sk) OR expires_at < :now",
+                    ExpressionAttributeValues={":now": {"N": str(int(now))}},
+                ),
+                "admitting the job",
+            )
+            if taken:
+                return number
+        return None
+
+    def _free_place(self, pk: str, number: int, tenant_id: str, transcript_id: str) -> None:
+        conditional(  # only if the job still holds it (after an expiry another job may)
+            lambda: self._db.delete_item(
+                TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": f"{number:06d}"}},
+                ConditionExpression="holder = :job",
+                ExpressionAttributeValues={":job": {"S": f"{tenant_id}#{transcript_id}"}},
+            ),
+            "releasing the job",
+        )
+
+    def lease(self, tenant_id: str, transcript_id: str, places: Places) -> None:
         guarded(
             lambda: self._db.put_item(
                 TableName=self._table,
                 Item=self._codec.dump(
                     {"pk": f"{self._line}:inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
-                     "expires_at": int(time.time() + LEASE_S)}
+                     "expires_at": int(time.time() + LEASE_S), "line_place": places.line,
+                     "tenant_place": places.tenant}
                 ),
             ),
             "admitting the job",
         )
 
     def release(self, tenant_id: str, transcript_id: str) -> bool:
-        """Ends a job's lease; False if it held none (a duplicate notification)."""
-        return conditional(
-            lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": f"{self._line}:inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}},
-                ConditionExpression="attribute_exists(sk)",
-            ),
-            "releasing the job",
+        """Ends a job's lease and frees its places; False if it held none (a duplicate
+        notification)."""
+        key = {"pk": {"S": f"{self._line}:inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}}
+        raw = guarded(
+            lambda: self._db.delete_item(TableName=self._table, Key=key, ReturnValues="ALL_OLD"), "releasing the job"
         )
+        if "Attributes" not in raw:
+            return False
+        held = self._codec.load(raw["Attributes"])
+        if "line_place" in held:
+            self.give_back(tenant_id, transcript_id, Places(int(held["line_place"]), int(held["tenant_place"])))
+        return True
 
     # --- request rate ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -107,6 +108,42 @@ def test_a_tenant_never_holds_more_than_its_limit(dynamodb: object) -> None:
     assert len(endpoint.started) == 3
     _submit(admission, "b", 2)
     assert endpoint.started[3:] == ["b-000", "b-001"]
+
+
+def test_concurrent_admitters_never_hand_over_more_than_the_capacity(dynamodb: object) -> None:
+    # A burst reaches many Lambdas at once, each seeing free places in the counts it read: the
+    # numbered places, taken with conditional writes, are what hold the line to its capacity.
+    table = AdmissionTable(dynamodb, "admission")
+    endpoint = Endpoint()
+    for i in range(12):
+        table.enqueue("a", f"a-{i:03d}", f"a-{i:03d}")
+    admitters = [Admission(table, 4, lambda tenant: 3, endpoint.start) for _ in range(6)]
+    stale = table.inflight()  # every admitter read the same counts: nothing held yet
+
+    for admission in admitters:  # each acts on its stale read, one after another
+        job = admission._next(stale)
+        assert job is not None
+        places = table.take_places(job.tenant_id, job.transcript_id, 4, 3)
+        if places is not None and table.claim(job):
+            table.lease(job.tenant_id, job.transcript_id, places)
+
+    assert sum(table.inflight().values()) == 3  # the tenant's limit, not six
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda admission: admission.admit(), admitters))
+    assert sum(table.inflight().values()) == 3
+
+
+def test_a_released_job_frees_its_places_for_the_next(dynamodb: object) -> None:
+    admission, endpoint, table = _admission(dynamodb, capacity=2)
+    _submit(admission, "a", 2)
+    _submit(admission, "b", 1)
+    assert endpoint.started == ["a-000", "a-001"]
+
+    admission.release("a", "a-000")
+    admission.release("a", "a-000")  # a duplicate notification frees nothing more
+
+    assert endpoint.started[-1] == "b-000"
+    assert table.take_places("c", "c-000", 2, 2) is None  # a-001 and b-000 hold both places
 
 
 def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
