@@ -84,7 +84,11 @@ _TENS = {
 }
 _REPEATS = {"double": 2, "triple": 3}
 # Heard for a digit between digits ("four one five to three eight": Whisper writes the "two").
-_HOMOPHONES = {"to": "2", "too": "2", "for": "4", "ate": "8"}
+_HOMOPHONES = {"to": "2", "too": "2", "for": "4", "ate": "8", "won": "1", "free": "3"}
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+}  # fmt: skip
 _DIGITS = re.compile(r"^[+-]?\d[\d-]*$")
 _EDGE = "\"'“”‘’¿¡([{.,!?;:)]}…"
 # An address as Whisper writes a spoken one: "john.smith@gmail.com", "john dot smith at gmail
@@ -106,6 +110,8 @@ _PHONE = {"phone", "call", "number", "cell", "mobile", "reach", "dial", "extensi
 _BIRTH = {"born", "birth", "birthday", "dob", "d.o.b."}
 # spaCy's small pipeline calls some of these names or organisations ("the CVV is", "Email me").
 _NOT_NAMES = _CARD | _CVV | _SSN | _BANK | _ACCOUNT | _PHONE | _BIRTH | {"email", "e-mail", "address", "zip", "pin"}
+_KEYWORDS = _NOT_NAMES | {"and", "or", "is", "the", "then", "my", "your", "at"}
+"""Words that end a number even between digits: they start what is said next."""
 BLEEP_HZ = 1000.0
 BLEEP_LEVEL = 0.25
 BLEEP_PAD_MS = 80
@@ -126,11 +132,18 @@ def _core(text: str) -> str:
 
 
 def spoken_view(words: Sequence[Word]) -> list[_Token]:
-    """The words as tokens for finding: runs of digits (written or said) joined into one."""
+    """The words as tokens for finding: runs of digits (written or said) joined into one.
+
+    Punctuation does not end a number: Whisper puts commas and even full stops between the
+    groups of digits a caller reads out. One short word the decoder made of a digit ("Nero" for
+    "zero") does not end it either when two digits came before it and one follows. Digits after
+    a month's name stay apart: "September 5, 1942" is a date, not the number 51942.
+    """
     tokens: list[_Token] = []
     run: list[str] = []
     run_start = 0
     repeat = 1
+    dated = False
 
     def close(end: int) -> None:
         nonlocal run
@@ -138,13 +151,15 @@ def spoken_view(words: Sequence[Word]) -> list[_Token]:
             tokens.append(_Token("".join(run), run_start, end, True))
             run = []
 
+    def digits_at(index: int) -> str | None:
+        return _as_digits(_core(words[index].text).lower(), True) if index < len(words) else None
+
     for i, word in enumerate(words):
         core = _core(word.text).lower()
         digits = _as_digits(core, bool(run))
         if digits is None and core in _HOMOPHONES:
             # Inside a number before a digit, or before two digits at its start ("for 1, 1").
-            following = [_as_digits(_core(w.text).lower(), True) for w in words[i + 1 : i + 3]]
-            if all(d is not None for d in following[: 1 if run else 2]) and len(following) >= (1 if run else 2):
+            if digits_at(i + 1) is not None and (run or digits_at(i + 2) is not None):
                 digits = _HOMOPHONES[core]
         if core in _REPEATS and i + 1 < len(words) and _core(words[i + 1].text).lower() in _DIGIT_WORDS:
             if not run:
@@ -153,10 +168,17 @@ def spoken_view(words: Sequence[Word]) -> list[_Token]:
             continue
         if digits is None and run and not core:
             continue  # a lone "-" or "," between digits
+        misheard = len(run) >= 2 and core.isalpha() and len(core) <= 6 and core not in _KEYWORDS
+        if digits is None and misheard and not dated and digits_at(i + 1) is not None:
+            continue  # one misheard digit inside a number: the number goes on
         if digits is None:
             close(i - 1)
             tokens.append(_Token(word.text.strip(), i, i, False))
             repeat = 1
+            dated = core in _MONTHS
+            continue
+        if dated:  # a day and a year after a month's name: a date's parts, one token each
+            tokens.append(_Token(word.text.strip(), i, i, False))
             continue
         if not run:
             run_start = i
@@ -165,8 +187,6 @@ def spoken_view(words: Sequence[Word]) -> list[_Token]:
         else:
             run.append(digits * repeat)
         repeat = 1
-        # Punctuation does not end a number: Whisper puts commas and even full stops between
-        # the groups of digits a caller reads out.
     close(len(words) - 1)
     return tokens
 
