@@ -21,18 +21,18 @@ log = logging.getLogger(__name__)
 REGION = "us-east-1"
 # The local SageMaker runner is one CPU instance taking InvocationsPerInstance (8) at once, so that
 # is the endpoint's capacity here (the template's default assumes 4 instances). On a CPU a batch
-# takes time in proportion to its size and cannot be interrupted, so a tenant holds at most 6 of
+# takes time in proportion to its size and cannot be interrupted, so a tenant holds at most 4 of
 # the 8 places: another tenant's file is admitted at once, decoded ahead of the backlog
-# (first_of_tenant), and waits only for the batch that is running. Measured on this 2-core
-# machine, behind a burst of 100 clips, against 1.0-1.2 s idle (best of three each time):
-# 1.4-2.8 s at 6 places, 1.9-2.4 s at 5, 1.4-1.7 s at 4, 2.0-3.2 s at 7, 5.7 s at 8 (the whole
-# endpoint, so no place is free). A tenant alone pays for
-# it in throughput (bench.throughput, service/raw: 1.07 at 6, 1.01-1.05 at 4, 1.19-1.28 with no
-# admission at all, same session). One developer, whose tests and benchmarks submit hundreds of
-# jobs in seconds, is not rate-limited by default; a tenant's own limit
-# (`make key ... --requests-per-second`) still applies.
+# (first_of_tenant), and waits only for the batch that is running, which is short. Measured on
+# this 2-core machine, behind a burst of 100 clips, against 0.9-1.2 s idle (best of three each
+# time): 1.1-1.9 s at 4 places, 1.4-2.8 s at 6 (and once 2.8 s against 0.9 s idle, past the
+# test's 3x bound), 2.0-3.2 s at 7, 5.7 s at 8 (the whole endpoint, so no place is free). A
+# tenant alone pays for it in throughput (bench.throughput, service/raw: 1.01-1.10 at 4, 1.01-1.07
+# at 6, 1.19-1.28 with no admission at all, same session). One developer, whose tests and
+# benchmarks submit hundreds of jobs in seconds, is not rate-limited by default; a tenant's own
+# limit (`make key ... --requests-per-second`) still applies.
 POLLERS_PER_QUEUE = 5
-LOCAL_PARAMETERS = {"AdmissionCapacity": "8", "TenantConcurrency": "6", "TenantRequestsPerSecond": "1000"}
+LOCAL_PARAMETERS = {"AdmissionCapacity": "8", "TenantConcurrency": "4", "TenantRequestsPerSecond": "1000"}
 
 
 @dataclass(frozen=True)
