@@ -1,7 +1,7 @@
 """Typed messages that cross the state machine, queue and SageMaker boundaries."""
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -140,7 +140,3 @@ class TaskResult(BaseModel):
     model: str
     completed: str
 
-
-class TaskFailure(BaseModel):
-    error: Literal["AudioUnavailable", "TranscriptionFailed"]
-    cause: str

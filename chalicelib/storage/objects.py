@@ -30,9 +30,6 @@ class ObjectStore:
     def put_stream(self, bucket: str, key: str, stream: BinaryIO) -> None:
         guarded(lambda: self._s3.upload_fileobj(stream, bucket, key), "storing data")
 
-    def put_json(self, bucket: str, key: str, doc: Any) -> None:
-        self.put_bytes(bucket, key, json.dumps(doc).encode(), "application/json")
-
     def copy(self, source_bucket: str, source_key: str, bucket: str, key: str) -> None:
         guarded(
             lambda: self._s3.copy({"Bucket": source_bucket, "Key": source_key}, bucket, key), "copying data"
