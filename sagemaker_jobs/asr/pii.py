@@ -282,10 +282,6 @@ class Finder:
         )
         return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
 
-    def warm(self) -> None:
-        with self._lock:
-            self._analyzer.analyze(text="John Smith lives in Boston.", language="en")
-
     def find_text(self, text: str) -> list[str]:
         """The types found in plain text (one word per whitespace-separated token): a check."""
         words = [Word(w, i * 300, i * 300 + 250, 1.0) for i, w in enumerate(text.split())]
@@ -302,7 +298,7 @@ class Finder:
             results = self._analyzer.analyze(text=text, language="en", score_threshold=SCORE_THRESHOLD)
         for result in results:
             kind = _FROM_PRESIDIO.get(result.entity_type)
-            covered = [i for i, (a, b) in enumerate(spans) if a < result.end and b > result.start]
+            covered = _covering(spans, result.start, result.end)
             if kind and covered and not _is_keyword(tokens, covered):
                 found.append(
                     (
@@ -318,7 +314,7 @@ class Finder:
                 if kinds:
                     found.append((kinds, i, i, 0.9))
         for match in (*_SPOKEN_EMAIL.finditer(text), *_IP.finditer(text)):
-            covered = [i for i, (a, b) in enumerate(spans) if a < match.end() and b > match.start()]
+            covered = _covering(spans, match.start(), match.end())
             kind = "ip_address" if _IP.fullmatch(match.group()) else "email_address"
             found.append(((kind,), covered[0], covered[-1], 0.95))
         return [_entity(words, tokens, kinds, a, b) for kinds, a, b in _without_overlaps(found)]
@@ -329,7 +325,7 @@ def _date_kinds(tokens: Sequence[_Token], covered: Sequence[int]) -> tuple[str, 
     could be born in may be one (the "born" misheard), so it is redacted under either policy."""
     if _said_before(tokens, covered[0]) & _BIRTH:
         return ("date_of_birth", "date")
-    years = [t.text for i in covered for t in [tokens[i]] if t.digits and len(t.text) == 4]
+    years = [tokens[i].text for i in covered if tokens[i].digits and len(tokens[i].text) == 4]
     if any(1900 <= int(y) <= 2015 for y in years) and len(covered) >= 3:
         return ("date", "date_of_birth")
     return ("date",)
@@ -352,6 +348,11 @@ def _joined(tokens: Sequence[_Token]) -> tuple[str, list[tuple[int, int]]]:
         parts.append(token.text)
         at += len(token.text) + 1
     return " ".join(parts), spans
+
+
+def _covering(spans: Sequence[tuple[int, int]], start: int, end: int) -> list[int]:
+    """The tokens (by their character spans in the joined text) that a match overlaps."""
+    return [i for i, (a, b) in enumerate(spans) if a < end and b > start]
 
 
 def _without_overlaps(
