@@ -140,12 +140,15 @@ def test_sdk_redacts_pii_in_words_and_audio_and_detects_entities(sdk: Any, audio
 
     assert transcript.status == sdk.TranscriptStatus.completed, transcript.error
     text = transcript.text
-    assert "Sarah" not in text and "Johnson" not in text and "Denver" not in text, text
+    # The decoder spells the name "Sarah" or "Sara" depending on the CPU's arithmetic; either is a name.
+    assert "Sara" not in text and "Johnson" not in text and "Denver" not in text, text
     assert "[PERSON_NAME]" in text and "[LOCATION]" in text, text
     # However the decoder wrote the digits down, no run of them is left to read.
     assert not re.search(r"(\d[\s,.-]*){4}", text), text
     entities = {(e.entity_type.value, e.text) for e in transcript.entities}
-    assert ("person_name", "Sarah Johnson") in entities and ("location", "Denver") in entities, entities
+    names = {found for kind, found in entities if kind == "person_name"}
+    assert any(re.fullmatch(r"Sarah? Johnson", name) for name in names), entities
+    assert ("location", "Denver") in entities, entities
     body = transcript.json_response
     assert body["redact_pii"] is True and body["redact_pii_sub"] == "entity_name"
 
@@ -154,7 +157,7 @@ def test_sdk_redacts_pii_in_words_and_audio_and_detects_entities(sdk: Any, audio
     # The bleeped audio, transcribed again, says neither the name nor the place.
     again = sdk.Transcriber().transcribe(str(saved))
     assert again.status == sdk.TranscriptStatus.completed, again.error
-    assert "Sarah" not in again.text and "Denver" not in again.text, again.text
+    assert "Sara" not in again.text and "Denver" not in again.text, again.text
     assert "name is" in again.text.lower(), again.text
 
 
