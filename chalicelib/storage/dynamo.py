@@ -25,9 +25,14 @@ class Codec:
         return self._ser.serialize(_to_dynamo(v))
 
 
+DYNAMO_SMALLEST = 1e-130
+"""DynamoDB numbers reach down to 1E-130; a float nearer zero (a client may send 2.2e-311 as a
+temperature) is stored as 0 rather than failing the write with a decimal underflow."""
+
+
 def _to_dynamo(v: Any) -> Any:
     if isinstance(v, float):
-        return Decimal(str(v))
+        return Decimal(str(v)) if abs(v) >= DYNAMO_SMALLEST else Decimal(0)
     if isinstance(v, dict):
         return {k: _to_dynamo(x) for k, x in v.items()}
     if isinstance(v, list):
