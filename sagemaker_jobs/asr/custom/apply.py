@@ -371,18 +371,24 @@ def _keys(words: Sequence[Word]) -> list[str]:
 
 def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
     a, b = _keys(heard), _keys(again)
-    blocks = SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    matched = 0
-    # A lone common word ("and") found again does not mean the speech around it was decoded. Only
-    # gaps with decoded speech after them count: a missing end is `_uncovered_tail`'s to judge
-    # (a first pass's invented closing words are often confident too).
-    for block in [m for m in blocks if m.size >= 2]:
-        run = 0
-        for word in heard[matched : block.a]:
-            run = run + 1 if word.confidence >= 0.5 else 0
-            if run >= SKIPPED_WORDS:
-                return True
-        matched = max(matched, block.a + block.size)
+    lost_from, kept_from = 0, 0  # where the current gap between the passes began, in `a` and `b`
+    # A lone common word ("and") found again does not mean the speech around it was decoded: only
+    # runs of 2+ matching words end a gap. Only gaps with decoded speech after them count: a
+    # missing end is `_uncovered_tail`'s to judge (a first pass's invented closing words are
+    # often confident too).
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal" or i2 - i1 < 2:
+            continue
+        lost, kept = a[lost_from:i1], b[kept_from:j1]
+        # A gap the second decode filled with other words is a correction ("metric sum if low"
+        # -> "Zentrix Omniflow"); one it left (nearly) empty is speech it jumped over.
+        if sum(map(len, kept)) * 3 < sum(map(len, lost)):
+            run = 0
+            for word in heard[lost_from:i1]:
+                run = run + 1 if word.confidence >= 0.5 else 0
+                if run >= SKIPPED_WORDS:
+                    return True
+        lost_from, kept_from = i2, j2
     return False
 
 
