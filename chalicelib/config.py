@@ -45,9 +45,6 @@ class Settings:
     allow_private_audio_urls: bool = False
     # Likewise for webhook receivers on loopback (development and tests only).
     allow_private_webhook_urls: bool = False
-    # Whether the inference endpoint runs a multilingual Whisper (the bundled tiny.en is
-    # English-only), which language_detection needs.
-    multilingual_model: bool = False
     # How long a synchronous request (POST /v1/audio/transcriptions) waits for its job:
     # under API Gateway's 29-second limit.
     sync_wait_s: float = 25.0
@@ -90,7 +87,6 @@ class Settings:
             max_fetch_bytes=int(env.get("HARK_MAX_FETCH_BYTES", 2_000_000_000)),
             allow_private_audio_urls=flag("HARK_ALLOW_PRIVATE_AUDIO_URLS"),
             allow_private_webhook_urls=flag("HARK_ALLOW_PRIVATE_WEBHOOK_URLS"),
-            multilingual_model=flag("HARK_MULTILINGUAL_MODEL"),
             sync_wait_s=float(env.get("HARK_SYNC_WAIT_S", 25.0)),
             admission_table=env.get("HARK_ADMISSION_TABLE", ""),
             admission_capacity=int(env.get("HARK_ADMISSION_CAPACITY", 32)),

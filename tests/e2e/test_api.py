@@ -61,7 +61,7 @@ def test_bearer_form_is_accepted(stack: Stack) -> None:
         (json.dumps({"audio_url": "http://[::1]/a.wav"}).encode(), "private"),
         (json.dumps({"audio_url": "http://[fd00:ec2::254]/a.wav"}).encode(), "private"),
         (json.dumps({"audio_url": "http://0x7f000001/a.wav"}).encode(), "private"),
-        (json.dumps({"audio_url": "https://example.com/a.mp3", "language_code": "fr"}).encode(), "English-only"),
+        (json.dumps({"audio_url": "https://example.com/a.mp3", "language_code": "xx"}).encode(), "not supported"),
         (json.dumps({"audio_url": "https://example.com/a.mp3", "summarization": True}).encode(), "summarization"),
         (json.dumps({"audio_url": "http://127.0.0.1:1/v2/upload/0123456789abcdef0123456789abcdef"}).encode(), "upload_url not found"),
     ],

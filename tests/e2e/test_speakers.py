@@ -1,4 +1,4 @@
-"""Speaker labels and language detection through the official SDK and the API."""
+"""Speaker labels through the official SDK and the API."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,6 @@ import pytest
 
 from sagemaker_jobs.asr import audio
 from tests.conftest import wav_bytes
-from tests.e2e.conftest import Stack, upload
 
 TURNS = ("ls_1089-134686-0000.flac", "ls_2412-153948-0000.flac", "ls_1089-134686-0002.flac")  # A, B, A
 
@@ -55,11 +54,3 @@ def test_without_speaker_labels_there_are_no_speakers(sdk: Any, conversation: Pa
     transcript = sdk.Transcriber().transcribe(str(conversation))
     assert transcript.utterances is None
     assert all(w.speaker is None for w in transcript.words)
-
-
-def test_language_detection_with_the_english_only_model_is_a_clear_400(stack: Stack, audio_dir: Path) -> None:
-    url = upload(stack, audio_dir / TURNS[0])
-    with stack.client() as c:
-        response = c.post("/v2/transcript", json={"audio_url": url, "language_detection": True})
-    assert response.status_code == 400
-    assert "English-only" in response.json()["error"]

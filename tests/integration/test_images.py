@@ -143,6 +143,23 @@ def test_the_inference_image_serves(tmp_path: Path, audio_dir: Path, references:
             [str(image.python()), "-c", finder], env=env, cwd=program, capture_output=True, text=True, timeout=300
         )
         assert "person_name" in found.stdout and "location" in found.stdout, found.stderr
+        # The multilingual model is joined from the image's own packages (what its build runs)
+        # and detects a real Spanish speaker.
+        detect = (
+            "import os, sys; from sagemaker_jobs.asr import audio, speech_models;"
+            " from sagemaker_jobs.asr.engine import Engine, EngineSettings;"
+            " engine = Engine(EngineSettings.from_env(os.environ, speech_models.BASE));"
+            " print(engine.detect_language(audio.decode(open(sys.argv[1], 'rb').read())))"
+        )
+        detected = subprocess.run(
+            [str(image.python()), "-c", detect, str(audio_dir / "fleurs_es.ogg")],
+            env={**env, "HARK_MODEL_CACHE": str(tmp_path / "models")},
+            cwd=program,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "('es'," in detected.stdout, detected.stderr
     finally:
         process.terminate()
         process.wait(timeout=30)

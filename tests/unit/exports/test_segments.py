@@ -28,6 +28,11 @@ def test_sentences_end_at_final_punctuation(words: Words) -> None:
     assert texts(found) == ["Hello there.", "How are you?", "Fine!", "And you…", "well"]
 
 
+def test_sentences_end_at_other_languages_marks(words: Words) -> None:
+    assert texts(sentences(words("¿Qué tal? «Bien.» Gracias"))) == ["¿Qué tal?", "«Bien.»", "Gracias"]
+    assert texts(sentences(words("هل أنت بخير؟ نعم"))) == ["هل أنت بخير؟", "نعم"]
+
+
 def test_titles_and_closing_quotes(words: Words) -> None:
     found = sentences(words('Mr. Smith said "stop." Dr. Jones (e.g. me) left.'))
     assert texts(found) == ['Mr. Smith said "stop."', "Dr. Jones (e.g. me) left."]
