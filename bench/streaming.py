@@ -33,6 +33,7 @@ from websockets.sync.client import connect
 from bench.data import accuracy_clips, dev_set_available, fixture_clips
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.streaming.server import Access, BackgroundServer, StreamingService
 
 PAUSE_S = 1.5
@@ -119,7 +120,7 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=5)
     args = parser.parse_args()
     engine = Engine(EngineSettings.from_env(os.environ))
-    service = StreamingService(engine, Access(tenant=lambda credential: "bench", model=lambda tenant, model: None))  # type: ignore[arg-type, return-value]
+    service = StreamingService(SpeechEngines(engine, os.environ), Access(tenant=lambda credential: "bench", model=lambda tenant, model: None))  # type: ignore[arg-type, return-value]
     server = BackgroundServer(service, "127.0.0.1", 0).start()
     url = f"ws://127.0.0.1:{server.port}"
     samples, ends = recording(args.utterances)

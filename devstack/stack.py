@@ -194,11 +194,13 @@ class LocalStack:
         """The real-time service in this process, with its own copy of the engine (on AWS it
         is a container of its own; see infra/streaming.yaml)."""
         from sagemaker_jobs.asr.engine import Engine, EngineSettings
+        from sagemaker_jobs.asr.engines import SpeechEngines
         from sagemaker_jobs.streaming import access
         from sagemaker_jobs.streaming.server import BackgroundServer, StreamingService
 
         records = access.from_stack(access.StreamingSettings.from_env(os.environ))
-        service = StreamingService(Engine(EngineSettings.from_env(os.environ)), records)
+        engines = SpeechEngines(Engine(EngineSettings.from_env(os.environ)), os.environ)
+        service = StreamingService(engines, records)
         self._streaming = BackgroundServer(service, self.options.host, self.options.streaming_port).start()
 
     def stop(self) -> None:

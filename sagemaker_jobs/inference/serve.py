@@ -41,7 +41,7 @@ from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
-from sagemaker_jobs.inference.engines import SpeechEngines, UnknownSpeechModel
+from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 

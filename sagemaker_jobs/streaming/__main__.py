@@ -8,6 +8,7 @@ import logging
 import os
 
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.streaming import access
 from sagemaker_jobs.streaming.server import StreamingService, start
 
@@ -24,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     records = access.from_stack(access.StreamingSettings.from_env(os.environ))
-    service = StreamingService(Engine(EngineSettings.from_env(os.environ)), records)
+    service = StreamingService(SpeechEngines(Engine(EngineSettings.from_env(os.environ)), os.environ), records)
     asyncio.run(_serve(service, args.host, args.port))
 
 

@@ -13,6 +13,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sagemaker_jobs.asr import speech_models
+
 # Close codes, as the official SDK's RealTimeErrorCodes names them.
 NORMAL = 1000
 SERVER_ERROR = 3005
@@ -58,8 +60,21 @@ class TurnSettings(BaseModel):
         return json.loads(value) if isinstance(value, str) else value
 
 
+SPEECH_MODELS = {
+    "universal-streaming-english": speech_models.TINY_EN,
+    "universal-streaming-multilingual": speech_models.BASE,
+    "whisper-rt": speech_models.BASE,
+}
+"""AssemblyAI's streaming models, and the Hark model that plays each one's part."""
+
+
 class SessionParams(TurnSettings):
     sample_rate: int
+    speech_model: Literal["universal-streaming-english", "universal-streaming-multilingual", "whisper-rt"] = (
+        "universal-streaming-english"
+    )
+    language_detection: bool = False
+    """Each final turn's language, detected (multilingual model only)."""
     encoding: Literal["pcm_s16le", "pcm_mulaw"] = "pcm_s16le"
     custom_model_id: Optional[str] = Field(default=None, max_length=64)
     inactivity_timeout: int = Field(default=30, ge=5, le=3600)
@@ -71,9 +86,16 @@ class SessionParams(TurnSettings):
         if not rate.isdigit() or int(rate) not in SAMPLE_RATES:
             raise ProtocolError(BAD_SAMPLE_RATE, f"sample_rate must be an integer from 8000 to 48000, not {rate!r}")
         try:
-            return cls.model_validate(query)
+            params = cls.model_validate(query)
         except (ValidationError, json.JSONDecodeError) as e:
             raise ProtocolError(INPUT_INVALID, _describe(e)) from e
+        if params.language_detection and SPEECH_MODELS[params.speech_model] == speech_models.TINY_EN:
+            raise ProtocolError(INPUT_INVALID, "language_detection needs speech_model universal-streaming-multilingual")
+        return params
+
+    @property
+    def base_model(self) -> str:
+        return SPEECH_MODELS[self.speech_model]
 
 
 def parse_message(text: str) -> dict[str, Any]:
@@ -100,8 +122,16 @@ def begin(session_id: str, expires_at: int) -> dict[str, Any]:
 
 
 def turn(
-    order: int, transcript: str, words: list[StreamWord], end_of_turn: bool, confidence: float, formatted: bool
+    order: int,
+    transcript: str,
+    words: list[StreamWord],
+    end_of_turn: bool,
+    confidence: float,
+    formatted: bool,
+    language: Optional[tuple[str, float]] = None,
 ) -> dict[str, Any]:
+    """A Turn message; `language` (AssemblyAI's code, confidence) on final turns with language_detection."""
+    detected = {"language_code": language[0], "language_confidence": round(language[1], 4)} if language else {}
     return {
         "type": "Turn",
         "turn_order": order,
@@ -110,6 +140,7 @@ def turn(
         "transcript": transcript,
         "end_of_turn_confidence": round(confidence, 4),
         "words": [w.__dict__ for w in words],
+        **detected,
     }
 
 

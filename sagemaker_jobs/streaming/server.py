@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +30,7 @@ from websockets.http11 import Request, Response
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, transcribe
 from sagemaker_jobs.asr.engine import Engine
+from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.streaming import protocol
 from sagemaker_jobs.streaming.pcm import PcmDecoder
@@ -58,11 +59,11 @@ class Access:
 
 
 class StreamingService:
-    def __init__(self, engine: Engine, access: Access) -> None:
-        self._engine = engine
+    def __init__(self, engines: SpeechEngines, access: Access) -> None:
+        self._engines = engines
         self._access = access
-        # One model, many streams: decodes take turns (each is short) instead of fighting
-        # over the cores.
+        # Many streams, one or two models: decodes take turns (each is short) instead of
+        # fighting over the cores.
         self._engine_lock = threading.Lock()
         self.sessions = 0
 
@@ -104,8 +105,10 @@ class StreamingService:
                 artifact = await asyncio.to_thread(self._access.model, connection.tenant, params.custom_model_id)  # type: ignore[attr-defined]
             except Exception as e:
                 raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
-        transcribe, partial = self._transcribers(artifact, lambda: tracker.settings)
-        tracker = TurnTracker(TurnSettings.model_validate(params.model_dump()), transcribe, partial)
+        engine = await asyncio.to_thread(self._engines.get, params.base_model)
+        transcribe, partial = self._transcribers(engine, params.language_detection, artifact, lambda: tracker.settings)
+        settings = TurnSettings.model_validate(params.model_dump())
+        tracker = TurnTracker(settings, transcribe, partial, report_language=params.language_detection)
         decoder = PcmDecoder(params.encoding, params.sample_rate)
         expires = int(time.time()) + SESSION_HOURS * 3600
         await connection.send(json.dumps(protocol.begin(str(uuid.uuid4()), expires)))
@@ -119,15 +122,24 @@ class StreamingService:
         await connection.close(protocol.NORMAL, "")
 
     def _transcribers(
-        self, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
+        self, engine: Engine, detect: bool, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
     ) -> tuple[Callable[[np.ndarray], TranscriptionResult], Callable[[np.ndarray], Optional[TranscriptionResult]]]:
         """(end-of-turn decode, which waits for the engine; partial decode, greedy and only
-        when the engine is free, so partials rarely delay anyone's end of turn)."""
+        when the engine is free, so partials rarely delay anyone's end of turn).
+
+        With `detect`, each final turn's language is detected on its audio, and partials decode
+        in the language of the session's last final turn (English before the first one)."""
+        language = ["en", 1.0]
 
         def run(samples: np.ndarray, beam_size: Optional[int] = None) -> TranscriptionResult:
             request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
+            final = beam_size is None
+            if detect and final:
+                language[:] = engine.detect_language(samples)
+            speaking = engine.speaking(str(language[0])) if engine.multilingual else engine
             # Partials (greedy) decode once; a final turn gets the custom model's second pass.
-            return transcribe(self._engine, samples, artifact, request, beam_size, two_pass=beam_size is None)
+            result = transcribe(speaking, samples, artifact, request, beam_size, two_pass=final)
+            return replace(result, language_confidence=float(language[1])) if detect else result
 
         def final(samples: np.ndarray) -> TranscriptionResult:
             with self._engine_lock:

@@ -35,8 +35,15 @@ TryTranscribe = Callable[[np.ndarray], Optional[TranscriptionResult]]
 
 
 class TurnTracker:
-    def __init__(self, settings: TurnSettings, transcribe: Transcribe, partial: Optional[TryTranscribe] = None) -> None:
+    def __init__(
+        self,
+        settings: TurnSettings,
+        transcribe: Transcribe,
+        partial: Optional[TryTranscribe] = None,
+        report_language: bool = False,
+    ) -> None:
         self.settings = settings
+        self._report_language = report_language
         self._transcribe = transcribe
         self._partial = partial or transcribe
         self._vad = StreamingVad()
@@ -133,7 +140,10 @@ class TurnTracker:
             # How finished the text reads, scaled by how much of the needed silence has passed.
             confidence = _finished(result) * min(1.0, self._silence_ms / max(self.settings.min_turn_silence, 1))
         transcript = result.text if formatted else " ".join(w.text for w in words)
-        return protocol.turn(self._order, transcript, words, end_of_turn, confidence, formatted)
+        language = None
+        if end_of_turn and self._report_language:
+            language = (result.language_code, result.language_confidence)
+        return protocol.turn(self._order, transcript, words, end_of_turn, confidence, formatted, language)
 
 
 def _finished(result: TranscriptionResult) -> float:

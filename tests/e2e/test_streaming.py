@@ -214,3 +214,24 @@ def test_a_client_that_vanishes_mid_stream_leaves_the_service_serving(stack: Sta
     session = Session(stack)
     session.stream(recording[1][: 16000 * 3])
     assert session.begin is not None and session.errors == []
+
+
+def test_the_multilingual_model_streams_spanish_and_reports_each_final_turns_language(
+    stack: Stack, audio_dir: Path
+) -> None:
+    # A real Spanish speaker (FLEURS, CC BY 4.0), then silence so the turn ends.
+    samples = audio.decode((audio_dir / "fleurs_es.ogg").read_bytes())
+    samples = np.concatenate([samples, np.zeros(32000, dtype=np.float32)])
+    session = Session(stack, speech_model="universal-streaming-multilingual", language_detection=True)
+    session.stream(samples)
+
+    assert not session.errors, session.errors
+    finals = [t for t in session.turns if t.end_of_turn]
+    assert finals and {t.language_code for t in finals} == {"es"}, [(t.transcript, t.language_code) for t in finals]
+    assert all(t.language_confidence > 0.8 for t in finals)
+    assert "homenaje" in session.final_text(formatted=False).lower(), session.final_text(formatted=False)
+
+
+def test_language_detection_with_the_english_streaming_model_is_refused(stack: Stack) -> None:
+    code, reason = closed_with(stack, "sample_rate=16000&language_detection=true", [])
+    assert code == 3006 and "universal-streaming-multilingual" in reason, (code, reason)

@@ -1,8 +1,9 @@
-"""The speech models one inference container serves, each loaded once.
+"""The speech models one process serves (the inference container, the streaming service), each
+loaded once.
 
-The default model (tiny.en, or the deployment's own in HARK_MODEL_DIR) is loaded before the port
-opens; the multilingual whisper-base on the first request that asks for it, so a container that
-only ever transcribes English keeps tiny.en's memory and start time.
+The default model (tiny.en, or the deployment's own in HARK_MODEL_DIR) is loaded at start; the
+multilingual whisper-base on the first request that asks for it, so a process that only ever
+transcribes English keeps tiny.en's memory and start time.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 
 from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.engine import EngineSettings
-from sagemaker_jobs.inference.engines import SpeechEngines, UnknownSpeechModel
+from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 
 
 class FakeEngine:
