@@ -182,15 +182,6 @@ class Guide:
         """The rare words of the phrases (case-folded): what the model exists to get right."""
         return frozenset(w.casefold() for p in self.ranked for w in split_words(p) if rarity(w) >= RARE_WORD)
 
-    @cached_property
-    def gated(self) -> bool:
-        """True for a phrase list too long to go whole into every window (and no sentences): a
-        window is then decoded again only where one of its phrases was plausibly heard
-        (`REDECODE_SCORE`); the others keep the first pass, with the phrases spotted there tried
-        in place by the decoder's own scoring (`verify.confirm`). With sentences, every window
-        is decoded again: their context is what corrects ordinary words too."""
-        return not self.context and sum(len(p) + 2 for p in self.ranked) > self.level.max_chars
-
     def hotwords(self, words: Sequence[Word]) -> list[str]:
         """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
         model, or request phrases alone), topped up with the best others while they fit the
@@ -214,18 +205,6 @@ class Guide:
 
 
 SPOTTED_PER_WINDOW = 12
-REDECODE_SCORE = 90.0
-"""A gated window (see `Guide.gated`) is decoded again when a phrase matches some of its words at
-least this well (spotting's 0-100 similarity). Chosen on the synthetic devops customer's
-1,000-phrase list (lab, same first passes): every window decoded again gave WER 27.3 %, term recall
-0.46; gated at 70, 80, 90: 27.0, 26.3, 25.9 % with recall 0.46 each, and 59.5, 37.9, 33.2 s of
-second-pass time against 68.0 s. Gating a 30-term list (which goes whole into every window) lost
-recall (0.72 -> 0.62), and gating a model with sentences lost most of its gain (Twitter clips
--17.2 % -> -0.8 %), so neither is gated."""
-CONFIRM_SPOTTED = 48
-"""Phrases spotted in a window that is not decoded again, and at most half of them tried in place
-(`verify.confirm`): one teacher-forced pass each, far cheaper than a decode. 24 spotted, 16 tried
-gave the same recall on the devops list."""
 STRETCHED_WORD_MS = 1500
 WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
@@ -263,8 +242,6 @@ def second_pass(
         prompt = " ".join(p for p in (guide.prompt, prompt) if p)
         phrases = guide.hotwords(heard)
         options = None
-        if guide.gated and not any(score >= REDECODE_SCORE for _, score in guide.spotter.scored(heard, limit=1)):
-            phrases = []  # kept as heard, then confirmed in place below
         if prompt or phrases:
             options = DecodeOptions(
                 initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size
@@ -291,9 +268,8 @@ def second_pass(
     texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
     for heard, lo, hi, phrases, options in planned:
         if options is None:
-            kept = _confirmed_in_place(engine, samples, first, heard, lo, hi, guide) if guide.gated else heard
-            out += kept
-            texts += [w.text for w in kept]
+            out += heard
+            texts += [w.text for w in heard]
             continue
         edits = TranscriptEdits(next(decoded))
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
@@ -322,27 +298,6 @@ def second_pass(
         words=tuple(out),
         confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
     )
-
-
-def _confirmed_in_place(
-    engine: Engine,
-    samples: np.ndarray,
-    first: TranscriptionResult,
-    heard: Sequence[Word],
-    lo: int,
-    hi: int,
-    guide: Guide,
-) -> list[Word]:
-    """A window's first-pass words with the phrases spotted in them that the decoder confirms
-    (scored on the window's audio, `lo`-`hi` ms) put in place of what it heard."""
-    phrases = guide.spotter.spot(heard, limit=CONFIRM_SPOTTED)
-    if not phrases:
-        return list(heard)
-    piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
-    local = tuple(replace(w, start_ms=w.start_ms - lo, end_ms=w.end_ms - lo) for w in heard)
-    window = replace(first, text=" ".join(w.text for w in local), words=local)
-    confirmed = confirm(engine, piece, window, phrases, known=guide.spotter.phrases, limit=CONFIRM_SPOTTED // 2)
-    return [replace(w, start_ms=w.start_ms + lo, end_ms=w.end_ms + lo) for w in confirmed.words]
 
 
 RARE_WORD = 1.5

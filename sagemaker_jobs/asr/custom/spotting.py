@@ -50,10 +50,6 @@ class PhraseSpotter:
 
     def spot(self, words: Sequence[Word], limit: int = 12, min_score: float = MIN_SCORE) -> list[str]:
         """Up to `limit` phrases that plausibly occur among `words`, most likely first."""
-        return [phrase for phrase, _ in self.scored(words, limit, min_score)]
-
-    def scored(self, words: Sequence[Word], limit: int = 12, min_score: float = MIN_SCORE) -> list[tuple[str, float]]:
-        """`spot` with each phrase's similarity (0-100) to the span most like it."""
         if not self.phrases or not words:
             return []
         bare = [w.text.strip(_EDGE) for w in words]
@@ -70,4 +66,4 @@ class PhraseSpotter:
         by_sound = process.cdist([sound(s) for s in spans], self._sounds, scorer=fuzz.ratio, dtype=np.uint8)
         best = (spelling.astype(np.float32) + by_sound.astype(np.float32)).max(axis=0) / 2
         order = np.argsort(-best, kind="stable")[:limit]
-        return [(self.phrases[i], float(best[i])) for i in order if best[i] >= min_score]
+        return [self.phrases[i] for i in order if best[i] >= min_score]

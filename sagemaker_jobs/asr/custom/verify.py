@@ -55,18 +55,12 @@ class Candidate:
 
 
 def confirm(
-    scorer: Scorer,
-    samples: np.ndarray,
-    result: TranscriptionResult,
-    phrases: Sequence[str],
-    known: Iterable[str] = (),
-    limit: int = MAX_CANDIDATES,
+    scorer: Scorer, samples: np.ndarray, result: TranscriptionResult, phrases: Sequence[str], known: Iterable[str] = ()
 ) -> TranscriptionResult:
     """`result` (of `samples`, at most 30 s) with the phrases the decoder confirms put in place
-    of what it heard, trying at most `limit` of them. Words that already spell a `known` phrase
-    are never replaced."""
+    of what it heard. Words that already spell a `known` phrase are never replaced."""
     words = list(result.words)
-    candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)}, limit)
+    candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
     if not candidates:
         return result
     texts = [_text(words)] + [_substituted(words, c) for c in candidates]
@@ -94,9 +88,7 @@ def confirm(
     return edits.result()
 
 
-def best_spans(
-    words: Sequence[Word], phrases: Sequence[str], keep: set[str], limit: int = MAX_CANDIDATES
-) -> list[Candidate]:
+def best_spans(words: Sequence[Word], phrases: Sequence[str], keep: set[str]) -> list[Candidate]:
     """For each phrase not already in `words`, the span most like it (1 word fewer to 2 more
     than the phrase), most similar first; words spelling one of `keep` ("Jan Peterson", itself
     a customer's name) are left alone."""
@@ -123,7 +115,7 @@ def best_spans(
                     best = Candidate(phrase, start, length, similarity)
         if best:
             out.append(best)
-    return sorted(out, key=lambda c: -c.similarity)[:limit]
+    return sorted(out, key=lambda c: -c.similarity)[:MAX_CANDIDATES]
 
 
 def _text(words: Sequence[Word]) -> str:

@@ -164,31 +164,3 @@ def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_fi
     out = second_pass(engine, np.zeros(16000 * 5, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
 
     assert out.text == said
-
-
-def test_a_long_phrase_list_redecodes_only_windows_where_a_phrase_was_plausibly_heard() -> None:
-    phrases = ["Cilium", *(f"Zorvex{i}" for i in range(300))]
-    artifact, _ = build([], phrases)
-    guide = Guide.of(artifact, RequestOptions())
-    assert guide.gated  # 300 phrases do not fit in one window's hotwords
-    # Two windows of the first pass, 40 s apart: the first heard only common words, the second
-    # a name close to "Cilium" (but not close enough to decode the window again).
-    plain = [("the", 0, 300, 0.3), ("weather", 300, 800, 0.9), ("is", 800, 1000, 0.9), ("nice.", 1000, 1400, 0.9)]
-    named = [("behind", 40_000, 40_400, 0.9), ("Celiam", 40_400, 41_000, 0.3), ("now.", 41_000, 41_400, 0.9)]
-    heard = words(*plain, *named)
-    engine = FakeEngine()  # no decode result to give: a decode would fail the test
-    engine.likelihoods = {"behind Cilium now.": -11.0}  # within the bonus of the heard text's -10
-
-    out = second_pass(engine, np.zeros(16000 * 42, np.float32), result(heard), guide)
-
-    assert engine.calls == []
-    assert out.text == "the weather is nice. behind Cilium now."
-    assert [w.start_ms for w in out.words][-3:] == [40_000, 40_400, 41_000]
-
-
-def test_a_short_phrase_list_or_a_model_with_sentences_is_not_gated() -> None:
-    short, _ = build([], ["Cilium", "Kafka"])
-    with_text, _ = build(["Kafka runs behind Cilium now."], [f"Zorvex{i}" for i in range(300)])
-
-    assert not Guide.of(short, RequestOptions()).gated
-    assert not Guide.of(with_text, RequestOptions()).gated
