@@ -49,11 +49,6 @@ def whisper_language(code: str) -> Optional[str]:
     return code if code in WHISPER_LANGUAGES else None
 
 
-def assemblyai_language(whisper_code: str) -> str:
-    """AssemblyAI's spelling of a Whisper language: English is "en_us"."""
-    return "en_us" if whisper_code == "en" else whisper_code
-
-
 def choose(named: Optional[str], language: Optional[str], detect: bool) -> str:
     """The base model for a request: the one it names, else the multilingual one when it needs
     another language than English or detection, else the fastest. Raises ValueError, with a

@@ -21,9 +21,9 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
+from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.batch import Decoded, Window, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
-from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 from sagemaker_jobs.env import int_from_env
@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 8
 MIN_LANE_S = 60
-DETECTION_WINDOWS = 3
 """A long recording is cut into lanes of at least this: every cut may cost a word."""
+DETECTION_WINDOWS = 3
+"""How many 30-second windows of speech `Engine.detect_language` hears."""
 SAMPLE_RATE = 16000
 
 
@@ -143,7 +144,10 @@ class Engine:
 
     def speaking(self, language: str) -> "Engine":
         """This engine (the same loaded model) decoding `language` (Whisper's code) wherever a
-        decode does not name one: what a request's language or its detected language sets."""
+        decode does not name one: what a request's language or its detected language sets. An
+        English-only model decodes English whatever it is told, and is returned as it is."""
+        if not self.multilingual:
+            return self
         view = copy.copy(self)
         view._language = language
         return view

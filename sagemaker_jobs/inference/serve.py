@@ -37,11 +37,11 @@ from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
-from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.inference.model_cache import ModelCache
 from sagemaker_jobs.s3_uri import S3Uri
 
@@ -174,7 +174,7 @@ class Transcriber:
             _check_language(language, language_confidence, raw_options.get("language_confidence_threshold"))
         elif not isinstance(language, str):
             raise HttpError(HTTPStatus.BAD_REQUEST, "'language' must be a Whisper language code")
-        speaking = engine.speaking(language) if engine.multilingual else engine
+        speaking = engine.speaking(language)
         started = time.perf_counter()
         if multichannel:
             heard = [self._decode(speaking, part, model, request, turn) for part, _ in ranged]

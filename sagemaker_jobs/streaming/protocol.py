@@ -89,7 +89,7 @@ class SessionParams(TurnSettings):
             params = cls.model_validate(query)
         except (ValidationError, json.JSONDecodeError) as e:
             raise ProtocolError(INPUT_INVALID, _describe(e)) from e
-        if params.language_detection and SPEECH_MODELS[params.speech_model] == speech_models.TINY_EN:
+        if params.language_detection and params.base_model == speech_models.TINY_EN:
             raise ProtocolError(INPUT_INVALID, "language_detection needs speech_model universal-streaming-multilingual")
         return params
 

@@ -136,7 +136,7 @@ class StreamingService:
             final = beam_size is None
             if detect and final:
                 language[:] = engine.detect_language(samples)
-            speaking = engine.speaking(str(language[0])) if engine.multilingual else engine
+            speaking = engine.speaking(str(language[0]))
             # Partials (greedy) decode once; a final turn gets the custom model's second pass.
             result = transcribe(speaking, samples, artifact, request, beam_size, two_pass=final)
             return replace(result, language_confidence=float(language[1])) if detect else result
