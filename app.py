@@ -8,10 +8,8 @@ from typing import Any, Callable
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
-from chalicelib import observability, wiring
-from chalicelib import console
+from chalicelib import console, observability, wiring
 from chalicelib.api import openai, openapi, presenters
-from chalicelib.api.multipart import parse_form
 from chalicelib.api.http import (
     base_url,
     handled,
@@ -24,22 +22,20 @@ from chalicelib.api.http import (
 from chalicelib.api.models import (
     AccountOut,
     CorpusUploadOut,
-    ListParams,
-    ModelListParams,
-    ModelRequest,
     RedactedAudioOut,
     SubtitleParams,
     SyncParams,
     TokenOut,
     TokenParams,
-    TranscriptRequest,
     UploadOut,
     WordSearchParams,
 )
+from chalicelib.api.multipart import parse_form
 from chalicelib.config import queue_name
 from chalicelib.exports.subtitles import SubtitleFormat
-from chalicelib.orchestration import events
+from chalicelib.services import events
 from chalicelib.services.custom_models import UPLOAD_URL_SECONDS
+from chalicelib.services.requests import ListParams, ModelListParams, ModelRequest, TranscriptRequest
 from chalicelib.services.transcripts import TranscriptView
 
 app = Chalice(app_name="hark")

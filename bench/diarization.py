@@ -111,7 +111,7 @@ def hypothesis(words: Sequence[Word], labels: Sequence[str], frames: int) -> np.
         active = np.zeros(frames, bool)
         for word, label in zip(words, labels):
             if label == speaker:
-                active[word.start_ms // 10 : max(word.end_ms // 10, word.start_ms // 10 + 1)] = True
+                active[word.start // 10 : max(word.end // 10, word.start // 10 + 1)] = True
         result[_bridge(active) & (result == -1)] = speakers.index(speaker)
     return result
 

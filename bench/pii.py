@@ -42,7 +42,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bench.synthetic import VOICES, _noise_bank, _render_clip, _Render, _Sentence
+from bench.synthetic import VOICES, _noise_bank, _Render, _render_clip, _Sentence
 from sagemaker_jobs.asr import audio, pii
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.result import Word
@@ -348,7 +348,7 @@ class PresidioBaseline:
                 for i, (a, b) in enumerate(spans):
                     if a < result.end and b > result.start:
                         hit[i] = True
-        return [Word(pii._hashed(w.text), w.start_ms, w.end_ms, w.confidence) if h else w for w, h in zip(words, hit)]
+        return [Word(pii._hashed(w.text), w.start, w.end, w.confidence) if h else w for w, h in zip(words, hit)]
 
 
 def _score(tally: Tally, call: Call, words: Sequence[Word], redacted: Sequence[Word], column: str) -> None:

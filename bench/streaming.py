@@ -3,7 +3,7 @@ machine holds at 1x real time.
 
     python -m bench.streaming [--streams 1 2 4 6] [--utterances 6]
 
-The streaming service (sagemaker_jobs.streaming, the real engine, VAD and turn logic) runs
+The streaming service (hark_streaming, the real engine, VAD and turn logic) runs
 in this process on a free port; each client streams a recording of LibriSpeech utterances
 (the dev set's, else the test fixtures) separated by 1.5 s pauses, at the pace of speech in
 100 ms frames, over a real WebSocket. For every utterance the client records when it sent
@@ -31,10 +31,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bench.data import accuracy_clips, dev_set_available, fixture_clips
+from hark_streaming.server import Access, BackgroundServer, StreamingService
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
-from sagemaker_jobs.streaming.server import Access, BackgroundServer, StreamingService
 
 PAUSE_S = 1.5
 FRAME_S = 0.1

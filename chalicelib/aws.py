@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from chalicelib.errors import ServiceUnavailable
+from hark_core.errors import ServiceUnavailable
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
-from chalicelib.errors import BadRequest, InvalidAudioUrl
+from hark_core.errors import BadRequest, InvalidAudioUrl
 
 # The instance metadata services of AWS (IPv4 and IPv6, Nitro) and others.
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}

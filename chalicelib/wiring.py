@@ -5,22 +5,23 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
+from chalicelib.api import presenters
 from chalicelib.clients import client
 from chalicelib.config import settings
 from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.endpoint import AsyncEndpoint
 from chalicelib.orchestration.jobs import TranscriptJobs
-from chalicelib.orchestration.notify import Notifier
 from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import Executions, TaskCallbacks
 from chalicelib.orchestration.training import TrainingJobs
 from chalicelib.orchestration.webhooks import RetryPolicy, WebhookSender
-from chalicelib.services.drop_folder import DropFolder
 from chalicelib.services.custom_models import CustomModelService, Presigner
+from chalicelib.services.drop_folder import DropFolder
 from chalicelib.services.keys import KeyService
 from chalicelib.services.limits import RateLimiter, TenantLimits
+from chalicelib.services.notify import Notifier
+from chalicelib.services.transcripts import TranscriptService, TranscriptView
 from chalicelib.storage.admission import AdmissionTable
-from chalicelib.services.transcripts import TranscriptService
 from chalicelib.storage.keys import KeysTable
 from chalicelib.storage.models import ModelsTable
 from chalicelib.storage.objects import ObjectStore
@@ -78,7 +79,11 @@ def drop_folder() -> DropFolder:
     def once(function: Callable[..., Any]) -> Callable[..., Any]:
         return idempotent_function(data_keyword_argument="upload", persistence_store=persistence, config=config)(function)
 
-    return DropFolder(transcripts(), keys(), ObjectStore(client("s3")), once)
+    return DropFolder(transcripts(), keys(), ObjectStore(client("s3")), once, _presented)
+
+
+def _presented(view: TranscriptView) -> dict[str, Any]:
+    return presenters.transcript(view).model_dump(mode="json")
 
 
 @lru_cache(maxsize=1)

@@ -17,13 +17,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from devstack.template import TEMPLATE, environment_name, load
+from deploy.template import TEMPLATE, environment_name, load
 
 ROOT = TEMPLATE.parent.parent
 # The Lambda Python runtime ships the AWS SDK. It reaches the package only as a dependency of
 # aws-xray-sdk (botocore alone is about 12 MB zipped), and a second, different botocore next
 # to the runtime's boto3 would only risk a mismatch.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+CORE = "hark_core"
 FUNCTION_ROLE = "FunctionRole"
 REST_API = "RestAPI"  # the logical id `chalice package` gives the API
 # API Gateway's own answers (no route, a body it refused, throttling), in the API's error shape
@@ -73,17 +74,21 @@ def chalice_package(stage: str, out_dir: Path, template: dict[str, Any], project
         cwd=project_dir, env=env, check=True,
     )
     sam = json.loads((out_dir / "sam.json").read_text())
-    return sam, slim(out_dir / "deployment.zip")
+    return sam, finish(out_dir / "deployment.zip", project_dir)
 
 
-def slim(package: Path) -> Path:
-    """Rewrites the zip without the packages the Lambda runtime provides."""
+def finish(package: Path, project_dir: Path = ROOT) -> Path:
+    """Rewrites the zip without the packages the Lambda runtime provides, and with `hark_core`
+    (the contract the API shares with the containers), which `chalice package` leaves out: it
+    packages only app.py, chalicelib/ and the requirements."""
     slimmed = package.with_name(package.stem + "-slim.zip")
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(slimmed, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             top = item.filename.split("/", 1)[0]
             if top.split("-", 1)[0] not in RUNTIME_PROVIDED:
                 target.writestr(item, source.read(item))
+        for module in sorted((project_dir / CORE).rglob("*.py")):
+            target.write(module, module.relative_to(project_dir).as_posix())
     slimmed.replace(package)
     return package
 

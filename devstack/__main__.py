@@ -10,30 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
-from chalicelib.errors import HarkError
+from devstack.keys import DEV_TENANT, create_key
 from devstack.stack import LocalStack, StackOptions
+from hark_core.errors import HarkError
 
 # Where `make serve` leaves the running stack's environment for `make key`.
 STATE_FILE = Path(os.environ.get("HARK_STATE_FILE") or Path(__file__).resolve().parent.parent / ".hark" / "local-stack.json")
-
-DEV_TENANT = "dev"
-
-
-def create_key(
-    tenant: str, key: str | None = None, max_concurrent_jobs: int | None = None, requests_per_second: float | None = None
-) -> str:
-    """Registers a key through the same service the API authenticates with, and the tenant's
-    own limits where given (the stack's defaults apply otherwise)."""
-    from chalicelib import wiring
-    from chalicelib.clients import client
-    from chalicelib.config import settings
-    from chalicelib.storage.keys import KeysTable
-
-    wiring.reset()
-    created = wiring.keys().create_key(tenant, key)
-    KeysTable(client("dynamodb"), settings().keys_table).set_limits(tenant, max_concurrent_jobs, requests_per_second)
-    return created
-
 
 def serve(args: argparse.Namespace) -> None:
     stack = LocalStack(StackOptions(api_port=args.port, moto_port=args.moto_port, streaming_port=args.streaming_port)).start()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.keys import DEV_TENANT, create_key
 from devstack.stack import LocalStack, StackOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,6 @@ HISTORY = (SAMPLES / "custom_model_history.txt").read_text().splitlines()
 def run(args: argparse.Namespace) -> None:
     import assemblyai as aai
 
-    from devstack.__main__ import DEV_TENANT, create_key
 
     print("starting the local stack (moto, the Hark API, the local SageMaker runner) ...", flush=True)
     # The app's CloudWatch metric lines would drown the demo's own output.

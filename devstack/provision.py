@@ -11,7 +11,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any, Callable
 
-from devstack.template import TEMPLATE, Resolver, environment_name, load, references
+from deploy.template import TEMPLATE, Resolver, environment_name, load, references
 
 log = logging.getLogger(__name__)
 ACCOUNT = "123456789012"  # moto's account

@@ -139,10 +139,10 @@ class LocalStack:
         return self
 
     def _start_runner(self) -> None:
-        from sagemaker_jobs.local.clients import make_aws_clients
-        from sagemaker_jobs.local.runner import LocalEndpoint, LocalSageMakerRunner
-        from sagemaker_jobs.local.training import LocalTrainingRunner
-        from sagemaker_jobs.local.workers import ContainerSpec
+        from devstack.sagemaker.clients import make_aws_clients
+        from devstack.sagemaker.runner import LocalEndpoint, LocalSageMakerRunner
+        from devstack.sagemaker.training import LocalTrainingRunner
+        from devstack.sagemaker.workers import ContainerSpec
 
         assert self.stack is not None
         container = ContainerSpec(
@@ -193,10 +193,10 @@ class LocalStack:
     def _start_streaming(self) -> None:
         """The real-time service in this process, with its own copy of the engine (on AWS it
         is a container of its own; see infra/streaming.yaml)."""
+        from hark_streaming import access
+        from hark_streaming.server import BackgroundServer, StreamingService
         from sagemaker_jobs.asr.engine import Engine, EngineSettings
         from sagemaker_jobs.asr.engines import SpeechEngines
-        from sagemaker_jobs.streaming import access
-        from sagemaker_jobs.streaming.server import BackgroundServer, StreamingService
 
         records = access.from_stack(access.StreamingSettings.from_env(os.environ))
         engines = SpeechEngines(Engine(EngineSettings.from_env(os.environ)), os.environ)

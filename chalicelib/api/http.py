@@ -10,8 +10,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 from chalice import Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.api.validation import describe
-from chalicelib.errors import BadRequest, HarkError, PayloadTooLarge
+from hark_core.errors import BadRequest, HarkError, PayloadTooLarge, describe
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)

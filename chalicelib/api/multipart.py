@@ -8,7 +8,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Optional
 
-from chalicelib.errors import BadRequest, UnsupportedMediaType
+from hark_core.errors import BadRequest, UnsupportedMediaType
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.api.validation import describe
 from chalicelib.api.multipart import FormField
-from chalicelib.errors import BadRequest
 from chalicelib.exports import segments, subtitles
 from chalicelib.services.transcripts import TranscriptView
+from hark_core.errors import BadRequest, describe
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 _LIST_FIELDS = {"timestamp_granularities", "keywords", "include"}
@@ -85,8 +84,7 @@ def parse(fields: list[FormField]) -> tuple[bytes, TranscriptionForm]:
 
 def render(view: TranscriptView, form: TranscriptionForm) -> tuple[str, Any]:
     """(content type, body) of the answer in the requested ``response_format``."""
-    result = view.result or {}
-    text = str(result.get("text", ""))
+    text = view.result.text if view.result else ""
     if form.response_format == "json":
         return "application/json", {"text": text}
     if form.response_format == "text":

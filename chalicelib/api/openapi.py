@@ -15,16 +15,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.models import (
-    ListParams,
     ParagraphsOut,
     RedactedAudioOut,
     SentencesOut,
     SubtitleParams,
     TranscriptList,
     TranscriptOut,
-    TranscriptRequest,
     UploadOut,
 )
+from chalicelib.services.requests import ListParams, TranscriptRequest
 
 REF = "#/components/schemas/{model}"
 ID = {"name": "transcript_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}

@@ -5,42 +5,39 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any, Optional, overload
+from typing import Optional, overload
 from urllib.parse import urlencode
 
 from chalicelib.api.models import (
     ExportOut,
-    ListParams,
     ModelItem,
     ModelList,
-    ModelListParams,
     ModelOut,
     ModelSizes,
     PageDetails,
-    PII_POLICIES,
     ParagraphsOut,
     SegmentOut,
     SentencesOut,
     TranscriptItem,
     TranscriptList,
     TranscriptOut,
-    WordOut,
     WordSearchMatchOut,
     WordSearchOut,
 )
-from chalicelib.domain import ModelRecord, TranscriptRecord
 from chalicelib.exports import search, segments, subtitles
-from chalicelib.exports.words import Segment, Word
+from chalicelib.exports.words import Segment
+from chalicelib.services.requests import ListParams, ModelListParams
 from chalicelib.services.transcripts import TranscriptView
+from hark_core.records import ModelRecord, TranscriptRecord
 
 DELETED_TEXT = "Deleted by user."
 
 
 def transcript(view: TranscriptView) -> TranscriptOut:
-    record, result = view.record, view.result or {}
-    text: Optional[str] = result.get("text")
-    words = [_word(w) for w in view.words] if "words" in result else None
-    turns = record.options.get("speaker_labels") or record.options.get("multichannel")
+    record, result, options = view.record, view.result, view.record.options
+    text = result.text if result else None
+    words = list(result.words) if result else None
+    turns = options.speaker_labels or options.multichannel
     utterances = _segments(segments.utterances(view.words)) if turns else None
     if record.deleted:
         text, words, utterances = DELETED_TEXT, None, None
@@ -51,55 +48,48 @@ def transcript(view: TranscriptView) -> TranscriptOut:
         text=text,
         words=words,
         utterances=utterances,
-        speaker_labels=bool(record.options.get("speaker_labels")),
-        speakers_expected=record.options.get("speakers_expected"),
-        language_detection=bool(record.options.get("language_detection")),
-        language_confidence=result.get("language_confidence") if record.options.get("language_detection") else None,
+        speaker_labels=bool(options.speaker_labels),
+        speakers_expected=options.speakers_expected,
+        language_detection=bool(options.language_detection),
+        language_confidence=result.language_confidence if result and options.language_detection else None,
         confidence=record.confidence,
         audio_duration=round(record.audio_duration) if record.audio_duration is not None else None,
-        language_code=record.language_code or record.options.get("language_code") or "en_us",
-        punctuate=record.options.get("punctuate") is not False,
-        format_text=record.options.get("format_text") is not False,
-        speech_model=record.options.get("speech_model"),
-        custom_model_id=record.options.get("custom_model_id"),
-        prompt=record.options.get("prompt"),
-        temperature=record.options.get("temperature"),
-        audio_start_from=record.options.get("audio_start_from"),
-        audio_end_at=record.options.get("audio_end_at"),
-        speech_threshold=record.options.get("speech_threshold"),
-        speaker_options=record.options.get("speaker_options"),
-        disfluencies=bool(record.options.get("disfluencies")),
-        multichannel=bool(record.options.get("multichannel")),
-        audio_channels=result.get("audio_channels"),
-        entity_detection=bool(record.options.get("entity_detection")),
-        entities=result.get("entities") if record.options.get("entity_detection") and not record.deleted else None,
-        redact_pii=bool(record.options.get("redact_pii")),
-        redact_pii_audio=bool(record.options.get("redact_pii_audio")),
-        redact_pii_audio_quality=(record.options.get("redact_pii_audio_quality") or "mp3")
-        if record.options.get("redact_pii_audio")
-        else None,
-        redact_pii_policies=_pii_policies(record.options),
-        redact_pii_sub=(record.options.get("redact_pii_sub") or "hash") if record.options.get("redact_pii") else None,
-        filter_profanity=bool(record.options.get("filter_profanity")),
-        word_boost=record.options.get("word_boost"),
-        boost_param=record.options.get("boost_param"),
-        keyterms_prompt=record.options.get("keyterms_prompt"),
-        custom_spelling=record.options.get("custom_spelling"),
+        language_code=record.language_code or options.language_code or "en_us",
+        punctuate=options.punctuate is not False,
+        format_text=options.format_text is not False,
+        speech_model=options.speech_model,
+        custom_model_id=options.custom_model_id,
+        prompt=options.prompt,
+        temperature=options.temperature,
+        audio_start_from=options.audio_start_from,
+        audio_end_at=options.audio_end_at,
+        speech_threshold=options.speech_threshold,
+        speaker_options=options.speaker_options.model_dump() if options.speaker_options else None,
+        disfluencies=bool(options.disfluencies),
+        multichannel=bool(options.multichannel),
+        audio_channels=result.audio_channels if result else None,
+        entity_detection=bool(options.entity_detection),
+        entities=result.entities if result and options.entity_detection and not record.deleted else None,
+        redact_pii=bool(options.redact_pii),
+        redact_pii_audio=bool(options.redact_pii_audio),
+        redact_pii_audio_quality=(options.redact_pii_audio_quality or "mp3") if options.redact_pii_audio else None,
+        redact_pii_policies=list(options.pii_policies) or None,
+        redact_pii_sub=(options.redact_pii_sub or "hash") if options.redact_pii else None,
+        filter_profanity=bool(options.filter_profanity),
+        word_boost=options.word_boost,
+        boost_param=options.boost_param,
+        keyterms_prompt=options.keyterms_prompt,
+        custom_spelling=[rule.model_dump(by_alias=True) for rule in options.custom_spelling] if options.custom_spelling else None,
         speech_model_used=record.model,
-        webhook_url=record.options.get("webhook_url"),
-        webhook_auth=bool(record.options.get("webhook_auth_header_name")),
-        webhook_auth_header_name=record.options.get("webhook_auth_header_name"),
+        webhook_url=options.webhook_url,
+        webhook_auth=bool(options.webhook_auth_header_name),
+        webhook_auth_header_name=options.webhook_auth_header_name,
         webhook_status_code=record.webhook_status_code,
         error=record.error,
         created=wire_time(record.created),
         completed=wire_time(record.completed),
     )
 
-
-def _pii_policies(options: dict[str, Any]) -> Optional[list[str]]:
-    if not options.get("redact_pii"):
-        return None
-    return list(options.get("redact_pii_policies") or PII_POLICIES)
 
 
 def sentences(view: TranscriptView) -> SentencesOut:
@@ -143,16 +133,13 @@ def _segments(items: list[Segment]) -> list[SegmentOut]:
             start=s.start,
             end=s.end,
             confidence=s.confidence,
-            words=[_word(w) for w in s.words],
+            words=list(s.words),
             speaker=s.speaker,
             channel=s.words[0].channel,
         )
         for s in items
     ]
 
-
-def _word(w: Word) -> WordOut:
-    return WordOut(text=w.text, start=w.start, end=w.end, confidence=w.confidence, speaker=w.speaker, channel=w.channel)
 
 
 def model(record: ModelRecord) -> ModelOut:

@@ -7,7 +7,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.errors import NotFound
+from hark_core.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
 PAGE = "index.html"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.exports.words import Word
+from hark_core.inference import Word
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.exports.words import Segment, Word, segments
+from chalicelib.exports.words import Segment, segments
+from hark_core.inference import Word
 
 SENTENCE_PAUSE_MS = 1000
 """Silence that ends a sentence even without punctuation. Whisper's gaps between words of

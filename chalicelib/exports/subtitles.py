@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from chalicelib.exports.segments import sentences
-from chalicelib.exports.words import Segment, Word
+from chalicelib.exports.words import Segment
+from hark_core.inference import Word
 
 SubtitleFormat = Literal["srt", "vtt"]
 DEFAULT_CHARS_PER_CAPTION = 80

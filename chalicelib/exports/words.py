@@ -1,32 +1,12 @@
-"""The word and the run of words every export is built from."""
+"""The run of words every export is built from (the words are the contract's `Word`)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start: int
-    """ms from the start of the audio, as are all times here"""
-    end: int
-    confidence: float
-    speaker: Optional[str] = None
-    """"A", "B", ... when the transcript was made with speaker_labels; "1", "2", ... with multichannel"""
-    channel: Optional[str] = None
-    """"1", "2", ... with multichannel: the audio channel the word is from"""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Word":
-        speaker, channel = data.get("speaker"), data.get("channel")
-        return cls(
-            str(data["text"]), int(data["start"]), int(data["end"]), float(data["confidence"]),
-            str(speaker) if speaker is not None else None,
-            str(channel) if channel is not None else None,
-        )
+from hark_core.inference import Word
 
 
 @dataclass(frozen=True)

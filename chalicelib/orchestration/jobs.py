@@ -4,42 +4,32 @@ result the state machine stores (complete). Both run from queues, at least once,
 are idempotent: a job moves only from the state it was found in."""
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Optional
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Optional
+
+from pydantic import ValidationError
 
 from chalicelib import observability
 from chalicelib.config import Settings
-from chalicelib.domain import TranscriptRecord, now_iso, redacted_audio_key
-from chalicelib.errors import BadRequest, HarkError, NotFound
-from chalicelib.exports.formatting import carry_punctuation, is_filler, mask_profanity, restyle, spelled_words
 from chalicelib.fetch import DownloadError, download
 from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.endpoint import AsyncEndpoint
-from chalicelib.orchestration.messages import (
-    AsyncNotification,
-    DispatchMessage,
-    InferenceRequest,
-    InferenceResult,
-    TaskResult,
-)
+from chalicelib.orchestration.messages import AsyncNotification, DispatchMessage, TaskResult
 from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import TaskCallbacks
-from chalicelib.storage.objects import ObjectStore, s3_uri, split_s3_uri
+from chalicelib.storage.objects import ObjectStore
 from chalicelib.storage.transcripts import TranscriptsTable
+from hark_core.errors import BadRequest, HarkError, NotFound
+from hark_core.formatting import carry_punctuation, is_filler, mask_profanity, restyle, spelled_words
+from hark_core.inference import InferenceError, InferenceRequest, InferenceResult
+from hark_core.options import TranscriptOptions
+from hark_core.records import TranscriptRecord, now_iso, redacted_audio_key
+from hark_core.s3_uri import s3_uri, split_s3_uri
 
 log = logging.getLogger(__name__)
 
-# The request options the inference container acts on (see sagemaker_jobs/inference).
-INFERENCE_OPTIONS = (
-    "custom_model_uri", "word_boost", "boost_param", "keyterms_prompt", "custom_spelling",
-    "speaker_labels", "speakers_expected", "language_detection", "max_audio_s",
-    "prompt", "audio_start_from", "audio_end_at", "speech_threshold", "speaker_options", "multichannel",
-    "temperature", "entity_detection", "redact_pii", "redact_pii_policies", "redact_pii_sub",
-    "redact_pii_audio_quality", "redact_pii_audio_options",
-    "base_model", "language", "language_confidence_threshold",
-)
 GENERIC_FAILURE = "transcription failed: the speech engine could not process this audio"
 
 
@@ -110,17 +100,16 @@ class TranscriptJobs:
             self._callbacks.fail(message.task_token, "AudioUnavailable", str(e))
             return False
         input_key = f"inference-input/{job.tenant_id}/{job.transcript_id}.json"
-        decode = {k: v for k, v in record.options.items() if k in INFERENCE_OPTIONS}
         request = InferenceRequest(
             audio_uri=s3_uri(self._settings.media_bucket, audio_key),
-            options=decode,
+            options=record.options.for_container(),
             tenant_id=job.tenant_id,
             first_of_tenant=first,
             redacted_audio_uri=s3_uri(self._settings.media_bucket, redacted_audio_key(record))
-            if record.options.get("redact_pii_audio")
+            if record.options.redact_pii_audio
             else None,
         )
-        self._objects.put_bytes(self._settings.async_bucket, input_key, request.model_dump_json().encode(), "application/json")
+        self._objects.put_bytes(self._settings.async_bucket, input_key, request.to_json(), "application/json")
         self._endpoint.invoke(s3_uri(self._settings.async_bucket, input_key), inference_id(job.tenant_id, job.transcript_id))
         return True
 
@@ -194,28 +183,28 @@ class TranscriptJobs:
             return None
 
 
-def as_requested(result: InferenceResult, options: Mapping[str, Any]) -> InferenceResult:
+def as_requested(result: InferenceResult, options: TranscriptOptions) -> InferenceResult:
     """The result with the request's ``punctuate``/``format_text``, ``disfluencies`` (fillers
     removed unless asked for, as AssemblyAI does) and ``filter_profanity`` applied. It is applied
     once, here, to what is stored: the stored result is then the one source of truth that the
     transcript, every export and any later reader share, where formatting on each read would
     leave each reader to remember it."""
-    punctuate, format_text = options.get("punctuate") is not False, options.get("format_text") is not False
-    keep_fillers, mask = options.get("disfluencies") is True, options.get("filter_profanity") is True
+    punctuate, format_text = options.punctuate is not False, options.format_text is not False
+    keep_fillers, mask = options.disfluencies is True, options.filter_profanity is True
     if punctuate and format_text and not mask and (keep_fillers or not any(is_filler(w.text) for w in result.words)):
         return result  # the text as the decoder wrote it
-    keep = spelled_words(rule["to"] for rule in options.get("custom_spelling") or [])
+    keep = spelled_words(rule.to for rule in options.custom_spelling or [])
     words = []
     for index, word in enumerate(result.words):
         if not keep_fillers and is_filler(word.text):
             if words and punctuate:  # "so, um, I" -> "so, I": the filler's comma was the sentence's
-                words[-1] = words[-1].model_copy(update={"text": carry_punctuation(words[-1].text, word.text)})
+                words[-1] = replace(words[-1], text=carry_punctuation(words[-1].text, word.text))
             continue
         text = restyle(word.text, punctuate=punctuate, format_text=format_text, keep=keep)
         if mask:
             text = mask_profanity(text)
         if text:
-            words.append(word.model_copy(update={"text": text}))
+            words.append(replace(word, text=text))
     return result.model_copy(update={"words": words, "text": " ".join(w.text for w in words)})
 
 
@@ -225,9 +214,7 @@ def _error_message(text: Optional[str]) -> Optional[str]:
     start = text.find("{")
     if start >= 0:
         try:
-            doc = json.loads(text[start : text.rfind("}") + 1])
-            if isinstance(doc, dict) and isinstance(doc.get("error"), str):
-                return doc["error"]
-        except json.JSONDecodeError:
+            return InferenceError.model_validate_json(text[start : text.rfind("}") + 1]).error
+        except ValidationError:
             pass
     return text.strip()[:500] or None

@@ -1,7 +1,7 @@
 """Typed messages that cross the state machine, queue and SageMaker boundaries."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,53 +52,6 @@ class DispatchMessage(BaseModel):
 
     task_token: str
     job: JobInput
-
-
-class InferenceRequest(BaseModel):
-    """Body of the async endpoint's input object (the container's /invocations request)."""
-
-    audio_uri: str
-    options: dict[str, Any] = Field(default_factory=dict)
-    tenant_id: str = ""
-    first_of_tenant: bool = False
-    """The job's tenant had nothing else at the endpoint when it was admitted: the container
-    decodes it ahead of, and not in one batch with, other tenants' backlog. On a CPU a batch
-    takes time in proportion to its size, so another tenant's file batched with a burst's clips
-    took twice its idle time (fair sharing)."""
-    redacted_audio_uri: Optional[str] = None
-    """With redact_pii_audio: where the container writes the bleeped copy of the audio."""
-
-
-class InferenceWord(BaseModel):
-    text: str
-    start: int
-    end: int
-    confidence: float
-    speaker: Optional[str] = None
-    channel: Optional[str] = None
-
-
-class InferenceEntity(BaseModel):
-    entity_type: str
-    text: str
-    start: int
-    end: int
-
-
-class InferenceResult(BaseModel):
-    """The container's /invocations response, as written to the async output location."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    text: str
-    words: list[InferenceWord]
-    confidence: float
-    audio_duration: float
-    language_code: str
-    language_confidence: Optional[float] = None
-    model: Optional[str] = None
-    audio_channels: Optional[int] = None
-    entities: Optional[list[InferenceEntity]] = None
 
 
 class AsyncRequestParameters(BaseModel):

@@ -12,8 +12,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, Field
 
 from chalicelib.aws import guarded
-from chalicelib.domain import TranscriptRecord
-from chalicelib.errors import ServiceUnavailable
+from hark_core.errors import ServiceUnavailable
+from hark_core.records import TranscriptRecord
 
 log = logging.getLogger(__name__)
 

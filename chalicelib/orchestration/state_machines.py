@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.aws import error_code, guarded
-from chalicelib.errors import ServiceUnavailable
+from hark_core.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

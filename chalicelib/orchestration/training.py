@@ -10,16 +10,17 @@ import tarfile
 from collections.abc import Callable
 from typing import Any, Optional
 
-from chalicelib.aws import error_code, guarded
 from chalicelib import observability
+from chalicelib.aws import error_code, guarded
 from chalicelib.config import Settings
-from chalicelib.domain import now_iso
-from chalicelib.errors import ServiceUnavailable
 from chalicelib.orchestration.admission import Admission
 from chalicelib.orchestration.messages import TrainingDispatchMessage, TrainingJobDetail, TrainingResult
 from chalicelib.orchestration.state_machines import TaskCallbacks
 from chalicelib.storage.models import ModelsTable
-from chalicelib.storage.objects import ObjectStore, split_s3_uri
+from chalicelib.storage.objects import ObjectStore
+from hark_core.errors import ServiceUnavailable
+from hark_core.records import now_iso
+from hark_core.s3_uri import split_s3_uri
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from typing import Any, Callable, Literal, Optional
 from pydantic import BaseModel
 
 from chalicelib.aws import guarded
-from chalicelib.errors import InvalidWebhookUrl
 from chalicelib.fetch import Target, check_url, post
+from hark_core.errors import InvalidWebhookUrl
 
 log = logging.getLogger(__name__)
 

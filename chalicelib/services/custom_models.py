@@ -6,15 +6,15 @@ import json
 from typing import TYPE_CHECKING, Optional
 
 from chalicelib.config import Settings
-from chalicelib.domain import ModelRecord, ModelStatus, new_id
-from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.orchestration.messages import ModelJobInput
 from chalicelib.orchestration.state_machines import Executions
 from chalicelib.storage.models import ModelsTable
 from chalicelib.storage.objects import ObjectStore
+from hark_core.errors import BadRequest, Conflict, NotFound
+from hark_core.records import ModelRecord, ModelStatus, new_id
 
 if TYPE_CHECKING:  # the API's request types; services must not import the Chalice edge
-    from chalicelib.api.models import ModelListParams, ModelRequest
+    from chalicelib.services.requests import ModelListParams, ModelRequest
 
 CORPUS_PREFIX = "corpora/"
 UPLOAD_URL_SECONDS = 3600

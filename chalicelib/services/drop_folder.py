@@ -23,14 +23,14 @@ from typing import Any, Callable, Optional
 from pydantic import BaseModel
 
 from chalicelib import observability
-from chalicelib.api import presenters
-from chalicelib.api.models import TranscriptRequest
-from chalicelib.domain import Status
-from chalicelib.errors import BadRequest, NotFound
 from chalicelib.exports.subtitles import render
 from chalicelib.services.keys import KeyService
+from chalicelib.services.requests import TranscriptRequest
 from chalicelib.services.transcripts import TranscriptService, TranscriptView
-from chalicelib.storage.objects import ObjectStore, s3_uri
+from chalicelib.storage.objects import ObjectStore
+from hark_core.errors import BadRequest, NotFound
+from hark_core.records import Status
+from hark_core.s3_uri import s3_uri
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,13 @@ class DropFolder:
         keys: KeyService,
         objects: ObjectStore,
         once: Callable[[Callable[..., Any]], Callable[..., Any]],
+        present: Callable[[TranscriptView], dict[str, Any]],
     ) -> None:
         """``once`` makes a function idempotent on its ``upload`` argument (powertools'
-        ``idempotent_function`` with a DynamoDB persistence layer, see wiring)."""
+        ``idempotent_function`` with a DynamoDB persistence layer, see wiring). ``present`` is
+        a transcript as the API answers it, written to the outbox as its JSON (given by the
+        wiring: the API's presenters sit above the services)."""
+        self._present = present
         self._transcripts = transcripts
         self._keys = keys
         self._objects = objects
@@ -130,12 +134,12 @@ class DropFolder:
         if not name:
             return
         if record.status is Status.completed and not record.deleted:
-            text = (view.result or {}).get("text") or ""
+            text = view.result.text if view.result else ""
             self._objects.put_bytes(bucket, outbox_key(tenant, name, ".txt"), text.encode(), "text/plain; charset=utf-8")
             srt = render("srt", view.words)
             self._objects.put_bytes(bucket, outbox_key(tenant, name, ".srt"), srt.encode(), "application/x-subrip")
         # The JSON last: a client that waits for it finds the text and captions already there.
-        self._write_json(bucket, outbox_key(tenant, name, ".json"), presenters.transcript(view).model_dump(mode="json"))
+        self._write_json(bucket, outbox_key(tenant, name, ".json"), self._present(view))
 
     def _write_json(self, bucket: str, key: str, doc: Any) -> None:
         self._objects.put_bytes(bucket, key, json.dumps(doc, indent=2).encode(), "application/json")

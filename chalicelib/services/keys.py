@@ -1,15 +1,15 @@
 """API keys and tenants. A key is shown once, when made; only its SHA-256 is stored."""
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
 from typing import Optional
 
-from chalicelib.domain import now_iso
-from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.storage.keys import KeysTable
+from hark_core.errors import BadRequest, Unauthorized
+from hark_core.keys import AUTH_FAILED, hash_key, key_from_header
+from hark_core.records import now_iso
 
 KEY_PREFIX = "hark_"
 WEBHOOK_SECRET_PREFIX = "whsec_"
@@ -17,21 +17,6 @@ TOKEN_PREFIX = "hark_tmp_"
 # Tenant ids are part of S3 keys and SageMaker inference ids (64 chars at most), so they
 # stay short and plain.
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,23}$")
-AUTH_FAILED = "Authentication error, API token missing/invalid"
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def key_from_header(header: Optional[str]) -> Optional[str]:
-    """Accepts ``<key>`` and ``Bearer <key>``, as AssemblyAI does."""
-    if not header:
-        return None
-    value = header.strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
-    return value or None
 
 
 class KeyService:
@@ -40,7 +25,7 @@ class KeyService:
 
     def authenticate(self, authorization: Optional[str]) -> str:
         key = key_from_header(authorization)
-        tenant = self._table.tenant_for(hash_key(key)) if key and len(key) < 256 else None
+        tenant = self._table.tenant_for(hash_key(key)) if key else None
         if tenant is None:
             raise Unauthorized(AUTH_FAILED)
         return tenant

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.errors import TooManyRequests
 from chalicelib.storage.admission import AdmissionTable
 from chalicelib.storage.keys import KeysTable
+from hark_core.errors import TooManyRequests
 
 CACHE_S = 60.0
 

@@ -8,20 +8,31 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from chalicelib import observability, speech
-from chalicelib.api.models import ListParams, TranscriptRequest
+from chalicelib import observability
 from chalicelib.config import Settings
-from chalicelib.domain import ModelRecord, Status, TranscriptRecord, is_model_id, new_id, redacted_audio_key
-from chalicelib.errors import BadRequest, Conflict, HarkError, InvalidAudioUrl, NotFound, PayloadTooLarge, StillProcessing
-from chalicelib.exports.words import Word
 from chalicelib.fetch import check_url
 from chalicelib.orchestration.messages import JobInput
 from chalicelib.orchestration.state_events import StatePublisher
 from chalicelib.orchestration.state_machines import Executions
 from chalicelib.orchestration.webhooks import check_webhook_url
 from chalicelib.services.custom_models import CustomModelService, Presigner
-from chalicelib.storage.objects import ObjectStore, s3_uri
+from chalicelib.services.requests import ListParams, TranscriptRequest
+from chalicelib.storage.objects import ObjectStore
 from chalicelib.storage.transcripts import TranscriptsTable
+from hark_core import speech
+from hark_core.errors import (
+    BadRequest,
+    Conflict,
+    HarkError,
+    InvalidAudioUrl,
+    NotFound,
+    PayloadTooLarge,
+    StillProcessing,
+)
+from hark_core.inference import InferenceResult, Word
+from hark_core.options import JobOptions
+from hark_core.records import ModelRecord, Status, TranscriptRecord, is_model_id, new_id, redacted_audio_key
+from hark_core.s3_uri import s3_uri
 
 UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")
 DELETED_AUDIO_URL = "http://deleted_by_user"
@@ -35,11 +46,12 @@ _OFFERED = (
 @dataclass(frozen=True)
 class TranscriptView:
     record: TranscriptRecord
-    result: Optional[dict[str, Any]]
+    result: Optional[InferenceResult]
+    """The stored result (the container's, formatted as the request asked), once completed."""
 
     @property
     def words(self) -> list[Word]:
-        return [Word.from_dict(w) for w in (self.result or {}).get("words", [])]
+        return list(self.result.words) if self.result else []
 
 
 def upload_key(tenant_id: str, upload_id: str) -> str:
@@ -84,7 +96,7 @@ class TranscriptService:
         """``max_audio_s`` makes the engine refuse longer audio (the synchronous endpoints)."""
         options = self._options(tenant_id, request)
         if max_audio_s is not None:
-            options["max_audio_s"] = max_audio_s
+            options.max_audio_s = max_audio_s
         transcript_id = new_id()
         media_key = self._media_key(tenant_id, transcript_id, request.audio_url)
         return self._start(TranscriptRecord(tenant_id, transcript_id, request.audio_url, media_key=media_key, options=options))
@@ -123,29 +135,27 @@ class TranscriptService:
                 )
             time.sleep(SYNC_POLL_S)
 
-    def _options(self, tenant_id: str, request: TranscriptRequest) -> dict[str, Any]:
+    def _options(self, tenant_id: str, request: TranscriptRequest) -> JobOptions:
         """The job's stored options, checked: a missing model or a forbidden webhook fails at submit time."""
-        options = request.model_dump(exclude_none=True, by_alias=True, exclude={"audio_url", "domain", "custom_model_id"})
+        asked = request.model_dump(exclude={"audio_url", "domain", "custom_model_id"})
+        options = JobOptions.model_validate(asked)
         listed: Optional[str] = None
         if request.model_id:
             model = self._models.ready(tenant_id, request.model_id)
         else:
             model, listed = self._first_available(tenant_id, request)
         if model is not None:
-            options["custom_model_id"] = model.model_id
-            options["custom_model_uri"] = s3_uri(self._settings.media_bucket, model.artifact_key or "")
+            options.custom_model_id = model.model_id
+            options.custom_model_uri = s3_uri(self._settings.media_bucket, model.artifact_key or "")
         if request.webhook_url:
             check_webhook_url(request.webhook_url, self._settings.allow_private_webhook_urls)
         named = request.speech_model and speech.base_model(request.speech_model)
         if request.speech_model and not named and not is_model_id(request.speech_model):
             raise BadRequest(f"speech_model {request.speech_model!r} is not offered: {_OFFERED}")
         try:
-            chosen = named or listed
-            options["base_model"] = speech.choose(chosen, request.language, bool(request.language_detection))
+            options.base_model = speech.choose(named or listed, request.language, bool(request.language_detection))
         except ValueError as error:
             raise BadRequest(str(error)) from None
-        if request.language:
-            options["language"] = request.language
         return options
 
     def _first_available(
@@ -197,7 +207,7 @@ class TranscriptService:
         record = self._table.get(tenant_id, transcript_id)
         result = None
         if record.status is Status.completed and record.result_key:
-            result = self._objects.get_json(self._settings.media_bucket, record.result_key)
+            result = InferenceResult.model_validate_json(self._objects.get_bytes(self._settings.media_bucket, record.result_key))
         return TranscriptView(record, result)
 
     def exportable(self, tenant_id: str, transcript_id: str) -> TranscriptView:
@@ -226,7 +236,7 @@ class TranscriptService:
             if not self._table.mark_deleted(tenant_id, transcript_id, DELETED_AUDIO_URL):
                 raise Conflict("the transcript is still being processed; delete it once it is completed or error")
             keys = [record.media_key, record.result_key]
-            if record.options.get("redact_pii_audio"):
+            if record.options.redact_pii_audio:
                 keys.append(redacted_audio_key(record))
             for key in keys:
                 self._objects.delete(self._settings.media_bucket, key)
@@ -235,7 +245,7 @@ class TranscriptService:
     def redacted_audio_url(self, tenant_id: str, transcript_id: str) -> str:
         """A link to the transcript's bleeped audio, good for 24 hours (as AssemblyAI's)."""
         record = self.exportable(tenant_id, transcript_id).record
-        if not record.options.get("redact_pii_audio"):
+        if not record.options.redact_pii_audio:
             raise BadRequest(f"transcript {transcript_id} was not made with redact_pii_audio: true")
         key = redacted_audio_key(record)
         if not self._objects.exists(self._settings.media_bucket, key):

@@ -1,10 +1,10 @@
 """Shared DynamoDB plumbing for the table adapters."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, Iterator
 
 from chalicelib.aws import guarded
+from hark_core.records import from_stored, to_stored
 
 
 class Codec:
@@ -16,38 +16,13 @@ class Codec:
         self._de = TypeDeserializer()
 
     def dump(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._ser.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
+        return {k: self._ser.serialize(to_stored(v)) for k, v in item.items() if v is not None}
 
     def load(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return {k: _from_dynamo(self._de.deserialize(v)) for k, v in raw.items()}
+        return {k: from_stored(self._de.deserialize(v)) for k, v in raw.items()}
 
     def value(self, v: Any) -> dict[str, Any]:
-        return self._ser.serialize(_to_dynamo(v))
-
-
-DYNAMO_SMALLEST = 1e-130
-"""DynamoDB numbers reach down to 1E-130; a float nearer zero (a client may send 2.2e-311 as a
-temperature) is stored as 0 rather than failing the write with a decimal underflow."""
-
-
-def _to_dynamo(v: Any) -> Any:
-    if isinstance(v, float):
-        return Decimal(str(v)) if abs(v) >= DYNAMO_SMALLEST else Decimal(0)
-    if isinstance(v, dict):
-        return {k: _to_dynamo(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_to_dynamo(x) for x in v]
-    return v
-
-
-def _from_dynamo(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    if isinstance(v, dict):
-        return {k: _from_dynamo(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_from_dynamo(x) for x in v]
-    return v
+        return self._ser.serialize(to_stored(v))
 
 
 def paginate_query(dynamodb: Any, request: dict[str, Any], limit: int) -> Iterator[dict[str, Any]]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Generic, Optional, Protocol, TypeVar
 
 from chalicelib.aws import conditional, guarded
-from chalicelib.errors import NotFound
 from chalicelib.storage.dynamo import Codec, paginate_query
+from hark_core.errors import NotFound
 
 
 class Record(Protocol):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.aws import guarded
-from chalicelib.domain import ModelRecord, ModelStatus
 from chalicelib.storage.jobs import JobTable
+from hark_core.records import ModelRecord, ModelStatus
 
 
 class ModelsTable(JobTable[ModelRecord]):

@@ -3,21 +3,9 @@ from __future__ import annotations
 
 import json
 from typing import Any, BinaryIO, Optional
-from urllib.parse import urlparse
 
-from chalicelib.errors import NotFound
 from chalicelib.aws import guarded
-
-
-def s3_uri(bucket: str, key: str) -> str:
-    return f"s3://{bucket}/{key}"
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.lstrip("/"):
-        raise ValueError(f"not an s3:// URI: {uri}")
-    return parsed.netloc, parsed.path.lstrip("/")
+from hark_core.errors import NotFound
 
 
 class ObjectStore:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.aws import conditional, guarded
-from chalicelib.domain import Status, TranscriptRecord
 from chalicelib.storage.jobs import JobTable
+from hark_core.records import Status, TranscriptRecord
 
 
 class TranscriptsTable(JobTable[TranscriptRecord]):

@@ -137,8 +137,8 @@ def decode_windows(model: Any, windows: Sequence[Window], beam_size: int, fallba
         words = tuple(
             Word(
                 text=word["word"].strip(),
-                start_ms=round(word["start"] * 1000),
-                end_ms=round(word["end"] * 1000),
+                start=round(word["start"] * 1000),
+                end=round(word["end"] * 1000),
                 confidence=float(word["probability"]),
             )
             for segment in segments

@@ -92,11 +92,11 @@ def _window_starts_ms(words: Sequence[Word]) -> list[int]:
 
 def _speech_spans(words: Sequence[Word]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    for word in sorted(words, key=lambda w: w.start_ms):
-        if spans and word.start_ms - spans[-1][1] < _SPAN_GAP_MS:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], word.end_ms))
+    for word in sorted(words, key=lambda w: w.start):
+        if spans and word.start - spans[-1][1] < _SPAN_GAP_MS:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], word.end))
         else:
-            spans.append((word.start_ms, word.end_ms))
+            spans.append((word.start, word.end))
     return spans
 
 
@@ -169,7 +169,7 @@ def _word_embeddings(words: Sequence[Word], window_starts_ms: Sequence[int], emb
     centres = starts + _WINDOW_MS / 2
     result = []
     for word in words:
-        middle = (word.start_ms + word.end_ms) / 2
+        middle = (word.start + word.end) / 2
         weights = np.clip(1.0 - np.abs(middle - centres) / (_WINDOW_MS / 2), 0.0, None)
         if not weights.any():  # a word outside every window (unsorted timings): its nearest
             weights[np.argmin(np.abs(middle - centres))] = 1.0
@@ -184,7 +184,7 @@ def _viterbi(scores: np.ndarray, words: Sequence[Word]) -> list[int]:
     back = np.zeros((count, speakers), int)
     stay = np.eye(speakers, dtype=bool)
     for i in range(1, count):
-        pause = words[i].start_ms - words[i - 1].end_ms
+        pause = words[i].start - words[i - 1].end
         cost = _SWITCH_COST_AFTER_PAUSE if pause >= _PAUSE_MS else _SWITCH_COST
         candidates = total[:, None] - np.where(stay, 0.0, cost)  # [from, to]
         back[i] = np.argmax(candidates, axis=0)

@@ -264,7 +264,7 @@ def _joined_result(pieces: Sequence[tuple[int, Decoded]], duration_s: float, mod
     """One result from decoded pieces at their offsets (in samples) in the recording."""
     pieces = sorted(pieces, key=lambda pair: pair[0])
     words = tuple(
-        replace(w, start_ms=w.start_ms + offset * 1000 // SAMPLE_RATE, end_ms=w.end_ms + offset * 1000 // SAMPLE_RATE)
+        replace(w, start=w.start + offset * 1000 // SAMPLE_RATE, end=w.end + offset * 1000 // SAMPLE_RATE)
         for offset, piece in pieces
         for w in piece.words
     )
@@ -334,8 +334,8 @@ def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name:
     words = tuple(
         Word(
             text=word.word.strip(),
-            start_ms=round(word.start * 1000),
-            end_ms=round(word.end * 1000),
+            start=round(word.start * 1000),
+            end=round(word.end * 1000),
             confidence=float(word.probability),
         )
         for segment in segments

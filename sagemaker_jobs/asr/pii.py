@@ -371,7 +371,7 @@ def _entity(words: Sequence[Word], tokens: Sequence[_Token], kinds: tuple[str, .
     first, last = tokens[a].first_word, tokens[b].last_word
     span = words[first : last + 1]
     text = _core(" ".join(w.text.strip() for w in span))
-    return Entity(kinds[0], text, span[0].start_ms, span[-1].end_ms, first, last, kinds[1:])
+    return Entity(kinds[0], text, span[0].start, span[-1].end, first, last, kinds[1:])
 
 
 def select(entities: Iterable[Entity], policies: Iterable[str]) -> list[Entity]:
@@ -389,8 +389,8 @@ def bleeped(samples: np.ndarray, entities: Iterable[Entity], sample_rate: int, s
     """A copy of `samples` with each entity's time replaced by a tone (or silence)."""
     out = samples.astype(np.float32, copy=True)
     for entity in entities:
-        a = max(0, (entity.start_ms - BLEEP_PAD_MS) * sample_rate // 1000)
-        b = min(len(out), (entity.end_ms + BLEEP_PAD_MS) * sample_rate // 1000)
+        a = max(0, (entity.start - BLEEP_PAD_MS) * sample_rate // 1000)
+        b = min(len(out), (entity.end + BLEEP_PAD_MS) * sample_rate // 1000)
         if b <= a:
             continue
         t = np.arange(b - a, dtype=np.float32) / sample_rate
@@ -410,7 +410,7 @@ def redact(words: Sequence[Word], entities: Iterable[Entity], policies: Iterable
             tail = span[-1].text.rstrip()
             ending = tail[len(tail.rstrip(".,!?;:")) :]
             lead = span[0].text[: len(span[0].text) - len(span[0].text.lstrip())]
-            merged = replace(span[0], text=f"{lead}[{entity.entity_type.upper()}]{ending}", end_ms=span[-1].end_ms)
+            merged = replace(span[0], text=f"{lead}[{entity.entity_type.upper()}]{ending}", end=span[-1].end)
             out[entity.first_word : entity.last_word + 1] = [merged]
         else:
             out[entity.first_word : entity.last_word + 1] = [replace(w, text=_hashed(w.text)) for w in span]

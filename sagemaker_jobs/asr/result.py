@@ -1,32 +1,13 @@
-"""What a transcription returns, and its JSON form (the inference container's response body)."""
+"""What a transcription returns; `to_contract()` is the inference container's response body
+(`hark_core.inference.InferenceResult`). Words are the contract's `Word` (times in ms)."""
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
+from hark_core.inference import Entity as FoundEntity
+from hark_core.inference import InferenceResult, Word
 
-@dataclass(frozen=True)
-class Word:
-    text: str
-    start_ms: int
-    end_ms: int
-    confidence: float
-    speaker: Optional[str] = None
-    """"A", "B", ... when speaker labels were asked for; the channel's number with multichannel."""
-    channel: Optional[str] = None
-    """"1", "2", ... with multichannel: the audio channel the word was heard on."""
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "text": self.text,
-            "start": self.start_ms,
-            "end": self.end_ms,
-            "confidence": self.confidence,
-        }
-        if self.speaker is not None:
-            out["speaker"] = self.speaker
-        if self.channel is not None:
-            out["channel"] = self.channel
-        return out
+__all__ = ["Entity", "TranscriptionResult", "Word"]
 
 
 @dataclass(frozen=True)
@@ -36,16 +17,16 @@ class Entity:
 
     entity_type: str
     text: str
-    start_ms: int
-    end_ms: int
+    start: int
+    end: int
     first_word: int
     last_word: int
     alternatives: tuple[str, ...] = ()
     """Other types it may be, likeliest first (a nine-digit number heard without its context:
     a social security number, or an account); redaction under a policy of one of them takes it."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"entity_type": self.entity_type, "text": self.text, "start": self.start_ms, "end": self.end_ms}
+    def to_contract(self) -> FoundEntity:
+        return FoundEntity(entity_type=self.entity_type, text=self.text, start=self.start, end=self.end)
 
 
 @dataclass(frozen=True)
@@ -65,18 +46,15 @@ class TranscriptionResult:
     entities: Optional[tuple[Entity, ...]] = None
     """With entity_detection: what was found, unredacted."""
 
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "text": self.text,
-            "words": [word.to_dict() for word in self.words],
-            "confidence": self.confidence,
-            "audio_duration": self.audio_duration_s,
-            "language_code": self.language_code,
-            "language_confidence": self.language_confidence,
-            "model": self.model_name,
-        }
-        if self.audio_channels is not None:
-            out["audio_channels"] = self.audio_channels
-        if self.entities is not None:
-            out["entities"] = [entity.to_dict() for entity in self.entities]
-        return out
+    def to_contract(self) -> InferenceResult:
+        return InferenceResult(
+            text=self.text,
+            words=list(self.words),
+            confidence=self.confidence,
+            audio_duration=self.audio_duration_s,
+            language_code=self.language_code,
+            language_confidence=self.language_confidence,
+            model=self.model_name,
+            audio_channels=self.audio_channels,
+            entities=[e.to_contract() for e in self.entities] if self.entities is not None else None,
+        )

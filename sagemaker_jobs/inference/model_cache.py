@@ -11,8 +11,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from hark_core.s3_uri import S3Uri
 from sagemaker_jobs.asr.custom.artifact import Artifact, ArtifactError
-from sagemaker_jobs.s3_uri import S3Uri
 
 DEFAULT_CAPACITY = 64
 MAX_ARTIFACT_BYTES = 50_000_000

@@ -5,9 +5,10 @@ before the port opens, so as soon as it answers), POST /invocations does the wor
 invocation carries one audio file, either
 
 - as the body, with an `audio/*` or `video/*` content type or `application/octet-stream`, or
-- as `application/json` `{"audio_uri": "s3://bucket/key", "options": {...}}`, read from S3.
+- as `application/json`, an `InferenceRequest` (`hark_core.inference`): the audio's s3:// URI and
+  the job's typed options.
 
-It answers 200 with `TranscriptionResult.to_dict()`, or `{"error": "..."}` with a 4xx status for
+It answers 200 with an `InferenceResult`, or an `InferenceError` (`{"error": "..."}`) with a 4xx status for
 input it cannot transcribe, and 5xx only when Hark or S3 fails. This module is the container's
 only I/O (HTTP, S3, environment); the work is done by the pure `sagemaker_jobs.asr` modules.
 """
@@ -31,10 +32,16 @@ import boto3
 import numpy as np
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
+from hark_core.errors import describe
+from hark_core.inference import InferenceRequest
+from hark_core.options import JobOptions, SpeakerOptions
+from hark_core.s3_uri import S3Uri
 from sagemaker_jobs.asr import audio, pii, speech_models
-from sagemaker_jobs.asr.custom.apply import RequestOptions, correct, transcribe
+from sagemaker_jobs.asr.custom.apply import correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.custom.request import RequestOptions
 from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
@@ -43,7 +50,6 @@ from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
 from sagemaker_jobs.inference.model_cache import ModelCache
-from sagemaker_jobs.s3_uri import S3Uri
 
 logger = logging.getLogger("hark.inference")
 
@@ -138,83 +144,74 @@ class Transcriber:
 
     def invoke(self, media_type: str, body: bytes) -> TranscriptionResult:
         if media_type == "application/json":
-            parsed = _parse_json_request(body)
-            data = self._read_s3_object(parsed.audio_uri)
-            raw_options, turn, redacted_uri = parsed.options, parsed.turn, parsed.redacted_audio_uri
+            request = _parse_json_request(body)
+            data = self._read_s3_object(request.audio_uri)
         else:
-            data, raw_options, turn, redacted_uri = body, {}, Turn(), None
-        request = RequestOptions.from_mapping(raw_options)
-        engine = self._engine_for(raw_options)
-        detect = raw_options.get("language_detection") is True
+            request, data = InferenceRequest(audio_uri=""), body
+        options = request.options
+        turn = Turn(request.tenant_id, request.first_of_tenant)
+        hints = RequestOptions.of(options)
+        engine = self._engine_for(options.base_model)
+        detect = options.language_detection is True
         if detect and not engine.multilingual:
             raise HttpError(
                 HTTPStatus.BAD_REQUEST,
                 f"language_detection needs a multilingual model; {engine.settings.model_name} is English-only",
             )
-        model = self._custom_model(raw_options.get("custom_model_uri"))
-        multichannel = raw_options.get("multichannel")
-        if multichannel not in (None, True, False):
-            raise HttpError(HTTPStatus.BAD_REQUEST, "'multichannel' must be true or false")
-        if multichannel and raw_options.get("speaker_labels") is True:
-            raise HttpError(HTTPStatus.BAD_REQUEST, "give multichannel or speaker_labels, not both")
+        model = self._custom_model(options.custom_model_uri)
         # Decoding runs outside the lock: it is per request and overlaps with another
         # request's transcription.
-        channels = audio.decode_channels(data) if multichannel else [audio.decode(data)]
-        ranged = [
-            _audio_range(c, raw_options.get("audio_start_from"), raw_options.get("audio_end_at")) for c in channels
-        ]
+        channels = audio.decode_channels(data) if options.multichannel else [audio.decode(data)]
+        ranged = [_audio_range(c, options.audio_start_from, options.audio_end_at) for c in channels]
         samples, offset_ms = ranged[0]
-        _check_length(samples, raw_options.get("max_audio_s"))
-        if raw_options.get("speech_threshold") is not None:  # on the channels mixed, as the file plays
-            _check_speech(np.mean([part for part, _ in ranged], axis=0), raw_options.get("speech_threshold"))
-        language, language_confidence = raw_options.get("language") or "en", 1.0
+        _check_length(samples, options.max_audio_s)
+        if options.speech_threshold is not None:  # on the channels mixed, as the file plays
+            _check_speech(np.mean([part for part, _ in ranged], axis=0), options.speech_threshold)
+        language, language_confidence = options.language or "en", 1.0
         if detect:
             with self._engine_lock:
                 language, language_confidence = engine.detect_language(samples)
-            _check_language(language, language_confidence, raw_options.get("language_confidence_threshold"))
-        elif not isinstance(language, str):
-            raise HttpError(HTTPStatus.BAD_REQUEST, "'language' must be a Whisper language code")
+            _check_language(language, language_confidence, options.language_confidence_threshold)
         speaking = engine.speaking(language)
         started = time.perf_counter()
-        if multichannel:
-            heard = [self._decode(speaking, part, model, request, turn) for part, _ in ranged]
+        if options.multichannel:
+            heard = [self._decode(speaking, part, model, hints, turn) for part, _ in ranged]
             result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
         else:
-            result = _shifted(self._decode(speaking, samples, model, request, turn), offset_ms, len(channels[0]))
+            result = _shifted(self._decode(speaking, samples, model, hints, turn), offset_ms, len(channels[0]))
         if detect:
             result = replace(result, language_confidence=round(language_confidence, 4))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)
-        if raw_options.get("speaker_labels") is True:
+        if options.speaker_labels:
             with self._engine_lock:  # the speaker encoder wants the cores too
                 started = time.perf_counter()
-                result = with_speakers(
-                    result, samples, raw_options.get("speakers_expected"), raw_options.get("speaker_options")
-                )
+                result = with_speakers(result, samples, options.speakers_expected, options.speaker_options)
                 logger.info("diarized in %.2f s", time.perf_counter() - started)
-        if raw_options.get("entity_detection") is True or raw_options.get("redact_pii") is True:
-            heard = channels[0] if len(channels) == 1 else np.mean(channels, axis=0)
-            result = self._personal_data(result, heard, raw_options, redacted_uri)
+        if options.entity_detection or options.redact_pii:
+            heard_audio = channels[0] if len(channels) == 1 else np.mean(channels, axis=0)
+            result = self._personal_data(result, heard_audio, options, request.redacted_audio_uri)
         return result
 
     def _personal_data(
-        self, result: TranscriptionResult, samples: np.ndarray, options: dict[str, Any], redacted_uri: str | None
+        self, result: TranscriptionResult, samples: np.ndarray, options: JobOptions, redacted_uri: str | None
     ) -> TranscriptionResult:
         """AssemblyAI's entity_detection (what was found, unredacted) and redact_pii (the words
         replaced; with redact_pii_audio, the audio bleeped where they were said)."""
         started = time.perf_counter()
         entities = self._pii.find(result.words)
-        if options.get("redact_pii") is True:
-            policies = options.get("redact_pii_policies") or pii.SUPPORTED_POLICIES
+        if options.redact_pii:
+            policies = options.pii_policies
             chosen = pii.select(entities, policies)
-            words = pii.redact(result.words, chosen, policies, options.get("redact_pii_sub") or "hash")
+            words = pii.redact(result.words, chosen, policies, options.redact_pii_sub or "hash")
             result = replace(result, words=tuple(words), text=" ".join(w.text for w in words))
             if redacted_uri:
-                method = (options.get("redact_pii_audio_options") or {}).get("override_audio_redaction_method")
-                quality = options.get("redact_pii_audio_quality") or "mp3"
-                bleeped = pii.bleeped(samples, chosen, audio.SAMPLE_RATE, silence=method == "silence")
+                audio_options = options.redact_pii_audio_options
+                silence = audio_options is not None and audio_options.override_audio_redaction_method == "silence"
+                quality = options.redact_pii_audio_quality or "mp3"
+                bleeped = pii.bleeped(samples, chosen, audio.SAMPLE_RATE, silence=silence)
                 content_type = "audio/mpeg" if quality == "mp3" else "audio/wav"
                 self._write_s3_object(redacted_uri, audio.encode(bleeped, quality), content_type)
-        if options.get("entity_detection") is True:
+        if options.entity_detection:
             result = replace(result, entities=tuple(entities))
         logger.info("found %d entities in %.2f s", len(entities), time.perf_counter() - started)
         return result
@@ -223,11 +220,8 @@ class Transcriber:
         bucket, key = _parse_s3_uri(uri)
         self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
-    def _engine_for(self, options: Mapping[str, Any]) -> Engine:
+    def _engine_for(self, name: str | None) -> Engine:
         """The engine of the request's base model (`base_model`, chosen by the API), else the default."""
-        name = options.get("base_model")
-        if name is not None and not isinstance(name, str):
-            raise HttpError(HTTPStatus.BAD_REQUEST, "'base_model' must be a speech model's name")
         try:
             return self._engines.get(name)
         except UnknownSpeechModel:
@@ -256,11 +250,9 @@ class Transcriber:
                 return correct(engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
             return transcribe(engine, samples, model, request)
 
-    def _custom_model(self, uri: object) -> Artifact | None:
+    def _custom_model(self, uri: str | None) -> Artifact | None:
         if uri is None:
             return None
-        if not isinstance(uri, str):
-            raise HttpError(HTTPStatus.BAD_REQUEST, "'custom_model_uri' must be an s3:// URI")
         _parse_s3_uri(uri)
         try:
             return self._models.get(uri)
@@ -289,15 +281,12 @@ class Transcriber:
             raise HttpError(HTTPStatus.BAD_GATEWAY, f"could not read {uri}: {error}") from error
 
 
-def _audio_range(samples: np.ndarray, start_ms: object, end_ms: object) -> tuple[np.ndarray, int]:
+def _audio_range(samples: np.ndarray, start_ms: int | None, end_ms: int | None) -> tuple[np.ndarray, int]:
     """The part of the audio between `audio_start_from` and `audio_end_at` (milliseconds), and
     where it starts; the whole audio when neither is given."""
-    for name, value in (("audio_start_from", start_ms), ("audio_end_at", end_ms)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"'{name}' must be a whole number of milliseconds")
     duration_ms = len(samples) * 1000 // audio.SAMPLE_RATE
-    start = int(start_ms or 0)
-    end = duration_ms if end_ms is None else min(int(end_ms), duration_ms)  # type: ignore[arg-type]
+    start = start_ms or 0
+    end = duration_ms if end_ms is None else min(end_ms, duration_ms)
     if start >= duration_ms:
         raise HttpError(
             HTTPStatus.BAD_REQUEST,
@@ -314,7 +303,7 @@ def _by_channel(results: list[TranscriptionResult]) -> TranscriptionResult:
     words in time order, and `audio_channels`."""
     words = sorted(
         (replace(w, channel=str(number), speaker=str(number)) for number, r in enumerate(results, 1) for w in r.words),
-        key=lambda w: (w.start_ms, w.channel),
+        key=lambda w: (w.start, w.channel),
     )
     return replace(
         results[0],
@@ -330,16 +319,12 @@ def _shifted(result: TranscriptionResult, offset_ms: int, whole_samples: int) ->
     reports a transcript of part of a file."""
     if not offset_ms and result.audio_duration_s == round(whole_samples / audio.SAMPLE_RATE, 3):
         return result  # the whole file
-    words = tuple(replace(w, start_ms=w.start_ms + offset_ms, end_ms=w.end_ms + offset_ms) for w in result.words)
+    words = tuple(replace(w, start=w.start + offset_ms, end=w.end + offset_ms) for w in result.words)
     return replace(result, words=words, audio_duration_s=round(whole_samples / audio.SAMPLE_RATE, 3))
 
 
-def _check_speech(samples: np.ndarray, threshold: object) -> None:
+def _check_speech(samples: np.ndarray, threshold: float) -> None:
     """AssemblyAI's `speech_threshold`: audio with less speech than that share is refused."""
-    if threshold is None:
-        return
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'speech_threshold' must be a number from 0 to 1")
     found = audio.speech_fraction(samples)
     if found < threshold:
         raise HttpError(
@@ -348,14 +333,10 @@ def _check_speech(samples: np.ndarray, threshold: object) -> None:
         )
 
 
-def _check_language(language: str, confidence: float, threshold: object) -> None:
+def _check_language(language: str, confidence: float, threshold: float | None) -> None:
     """AssemblyAI's `language_confidence_threshold`: a language detected with less confidence
     than that ends the job in error rather than in a transcript of the wrong language."""
-    if threshold is None:
-        return
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'language_confidence_threshold' must be a number from 0 to 1")
-    if confidence < threshold:
+    if threshold is not None and confidence < threshold:
         raise HttpError(
             HTTPStatus.BAD_REQUEST,
             f"detected language {language!r} with confidence {confidence:.2f}, below the"
@@ -363,11 +344,9 @@ def _check_language(language: str, confidence: float, threshold: object) -> None
         )
 
 
-def _check_length(samples: np.ndarray, max_audio_s: object) -> None:
+def _check_length(samples: np.ndarray, max_audio_s: float | None) -> None:
     if max_audio_s is None:
         return
-    if isinstance(max_audio_s, bool) or not isinstance(max_audio_s, (int, float)):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'max_audio_s' must be a number")
     seconds = len(samples) / audio.SAMPLE_RATE
     if seconds > max_audio_s:
         raise HttpError(
@@ -377,30 +356,23 @@ def _check_length(samples: np.ndarray, max_audio_s: object) -> None:
 
 
 def with_speakers(
-    result: TranscriptionResult, samples: np.ndarray, speakers_expected: object, speaker_options: object = None
+    result: TranscriptionResult,
+    samples: np.ndarray,
+    speakers_expected: int | None,
+    speaker_options: SpeakerOptions | None = None,
 ) -> TranscriptionResult:
     """The result with a speaker ("A", "B", ...) on every word."""
-    if speakers_expected is not None and (
-        isinstance(speakers_expected, bool) or not isinstance(speakers_expected, int)
-    ):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'speakers_expected' must be an integer")
     labels = assign_speakers(samples, result.words, speakers_expected, _speaker_range(speaker_options))
     return replace(result, words=tuple(replace(w, speaker=s) for w, s in zip(result.words, labels)))
 
 
-def _speaker_range(options: object) -> tuple[int, int] | None:
-    """AssemblyAI's speaker_options as (min, max); a missing minimum is 1, a missing maximum
-    the diarizer's own (MAX_SPEAKERS), or the minimum if that is higher."""
+def _speaker_range(options: SpeakerOptions | None) -> tuple[int, int] | None:
+    """AssemblyAI's speaker_options as (min, max); a missing maximum is the diarizer's own
+    (MAX_SPEAKERS), or the minimum if that is higher."""
     if options is None:
         return None
-    if not isinstance(options, dict):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'speaker_options' must be an object")
-    for name in ("min_speakers_expected", "max_speakers_expected"):
-        value = options.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise HttpError(HTTPStatus.BAD_REQUEST, f"'speaker_options.{name}' must be an integer")
-    low = options.get("min_speakers_expected") or 1
-    return low, options.get("max_speakers_expected") or max(low, MAX_SPEAKERS)
+    low, high = options.range
+    return low, high or max(low, MAX_SPEAKERS)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -420,38 +392,15 @@ def _require_supported(media_type: str) -> None:
     )
 
 
-@dataclass(frozen=True)
-class _JsonRequest:
-    """The JSON body's fields (see the API's InferenceRequest)."""
-
-    audio_uri: str
-    options: dict[str, Any]
-    turn: Turn
-    redacted_audio_uri: str | None
-
-
-def _parse_json_request(body: bytes) -> _JsonRequest:
+def _parse_json_request(body: bytes) -> InferenceRequest:
     try:
-        request = json.loads(body)
-    except ValueError:
-        raise HttpError(HTTPStatus.BAD_REQUEST, "the request body is not valid JSON") from None
-    if not isinstance(request, dict):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "the request body must be a JSON object")
-    audio_uri = request.get("audio_uri")
-    if not isinstance(audio_uri, str):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'audio_uri' must be an s3:// URI")
-    options = request.get("options") or {}
-    if not isinstance(options, dict):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "'options' must be a JSON object")
-    tenant, redacted = request.get("tenant_id"), request.get("redacted_audio_uri")
-    if redacted is not None:
-        _parse_s3_uri(redacted if isinstance(redacted, str) else "")
-    return _JsonRequest(
-        audio_uri,
-        options,
-        Turn(tenant if isinstance(tenant, str) else "", request.get("first_of_tenant") is True),
-        redacted,
-    )
+        request = InferenceRequest.model_validate_json(body)
+    except ValidationError as error:
+        raise HttpError(HTTPStatus.BAD_REQUEST, f"not an inference request: {describe(error)}") from None
+    _parse_s3_uri(request.audio_uri)
+    if request.redacted_audio_uri is not None:
+        _parse_s3_uri(request.redacted_audio_uri)
+    return request
 
 
 def _parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -499,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
             media_type = _media_type(self.headers.get("Content-Type"))
             _require_supported(media_type)
             result = self.server.transcriber.invoke(media_type, self._read_body())
-            return HTTPStatus.OK, result.to_dict()
+            return HTTPStatus.OK, result.to_contract().model_dump(mode="json", exclude_none=True)
         except HttpError as error:
             return error.status, {"error": str(error)}
         except AsrError as error:

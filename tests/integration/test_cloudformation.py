@@ -21,8 +21,8 @@ import boto3
 import pytest
 
 from deploy.package import ROOT, core_template, queue_placeholders, stack_template
+from deploy.template import Resolver, load
 from devstack.provision import s3_notifications
-from devstack.template import Resolver, load
 
 REGION = "us-east-1"
 STACK = "hark-cfn"

@@ -35,6 +35,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("HARK_IMAGE_ENV_CACHE") or Path.home() / ".cache" / "hark-image-envs")
 PROGRAM = "/opt/program/"
+DOCKERFILES = {
+    "inference": "sagemaker_jobs/inference/Dockerfile",
+    "train": "sagemaker_jobs/train/Dockerfile",
+    "streaming": "hark_streaming/Dockerfile",
+}
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,8 @@ class Image:
 
     @classmethod
     def of(cls, name: str) -> "Image":
-        """What sagemaker_jobs/<name>/Dockerfile installs and copies, read from it."""
-        text = (ROOT / "sagemaker_jobs" / name / "Dockerfile").read_text().replace("\\\n", " ")
+        """What the image's Dockerfile installs and copies, read from it."""
+        text = (ROOT / DOCKERFILES[name]).read_text().replace("\\\n", " ")
         requirements, no_deps = [], []
         for command in re.findall(r"pip install ([^&\n]+)", text):
             files = [f.removeprefix(PROGRAM) for f in re.findall(r"-r\s+(\S+)", command)]
@@ -109,7 +114,9 @@ def _started(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subp
 
 def test_every_image_is_read_from_its_dockerfile() -> None:
     assert Image.of("inference").no_deps == ("sagemaker_jobs/inference/requirements-nodeps.txt",)
-    assert Image.of("streaming").copied == ("chalicelib", "sagemaker_jobs")
+    # The streaming service shares the core and the speech engine, never the API's code.
+    assert Image.of("streaming").copied == ("hark_core", "sagemaker_jobs", "hark_streaming")
+    assert all("hark_core" in Image.of(name).copied for name in DOCKERFILES)
     assert Image.of("train").requirements == ("sagemaker_jobs/train/requirements.txt",)
 
 
@@ -202,7 +209,7 @@ def test_the_streaming_image_serves_a_session(
     port = _free_port()
     log = tmp_path / "streaming.log"
     env = image.environment(program, **aws)
-    process = _started([str(image.python()), "-m", "sagemaker_jobs.streaming", "--host", "127.0.0.1", "--port", str(port)], env, program, log)
+    process = _started([str(image.python()), "-m", "hark_streaming", "--host", "127.0.0.1", "--port", str(port)], env, program, log)
     try:
         clip = "ls_1089-134686-0002.flac"
         finals = stream_once(port, key, audio.decode((audio_dir / clip).read_bytes()), process, log, startup_s=180)

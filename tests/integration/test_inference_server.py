@@ -226,11 +226,20 @@ def test_transcribes_audio_named_by_an_s3_uri(server: RunningServer, s3: BaseCli
 
     response = _post_json(
         server,
-        {"audio_uri": f"s3://{BUCKET}/tenant/a.flac", "options": {"future_option": True}},
+        {"audio_uri": f"s3://{BUCKET}/tenant/a.flac", "options": {"speaker_labels": False}},
     )
 
     assert response.status_code == 200, response.text
     assert response.json()["text"].startswith("After early nightfall")
+
+
+def test_an_option_the_container_does_not_know_is_refused_by_name(server: RunningServer) -> None:
+    # The contract is shared (hark_core.options.JobOptions): a container older than the API
+    # refuses a new option instead of silently transcribing without it.
+    response = _post_json(server, {"audio_uri": f"s3://{BUCKET}/tenant/a.flac", "options": {"future_option": True}})
+
+    assert response.status_code == 400
+    assert "options.future_option" in response.json()["error"]
 
 
 @pytest.mark.parametrize("uri", [f"s3://{BUCKET}/no/such/key.wav", "s3://no-such-bucket/a.wav"])
@@ -289,8 +298,8 @@ def test_transcribes_part_of_the_audio_with_the_files_timestamps(
     [
         ({"audio_start_from": 60_000}, "past the end"),
         ({"audio_start_from": 5000, "audio_end_at": 4000}, "after audio_start_from"),
-        ({"audio_start_from": "soon"}, "whole number"),
-        ({"prompt": 7}, "'prompt' must be a string"),
+        ({"audio_start_from": "soon"}, "options.audio_start_from: Input should be a valid integer"),
+        ({"prompt": 7}, "options.prompt: Input should be a valid string"),
     ],
 )
 def test_refuses_a_bad_range_or_prompt(server: RunningServer, s3: BaseClient, audio_dir: Path, options: dict, fragment: str) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain import Status, TranscriptRecord, new_id
-from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.services.keys import KeyService, hash_key
 from chalicelib.storage.keys import KeysTable
 from chalicelib.storage.transcripts import TranscriptsTable
 from devstack.provision import Provisioner, Stack
+from hark_core.errors import NotFound, Unauthorized
+from hark_core.records import Status, TranscriptRecord, new_id
 
 REGION = "us-east-1"
 

@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-# Runs the entrypoint as `python -m sagemaker_jobs.streaming` would, with `chalice` unimportable.
+# Runs the entrypoint as `python -m hark_streaming` would, with `chalice` unimportable.
 WITHOUT_CHALICE = (
     "import runpy, sys; sys.modules['chalice'] = None; "
-    "runpy.run_module('sagemaker_jobs.streaming', run_name='__main__', alter_sys=True)"
+    "runpy.run_module('hark_streaming', run_name='__main__', alter_sys=True)"
 )
 
 

@@ -9,8 +9,11 @@
 - ``build``: `build(texts, phrases, params) -> (Artifact, metrics)`.
 - ``artifact``: the versioned artifact, `Artifact.save(dir)` / `Artifact.load(dir)`.
 - ``bias``: boost levels and the decoder phrase string.
-- ``apply``: `RequestOptions`, `transcribe(engine, samples, artifact, request)`, and its steps
-  `second_pass`, `correct` (and for single-pass decodes `decode_options`, `recover_tail`).
+- ``request``: `RequestOptions`, a request's hints read from the job's typed options.
+- ``apply``: `transcribe(engine, samples, artifact, request)`, and its steps `correct` (and for
+  single-pass decodes `decode_options`, `recover_tail`).
+- ``second_pass``: each window decoded again with its own context and phrases (`Guide`).
+- ``edits``: the edit buffer over a result's words, and respelling by sound.
 
 The names of ``apply`` are imported lazily, so building a model (the training job) does not
 load faster-whisper.
@@ -22,12 +25,13 @@ from typing import Any
 from sagemaker_jobs.asr.custom.artifact import Artifact, ArtifactError, load
 from sagemaker_jobs.asr.custom.build import BuildParams, build
 from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.asr.custom.request import RequestOptions
 
 # `apply` needs the engine (faster-whisper): imported on first use.
-_LAZY = {"RequestOptions", "correct", "decode_options", "recover_tail", "transcribe"}
+_LAZY = {"correct", "decode_options", "recover_tail", "transcribe"}
 
 __all__ = sorted(
-    ["Artifact", "ArtifactError", "BuildParams", "CorpusError", "build", "load", *_LAZY]
+    ["Artifact", "ArtifactError", "BuildParams", "CorpusError", "RequestOptions", "build", "load", *_LAZY]
 )
 
 

@@ -95,7 +95,7 @@ class TranscriptEdits:
     def replace_span(self, index: int, span: int, tokens: Sequence[str]) -> None:
         """Words `index` .. `index + span - 1` become `tokens`, timed evenly over the old span."""
         old = self.words[index : index + span]
-        start, end = old[0].start_ms, old[-1].end_ms
+        start, end = old[0].start, old[-1].end
         confidence = min(w.confidence for w in old)
         count = len(tokens)
         new = [
@@ -103,8 +103,8 @@ class TranscriptEdits:
                 text=(leading_punct(old[0].text) if i == 0 else "")
                 + token
                 + (trailing_punct(old[-1].text) if i == count - 1 else ""),
-                start_ms=round(start + i * (end - start) / count),
-                end_ms=round(start + (i + 1) * (end - start) / count),
+                start=round(start + i * (end - start) / count),
+                end=round(start + (i + 1) * (end - start) / count),
                 confidence=confidence,
             )
             for i, token in enumerate(tokens)
@@ -155,7 +155,7 @@ def _locate(text: str, words: Sequence[Word]) -> list[tuple[int, int]] | None:
 
 
 def _anomaly(word: Word) -> float:
-    duration = (word.end_ms - word.start_ms) / 1000
+    duration = (word.end - word.start) / 1000
     score = 1.0 if word.confidence < 0.15 else 0.0
     if duration < 0.133:
         score += (0.133 - duration) * 15

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from sagemaker_jobs.local import (
+from devstack.sagemaker import (
     AwsClients,
     ContainerSpec,
     LocalEndpoint,

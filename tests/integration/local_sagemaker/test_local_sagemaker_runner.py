@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagemaker_jobs.local import (
+from devstack.sagemaker import (
     AwsClients,
     ContainerSpec,
     LocalEndpoint,
     LocalSageMakerRunner,
     WorkerStartupError,
 )
-from sagemaker_jobs.local.processing import WORKER_STOPPED_REASON
+from devstack.sagemaker.processing import WORKER_STOPPED_REASON
 
 from .support import BUCKET, ENDPOINT, REGION, AsyncEndpointStack
 

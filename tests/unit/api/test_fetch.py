@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.errors import InvalidAudioUrl
 from chalicelib.fetch import DownloadError, check_url, download
+from hark_core.errors import InvalidAudioUrl
 
 
 def resolver(*addresses: str):  # type: ignore[no-untyped-def]

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.api.models import SubtitleParams, TranscriptRequest, WordSearchParams
-from chalicelib.domain import new_id
-from chalicelib.errors import BadRequest, UnsupportedFeature
+from chalicelib.api.models import SubtitleParams, WordSearchParams
 from chalicelib.orchestration.jobs import _error_message
+from chalicelib.services.requests import TranscriptRequest
+from hark_core.errors import BadRequest, UnsupportedFeature
+from hark_core.records import new_id
 
 
 def test_ids_sort_by_creation_even_within_one_millisecond() -> None:
@@ -76,7 +77,7 @@ def test_a_malformed_request_is_a_bad_request_naming_the_field_for_every_caller(
 
 
 def test_prompt_and_audio_range_are_read_and_checked() -> None:
-    from chalicelib.api.models import TranscriptRequest
+    from chalicelib.services.requests import TranscriptRequest
 
     request = TranscriptRequest.parse({"audio_url": "https://x/a.mp3", "prompt": "a call", "audio_start_from": 0, "audio_end_at": 9000})
     assert (request.prompt, request.audio_start_from, request.audio_end_at) == ("a call", 0, 9000)

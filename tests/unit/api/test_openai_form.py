@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.api import openai
 from chalicelib.api.multipart import parse_form
-from chalicelib.errors import BadRequest, UnsupportedMediaType
+from hark_core.errors import BadRequest, UnsupportedMediaType
 
 
 def form(files: dict | None = None, **data: object) -> list:

@@ -1,9 +1,9 @@
-"""Which base model and language a request asks for (chalicelib.speech), without the engine."""
+"""Which base model and language a request asks for (hark_core.speech), without the engine."""
 
 import pytest
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 
-from chalicelib import speech
+from hark_core import speech
 from sagemaker_jobs.asr import speech_models
 
 

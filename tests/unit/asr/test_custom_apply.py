@@ -1,10 +1,11 @@
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from hark_core.options import TranscriptOptions
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, correct, decode_options
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
-from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
 MODEL = Artifact(
@@ -34,7 +35,7 @@ def test_no_model_and_no_hints_change_nothing() -> None:
 
 
 def test_model_and_request_phrases_become_hotwords_request_first() -> None:
-    request = RequestOptions.from_mapping(
+    request = _request(
         {"word_boost": ["Acme"], "keyterms_prompt": ["Hark AI"], "boost_param": "low"}
     )
 
@@ -69,19 +70,19 @@ def test_hotwords_are_capped_to_stay_within_the_decoder_context(engine: Engine, 
         {"temperature": "warm"},
     ],
 )
-def test_malformed_request_options_are_refused(options: dict) -> None:
-    with pytest.raises(InvalidOptionsError):
-        RequestOptions.from_mapping(options)
+def test_malformed_request_options_are_refused_by_the_contract(options: dict) -> None:
+    with pytest.raises(ValidationError):
+        TranscriptOptions.model_validate(options)
 
 
 def test_temperature_is_where_the_fallback_ladder_starts() -> None:
-    assert RequestOptions.from_mapping({"temperature": 0.4}).temperatures == (0.4, 0.6, 0.8, 1.0)
-    assert RequestOptions.from_mapping({"temperature": 1}).temperatures == (1.0,)
-    assert RequestOptions.from_mapping({}).temperatures is None  # faster-whisper's own ladder
+    assert _request({"temperature": 0.4}).temperatures == (0.4, 0.6, 0.8, 1.0)
+    assert _request({"temperature": 1}).temperatures == (1.0,)
+    assert _request({}).temperatures is None  # faster-whisper's own ladder
 
 
 def test_custom_spelling_replaces_in_words_and_text_keeping_punctuation() -> None:
-    request = RequestOptions.from_mapping(
+    request = _request(
         {"custom_spelling": [{"from": ["hark ai", "harkai"], "to": "Hark AI"}, {"from": ["Q one"], "to": "Q1"}]}
     )
     original = result(("Thanks,", 0.9), ("hark", 0.9), ("AI.", 0.9), ("See", 0.9), ("Q", 0.9), ("one.", 0.9),
@@ -91,7 +92,7 @@ def test_custom_spelling_replaces_in_words_and_text_keeping_punctuation() -> Non
 
     assert fixed.text == "Thanks, Hark AI. See Q1."
     assert [w.text for w in fixed.words] == ["Thanks,", "Hark", "AI.", "See", "Q1."]
-    assert fixed.words[4].start_ms == original.words[4].start_ms and fixed.words[4].end_ms == original.words[5].end_ms
+    assert fixed.words[4].start == original.words[4].start and fixed.words[4].end == original.words[5].end
 
 
 def test_uncertain_near_misses_are_respelled_as_the_model_spells_them() -> None:
@@ -174,7 +175,7 @@ def test_a_biased_decode_that_stops_early_gets_the_rest_decoded_unbiased() -> No
     merged = transcribe(engine, np.zeros(16000 * 10, dtype=np.float32), MODEL, two_pass=False)
 
     assert merged.text == "Call Kavanaugh Biolabs. They renewed."
-    assert [w.start_ms for w in merged.words] == [0, 500, 1000, 1400, 1900]
+    assert [w.start for w in merged.words] == [0, 500, 1000, 1400, 1900]
     assert engine.calls[0][1].hotwords and engine.calls[0][2] == 2.0
     assert engine.calls[1] == (160000 - 1400 * 16, DecodeOptions(), 0.0)
 
@@ -193,3 +194,7 @@ def test_engine_stops_decoding_at_a_short_tail() -> None:
 
     assert [s.end for s in _until_tail(segments(), 10.0 - 2.0)] == [4.0, 9.2]
     assert decoded == [4.0, 9.2]  # the third window was never decoded
+
+
+def _request(options: dict) -> RequestOptions:
+    return RequestOptions.of(TranscriptOptions.model_validate(options))

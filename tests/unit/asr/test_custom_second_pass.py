@@ -3,8 +3,9 @@
 import numpy as np
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
-from sagemaker_jobs.asr.custom.apply import Guide, plan_windows, second_pass, transcribe
+from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.context import ContextIndex
+from sagemaker_jobs.asr.custom.second_pass import Guide, plan_windows, second_pass
 from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.engine import DecodeOptions
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
@@ -76,7 +77,7 @@ def test_windows_are_cut_at_the_longest_pause_and_cover_every_word() -> None:
 
     assert windows[0][0] == 0 and windows[-1][1] == 59
     assert all(b + 1 == c for (_, b), (c, _) in zip(windows, windows[1:]))
-    assert all(ws[b].end_ms - ws[a].start_ms <= 28_000 for a, b in windows)
+    assert all(ws[b].end - ws[a].start <= 28_000 for a, b in windows)
 
 
 def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_after_an_early_stop() -> None:
@@ -98,8 +99,8 @@ def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_
     out = transcribe(engine, np.zeros(16000 * 5, dtype=np.float32), artifact)
 
     assert out.text == "the Zentrix Omniflow router and then they renewed it."
-    assert [w.start_ms for w in out.words] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000]
-    assert out.words[3].end_ms == 2000
+    assert [w.start for w in out.words] == [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000]
+    assert out.words[3].end == 2000
     options = engine.calls[1][1]
     assert "Zentrix Omniflow" in options.initial_prompt
     assert engine.calls[0][1] == DecodeOptions()

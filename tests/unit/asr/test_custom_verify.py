@@ -43,7 +43,7 @@ def test_a_substitution_within_the_bonus_is_kept_and_one_far_below_is_not() -> N
     out = confirm(scorer, np.zeros(16000, np.float32), result, ["Kafka", "Cilium"])
     assert out.text == "we moved Kafka behind Celiam for extra safety."
     assert scorer.asked[0][1] in ("Kafka, Cilium", "Cilium, Kafka")  # under a prompt of the phrases tried
-    assert [w.text for w in out.words][2] == "Kafka" and out.words[2].start_ms == 1000
+    assert [w.text for w in out.words][2] == "Kafka" and out.words[2].start == 1000
 
 
 def test_a_phrase_already_said_or_a_span_that_is_another_phrase_is_left_alone() -> None:

@@ -26,7 +26,7 @@ def _conversation(audio_dir: Path, turns: list[tuple[str, str]]) -> tuple[np.nda
 
 
 def _true_speakers(words: tuple[Word, ...], spans: list[tuple[float, float, str]]) -> list[str]:
-    centres = [(w.start_ms + w.end_ms) / 2000 for w in words]
+    centres = [(w.start + w.end) / 2000 for w in words]
     return [next(s for start, end, s in spans if start <= c < end + 0.5) for c in centres]
 
 

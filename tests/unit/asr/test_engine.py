@@ -36,7 +36,7 @@ def test_engine_equals_faster_whisper_called_directly(engine: Engine, audio_dir:
 def test_result_json_has_the_invocation_contract(engine: Engine, audio_dir: Path, references: dict[str, str]) -> None:
     result = engine.transcribe(audio.decode((audio_dir / CLIP).read_bytes()))
 
-    body = result.to_dict()
+    body = result.to_contract().model_dump(mode="json", exclude_none=True)
 
     assert set(body) == {"text", "words", "confidence", "audio_duration", "language_code", "language_confidence", "model"}
     assert body["language_code"] == "en_us"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chalicelib.api.models import PII_POLICIES
+from hark_core.options import PII_POLICIES
 from sagemaker_jobs.asr import pii
 from sagemaker_jobs.asr.result import Word
 
@@ -75,7 +75,7 @@ def test_redaction_by_hash_and_by_entity_name(finder: pii.Finder) -> None:
     assert hashed == "Hi, my name is ##### #######. Call me on ### ### ####."
     assert " ".join(w.text for w in named) == "Hi, my name is [PERSON_NAME]. Call me on 415 238 9147."
     merged = next(w for w in named if w.text.startswith("[PERSON_NAME]"))
-    assert (merged.start_ms, merged.end_ms) == (words[4].start_ms, words[5].end_ms)  # the name's whole time
+    assert (merged.start, merged.end) == (words[4].start, words[5].end)  # the name's whole time
 
 
 def test_the_bleep_covers_the_entity_and_nothing_far_from_it() -> None:

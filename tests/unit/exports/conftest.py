@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib.exports.words import Word
+from hark_core.inference import Word
 
 
 def make_words(text: str, start: int = 0, step: int = 300, gaps: dict[int, int] | None = None) -> list[Word]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chalicelib.exports.search import Match, search
-from chalicelib.exports.words import Word
+from hark_core.inference import Word
 
 Words = Callable[..., list[Word]]
 

@@ -14,7 +14,8 @@ from chalicelib.exports.segments import (
     sentences,
     utterances,
 )
-from chalicelib.exports.words import Segment, Word
+from chalicelib.exports.words import Segment
+from hark_core.inference import Word
 
 Words = Callable[..., list[Word]]
 

@@ -9,7 +9,7 @@ import srt
 import webvtt
 
 from chalicelib.exports.subtitles import DEFAULT_CHARS_PER_CAPTION, Caption, captions, render
-from chalicelib.exports.words import Word
+from hark_core.inference import Word
 
 Words = Callable[..., list[Word]]
 SPEECH = "The quick brown fox jumps over the lazy dog. It was not amused, and neither was the cat next door."

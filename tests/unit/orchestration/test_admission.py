@@ -8,11 +8,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.errors import TooManyRequests
 from chalicelib.orchestration.admission import Admission
 from chalicelib.services.limits import RateLimiter, TenantLimits
 from chalicelib.storage.admission import AdmissionTable
 from chalicelib.storage.keys import KeysTable
+from hark_core.errors import TooManyRequests
 
 REGION = "us-east-1"
 

@@ -8,8 +8,9 @@ from typing import Any, Callable
 
 import pytest
 
-from chalicelib.errors import NotFound
 from chalicelib.services.drop_folder import DropFolder, DroppedObject, inbox_name, outbox_key
+from chalicelib.wiring import _presented
+from hark_core.errors import NotFound
 
 
 @pytest.mark.parametrize(
@@ -68,7 +69,7 @@ def folder(transcripts: FakeTranscripts) -> DropFolder:
     def once(function: Callable[..., Any]) -> Callable[..., Any]:
         return function  # idempotency itself is powertools'; tested for real end to end
 
-    return DropFolder(transcripts, FakeKeys(), FakeObjects(), once)  # type: ignore[arg-type]
+    return DropFolder(transcripts, FakeKeys(), FakeObjects(), once, _presented)  # type: ignore[arg-type]
 
 
 def test_inbox_audio_of_a_known_tenant_is_submitted() -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import InvalidWebhookUrl
 from chalicelib.fetch import Target
 from chalicelib.orchestration.webhooks import (
     SIGNATURE_HEADER,
@@ -19,6 +18,7 @@ from chalicelib.orchestration.webhooks import (
     signature,
     verify,
 )
+from hark_core.errors import InvalidWebhookUrl
 
 
 class FakeSqs:

@@ -1,4 +1,4 @@
-"""``python -m sagemaker_jobs.streaming --port 8001``: the streaming service on its own (the
+"""``python -m hark_streaming --port 8001``: the streaming service on its own (the
 container's entrypoint on AWS; the local stack runs it inside `make serve` instead)."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import asyncio
 import logging
 import os
 
+from hark_streaming import access
+from hark_streaming.server import StreamingService, start
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
-from sagemaker_jobs.streaming import access
-from sagemaker_jobs.streaming.server import StreamingService, start
 
 
 async def _serve(service: StreamingService, host: str, port: int) -> None:
@@ -19,7 +19,7 @@ async def _serve(service: StreamingService, host: str, port: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m sagemaker_jobs.streaming")
+    parser = argparse.ArgumentParser(prog="python -m hark_streaming")
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args()

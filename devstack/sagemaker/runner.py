@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
-from sagemaker_jobs.local.clients import AwsClients
-from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig, read_async_endpoint_config
-from sagemaker_jobs.local.invocation import accept_invocation
-from sagemaker_jobs.local.notifications import Notifier
-from sagemaker_jobs.local.processing import process_invocation
-from sagemaker_jobs.local.runtime_api import (
+from devstack.sagemaker.clients import AwsClients
+from devstack.sagemaker.endpoint_config import AsyncEndpointConfig, read_async_endpoint_config
+from devstack.sagemaker.invocation import accept_invocation
+from devstack.sagemaker.notifications import Notifier
+from devstack.sagemaker.processing import process_invocation
+from devstack.sagemaker.runtime_api import (
     InvokeEndpointAsyncRequest,
     InvokeEndpointAsyncResult,
     RuntimeApiServer,
     ValidationError,
 )
-from sagemaker_jobs.local.workers import ContainerSpec, WorkerPool
+from devstack.sagemaker.workers import ContainerSpec, WorkerPool
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ import logging
 from datetime import datetime
 
 from chalicelib import observability
-from chalicelib.domain import FINISHED, Status
-from chalicelib.errors import NotFound
 from chalicelib.orchestration.state_events import TranscriptStateChange
 from chalicelib.orchestration.webhooks import WebhookDelivery, WebhookSender
 from chalicelib.services.drop_folder import DropFolder
 from chalicelib.services.transcripts import TranscriptService
+from hark_core.errors import NotFound
+from hark_core.records import FINISHED, Status
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Notifier:
             return
         if record.source_key:
             self._drop.deliver(view, self._drop_bucket)
-        webhook_url = record.options.get("webhook_url")
+        webhook_url = record.options.webhook_url
         if webhook_url:
             self._webhooks.enqueue(
                 WebhookDelivery(
@@ -46,8 +46,8 @@ class Notifier:
                     transcript_id=record.transcript_id,
                     status="completed" if record.status is Status.completed else "error",
                     url=webhook_url,
-                    auth_header_name=record.options.get("webhook_auth_header_name"),
-                    auth_header_value=record.options.get("webhook_auth_header_value"),
+                    auth_header_name=record.options.webhook_auth_header_name,
+                    auth_header_value=record.options.webhook_auth_header_value,
                 )
             )
         observability.job_finished("Transcript", record.status.value, record.audio_duration, _seconds_between(record.created, record.completed))

@@ -9,10 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig
-from sagemaker_jobs.local.invocation import AsyncInvocation
-from sagemaker_jobs.local.notifications import Notifier
-from sagemaker_jobs.local.workers import (
+from devstack.sagemaker.endpoint_config import AsyncEndpointConfig
+from devstack.sagemaker.invocation import AsyncInvocation
+from devstack.sagemaker.notifications import Notifier
+from devstack.sagemaker.workers import (
     ContainerReply,
     ContainerRequest,
     Invoke,

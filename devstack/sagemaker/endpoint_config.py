@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_jobs.s3_uri import S3Uri
+from hark_core.s3_uri import S3Uri
 
 # AWS picks "an optimal value" when MaxConcurrentInvocationsPerInstance is unset; one request at a
 # time is the only safe guess for a model process whose memory use we do not know.

@@ -150,6 +150,6 @@ def termination(audio_s: float, session_s: float) -> dict[str, Any]:
 
 def _describe(error: Exception) -> str:
     # The API's own wording for a validation error, so both services read alike.
-    from chalicelib.api.validation import describe
+    from hark_core.errors import describe
 
     return describe(error) if isinstance(error, ValidationError) else str(error)

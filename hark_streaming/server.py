@@ -28,14 +28,14 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hark_streaming import protocol
+from hark_streaming.pcm import PcmDecoder
+from hark_streaming.protocol import ProtocolError, SessionParams, TurnSettings
+from hark_streaming.turns import TurnTracker
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, transcribe
 from sagemaker_jobs.asr.engine import Engine
 from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.asr.result import TranscriptionResult
-from sagemaker_jobs.streaming import protocol
-from sagemaker_jobs.streaming.pcm import PcmDecoder
-from sagemaker_jobs.streaming.protocol import ProtocolError, SessionParams, TurnSettings
-from sagemaker_jobs.streaming.turns import TurnTracker
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,11 @@ message is written for the API's user: it is returned verbatim as ``{"error": me
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class HarkError(Exception):
     status_code = 500
@@ -81,3 +86,14 @@ class ServiceUnavailable(HarkError):
 
 class StillProcessing(HarkError):
     status_code = 504
+
+
+def describe(error: "ValidationError") -> str:
+    """A pydantic validation error in words, one part per problem, e.g. "speaker_count: Extra
+    inputs are not permitted"; the message every process gives for a body it refuses."""
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

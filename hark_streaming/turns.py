@@ -14,12 +14,12 @@ from typing import Any, Optional
 
 import numpy as np
 
-from chalicelib.exports.formatting import restyle
+from hark_core.formatting import restyle
+from hark_streaming import protocol
+from hark_streaming.protocol import StreamWord, TurnSettings
+from hark_streaming.vad import FRAME, StreamingVad
 from sagemaker_jobs.asr.audio import SAMPLE_RATE
 from sagemaker_jobs.asr.result import TranscriptionResult
-from sagemaker_jobs.streaming import protocol
-from sagemaker_jobs.streaming.protocol import StreamWord, TurnSettings
-from sagemaker_jobs.streaming.vad import FRAME, StreamingVad
 
 FRAME_MS = FRAME * 1000 // SAMPLE_RATE
 LEFT_PAD_MS = 300
@@ -135,7 +135,7 @@ class TurnTracker:
         for w in result.words:
             text = w.text if formatted else restyle(w.text, punctuate=False, format_text=False)
             if text:
-                words.append(StreamWord(w.start_ms + offset, w.end_ms + offset, text, round(w.confidence, 4), end_of_turn))
+                words.append(StreamWord(w.start + offset, w.end + offset, text, round(w.confidence, 4), end_of_turn))
         if confidence is None:
             # How finished the text reads, scaled by how much of the needed silence has passed.
             confidence = _finished(result) * min(1.0, self._silence_ms / max(self.settings.min_turn_silence, 1))

@@ -7,9 +7,9 @@ and publishes the SNS notifications the endpoint config names, so application co
 SageMaker async inference runs unchanged against moto.
 """
 
-from sagemaker_jobs.local.clients import AwsClients, make_aws_clients
-from sagemaker_jobs.local.runner import LocalEndpoint, LocalSageMakerRunner
-from sagemaker_jobs.local.workers import ContainerSpec, WorkerStartupError
+from devstack.sagemaker.clients import AwsClients, make_aws_clients
+from devstack.sagemaker.runner import LocalEndpoint, LocalSageMakerRunner
+from devstack.sagemaker.workers import ContainerSpec, WorkerStartupError
 
 __all__ = [
     "AwsClients",

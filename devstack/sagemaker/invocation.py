@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig
-from sagemaker_jobs.local.runtime_api import InvokeEndpointAsyncRequest, ValidationError
-from sagemaker_jobs.s3_uri import S3Uri
+from devstack.sagemaker.endpoint_config import AsyncEndpointConfig
+from devstack.sagemaker.runtime_api import InvokeEndpointAsyncRequest, ValidationError
+from hark_core.s3_uri import S3Uri
 
 # AWS's defaults and limits (sagemaker-runtime API reference, InvokeEndpointAsync).
 DEFAULT_REQUEST_TTL_SECONDS = 6 * 60 * 60

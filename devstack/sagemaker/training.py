@@ -9,8 +9,8 @@ publishes the "SageMaker Training Job State Change" event on the default event b
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 import subprocess
 import sys
 import tarfile
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from sagemaker_jobs.s3_uri import S3Uri
+from hark_core.s3_uri import S3Uri
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5

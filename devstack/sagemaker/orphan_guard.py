@@ -2,7 +2,7 @@
 
 Containers run in their own session (so a Ctrl-C meant for the runner does not hit them
 mid-request), which also means nothing stops them if the runner dies without cleaning up,
-e.g. by SIGKILL. This guard sits between the two: ``python -m sagemaker_jobs.local.orphan_guard
+e.g. by SIGKILL. This guard sits between the two: ``python -m devstack.sagemaker.orphan_guard
 <runner pid> <command...>``. It passes SIGTERM/SIGINT on to the container and exits with it.
 """
 from __future__ import annotations

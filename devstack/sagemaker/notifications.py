@@ -23,10 +23,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sagemaker_jobs.local.endpoint_config import AsyncEndpointConfig
-from sagemaker_jobs.local.invocation import AsyncInvocation
-from sagemaker_jobs.s3_uri import S3Uri
-from sagemaker_jobs.local.workers import ContainerReply
+from devstack.sagemaker.endpoint_config import AsyncEndpointConfig
+from devstack.sagemaker.invocation import AsyncInvocation
+from devstack.sagemaker.workers import ContainerReply
+from hark_core.s3_uri import S3Uri
 
 log = logging.getLogger(__name__)
 

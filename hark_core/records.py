@@ -1,14 +1,21 @@
-"""Domain records, independent of HTTP and of AWS."""
+"""The transcript and custom-model records kept in DynamoDB, read by the API and the streaming
+service alike, and the ids they are known by. Independent of HTTP and of AWS: storage adapters
+turn them into items."""
 from __future__ import annotations
 
 import os
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Optional, TypeVar
+
+from pydantic import BaseModel
+
+from hark_core.options import JobOptions
 
 
 class Status(str, Enum):
@@ -46,7 +53,7 @@ def now_iso() -> str:
 
 def redacted_audio_key(record: "TranscriptRecord") -> str:
     """Where a transcript's bleeped audio (redact_pii_audio) is kept, in the media bucket."""
-    quality = record.options.get("redact_pii_audio_quality") or "mp3"
+    quality = record.options.redact_pii_audio_quality or "mp3"
     return f"redacted-audio/{record.tenant_id}/{record.transcript_id}.{quality}"
 
 
@@ -60,8 +67,14 @@ class StoredRecord:
     status: Enum
 
     def to_item(self) -> dict[str, Any]:
-        item = asdict(self)  # type: ignore[call-overload]
-        item["status"] = self.status.value
+        item = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, BaseModel):
+                value = value.model_dump(mode="json", exclude_none=True, by_alias=True)
+            item[f.name] = value
         return item
 
     @classmethod
@@ -82,7 +95,7 @@ class TranscriptRecord(StoredRecord):
     created: str = field(default_factory=now_iso)
     # Where the job reads its audio: an upload of this tenant, or a copy of the URL's bytes.
     media_key: Optional[str] = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: JobOptions = field(default_factory=JobOptions)
     completed: Optional[str] = None
     error: Optional[str] = None
     confidence: Optional[float] = None
@@ -94,6 +107,12 @@ class TranscriptRecord(StoredRecord):
     # The drop-folder object the transcript was made from ("<tenant>/inbox/<name>"), if any.
     source_key: Optional[str] = None
     webhook_status_code: Optional[int] = None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "TranscriptRecord":
+        record = super().from_item(item)
+        record.options = JobOptions.model_validate(item.get("options") or {})
+        return record
 
 
 class ModelStatus(str, Enum):
@@ -129,3 +148,30 @@ def is_model_id(value: str) -> bool:
         return str(uuid.UUID(value)) == value.lower()
     except ValueError:
         return False
+
+
+DYNAMO_SMALLEST = 1e-130
+"""DynamoDB numbers reach down to 1E-130; a float nearer zero (a client may send 2.2e-311 as a
+temperature) is stored as 0 rather than failing the write with a decimal underflow."""
+
+
+def to_stored(v: Any) -> Any:
+    """A value as DynamoDB stores it (floats as Decimal)."""
+    if isinstance(v, float):
+        return Decimal(str(v)) if abs(v) >= DYNAMO_SMALLEST else Decimal(0)
+    if isinstance(v, dict):
+        return {k: to_stored(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [to_stored(x) for x in v]
+    return v
+
+
+def from_stored(v: Any) -> Any:
+    """A value read from DynamoDB as the records hold it (Decimal as int or float)."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, dict):
+        return {k: from_stored(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [from_stored(x) for x in v]
+    return v

@@ -25,3 +25,15 @@ class S3Uri:
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return str(S3Uri(bucket, key))
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of an object's URI; ValueError for anything else, an empty key included."""
+    parsed = S3Uri.parse(uri)
+    if not parsed.key:
+        raise ValueError(f"not an s3:// object URI: {uri!r}")
+    return parsed.bucket, parsed.key

@@ -5,8 +5,8 @@ from __future__ import annotations
 import av
 import numpy as np
 
+from hark_streaming.protocol import CHUNK_DURATION, INPUT_INVALID, ProtocolError
 from sagemaker_jobs.asr.audio import SAMPLE_RATE
-from sagemaker_jobs.streaming.protocol import CHUNK_DURATION, INPUT_INVALID, ProtocolError
 
 MAX_CHUNK_MS = 1000
 

@@ -207,7 +207,7 @@ class Worker:
         argv = self._spec.argv(port)
         log.info("%s: starting container on port %d: %s", self._name, port, " ".join(argv))
         process = subprocess.Popen(
-            [sys.executable, "-m", "sagemaker_jobs.local.orphan_guard", str(os.getpid()), *argv],
+            [sys.executable, "-m", "devstack.sagemaker.orphan_guard", str(os.getpid()), *argv],
             env={**os.environ, **self._spec.env},
             stdin=subprocess.DEVNULL,
             start_new_session=True,

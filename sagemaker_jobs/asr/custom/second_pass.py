@@ -1,0 +1,277 @@
+"""The second pass of custom-model decoding: each window of the engine's own decode decoded
+again with a prompt of its own (the customer's sentences most like what was heard there, and the
+phrases spotted in it), then checked against the first pass (`_skips_speech`, `_strays`) before
+it replaces it. See `apply` for the whole flow and how these were chosen."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from functools import cached_property
+
+import numpy as np
+
+from sagemaker_jobs.asr.custom.artifact import Artifact
+from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BoostLevel
+from sagemaker_jobs.asr.custom.context import ContextIndex
+from sagemaker_jobs.asr.custom.corpus import words as split_words
+from sagemaker_jobs.asr.custom.edits import SENTENCE_END, TranscriptEdits, bare
+from sagemaker_jobs.asr.custom.mining import rarity
+from sagemaker_jobs.asr.custom.request import RequestOptions, dedupe
+from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
+from sagemaker_jobs.asr.custom.verify import confirm
+from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
+from sagemaker_jobs.asr.result import TranscriptionResult, Word
+
+
+@dataclass(frozen=True)
+class Guide:
+    """What the second pass draws on: the model's sentences and the model's and request's phrases."""
+
+    context: ContextIndex
+    spotter: PhraseSpotter
+    ranked: tuple[str, ...]
+    """Phrases in the order they fill a window's remaining hotword budget: the request's, then the model's."""
+    level: BoostLevel
+    prompt: str | None = None
+    """The request's own prompt: each window's context follows it (the model's sentences, being
+    chosen for that window, stay nearest the audio and are the last to be cut for length)."""
+
+    @classmethod
+    def of(cls, artifact: Artifact | None, request: RequestOptions) -> "Guide":
+        requested = [*request.keyterms_prompt, *request.word_boost]
+        ranked = tuple(dedupe([*requested, *(artifact.phrases if artifact else ())]))
+        # A model's own spotter is built once per loaded model; request phrases need their own.
+        spotter = artifact.spotter if artifact and not requested else PhraseSpotter(ranked)
+        context = artifact.context if artifact else ContextIndex(())
+        return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param], request.prompt)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The rare words of the phrases (case-folded): what the model exists to get right."""
+        return frozenset(w.casefold() for p in self.ranked for w in split_words(p) if rarity(w) >= RARE_WORD)
+
+    def hotwords(self, words: Sequence[Word]) -> list[str]:
+        """The phrases spotted in `words`. Without sentences to draw context from (a phrase-list
+        model, or request phrases alone), topped up with the best others while they fit the
+        budget: a short list always goes whole, a long one only where it was plausibly said.
+        With sentences, the context carries the vocabulary, and more phrases only crowd it."""
+        phrases = self.spotter.spot(words, limit=SPOTTED_PER_WINDOW)
+        if self.context:
+            return phrases
+        length = sum(len(p) + 2 for p in phrases)
+        taken = {p.casefold() for p in phrases}
+        for phrase in self.ranked:
+            if length + len(phrase) + 2 > self.level.max_chars:
+                if length > self.level.max_chars // 2:
+                    break
+                continue
+            if phrase.casefold() not in taken:
+                phrases.append(phrase)
+                taken.add(phrase.casefold())
+                length += len(phrase) + 2
+        return phrases
+
+
+SPOTTED_PER_WINDOW = 12
+STRETCHED_WORD_MS = 1500
+WINDOW_S = 28.0
+"""A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
+CONTEXT_WORDS = 120
+"""Words of customer sentences before each window (about 160 tokens, under half the context)."""
+
+
+def second_pass(
+    engine: Engine,
+    samples: np.ndarray,
+    first: TranscriptionResult,
+    guide: Guide,
+    beam_size: int | None = None,
+    *,
+    batched: bool = False,
+) -> TranscriptionResult:
+    """Each window of the first decode decoded again with its own prompt: the customer's
+    sentences most like what the first pass heard there, and the phrases spotted in it.
+
+    Windows are cut at the longest pauses of the first pass, so no word is split, and each is
+    decoded on its own: a long recording gets the same treatment as a clip, and a window's
+    prompt is never pushed out by the transcript before it. Where a second decode stops early
+    (a prompted Whisper sometimes does), the first pass's words after it are kept."""
+    words = first.words
+    if not words:
+        return first
+    duration_ms = len(samples) * 1000 // SAMPLE_RATE
+    planned = []  # (first-pass words, start ms, phrases, decode options or None to keep them)
+    for start, end in plan_windows(words, WINDOW_S):
+        heard = words[start : end + 1]
+        lo = 0 if start == 0 else (words[start - 1].end + heard[0].start) // 2
+        hi = duration_ms if end == len(words) - 1 else (heard[-1].end + words[end + 1].start) // 2
+        text = " ".join(w.text for w in heard)
+        prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
+        prompt = " ".join(p for p in (guide.prompt, prompt) if p)
+        phrases = guide.hotwords(heard)
+        options = None
+        if prompt or phrases:
+            options = DecodeOptions(
+                initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size
+            )
+        planned.append((heard, lo, hi, phrases, options))
+    redo = [
+        (samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000], options)
+        for _, lo, hi, _, options in planned
+        if options
+    ]
+    if batched:
+        # One batch for every window (each its own prompt). Off by default, measured (lab, same
+        # run): Twitter call joined into recordings, model from its text, 49.2 s -> 37.1 s but
+        # WER 5.36 % -> 5.51 %; a 1,000-phrase list on synthetic pharmacy recordings 53.4 s ->
+        # 25.8 s but WER 33.7 % -> 41.0 % (a batch has no re-ranking of the hotword-prompted
+        # beam, see `rerank`).
+        decoded = iter(engine.transcribe_many(redo, skip_tail_s=1.0))
+    else:
+        decoded = iter(
+            engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
+            for piece, options in redo
+        )
+    out: list[Word] = []
+    texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+    for heard, lo, hi, phrases, options in planned:
+        if options is None:
+            out += heard
+            texts += [w.text for w in heard]
+            continue
+        edits = TranscriptEdits(next(decoded))
+        edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
+        edits.respell(phrases, guide.level)
+        edited = edits.result()
+        piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
+        if phrases and edited.words:
+            edited = confirm(engine, piece, edited, phrases, known=guide.spotter.phrases)
+        if _skips_speech(heard, edited.words) or (
+            guide.context
+            and not _adds_vocabulary(heard, edited, guide.vocabulary)
+            and _strays(engine, piece, heard, edited, phrases)
+        ):
+            out += heard
+            texts += [w.text for w in heard]
+            continue
+        redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
+        rest = _uncovered_tail(heard, redone)
+        if rest and redone and redone[-1].end > rest[0].start:
+            redone[-1] = replace(redone[-1], end=max(redone[-1].start, rest[0].start))
+        out += redone + rest
+        texts += [edited.text, *(w.text for w in rest)]
+    return replace(
+        first,
+        text=" ".join(t for t in texts if t),
+        words=tuple(out),
+        confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
+    )
+
+
+RARE_WORD = 1.5
+"""`mining.rarity` from which a phrase's word counts as the customer's vocabulary."""
+STRAY_NATS = 3.0
+"""How much less likely than the first pass (natural log, whole window) a second decode with the
+customer's sentences as context may be. Whisper follows its prompt's style, and with a model of
+few sentences it rewrites words it had right into them (Amazon call, model of 9 sentences: WER
+1.68 % -> 2.94 %). Chosen on the Twitter call (clips 8.73 % -> 7.73 %, recordings 5.82 % ->
+5.21 %); 10 nats changed nothing there. Windows decoded with phrases alone are not judged: the
+confirmed names there cost more than this (Karpenter: 19 nats unprompted) and the hotword beam
+is already re-ranked by the unprompted model (`rerank`)."""
+
+
+SKIPPED_WORDS = 6
+"""A run of this many first-pass words heard with confidence that a second decode left out is
+speech it skipped (a prompted Whisper sometimes jumps from the customer's names to a later
+sentence): the window keeps the first pass. The likelihood check cannot see this, since a
+shorter text scores higher."""
+
+
+def _keys(words: Sequence[Word]) -> list[str]:
+    """The words as the passes are compared: without edge punctuation, case-folded."""
+    return [bare(w.text).casefold() for w in words]
+
+
+def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
+    a, b = _keys(heard), _keys(again)
+    lost_from, kept_from = 0, 0  # where the current gap between the passes began, in `a` and `b`
+    # A lone common word ("and") found again does not mean the speech around it was decoded: only
+    # runs of 2+ matching words end a gap. Only gaps with decoded speech after them count: a
+    # missing end is `_uncovered_tail`'s to judge (a first pass's invented closing words are
+    # often confident too).
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal" or i2 - i1 < 2:
+            continue
+        lost, kept = a[lost_from:i1], b[kept_from:j1]
+        # A gap the second decode filled with other words is a correction ("metric sum if low"
+        # -> "Zentrix Omniflow"); one it left (nearly) empty is speech it jumped over.
+        if sum(map(len, kept)) * 3 < sum(map(len, lost)):
+            run = 0
+            for word in heard[lost_from:i1]:
+                run = run + 1 if word.confidence >= 0.5 else 0
+                if run >= SKIPPED_WORDS:
+                    return True
+        lost_from, kept_from = i2, j2
+    return False
+
+
+def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:
+    """True when the second decode wrote one of the customer's rare words that the first pass
+    had not: what a custom model is for, and worth more than its cost in likelihood."""
+    before = set(_keys(heard))
+    return any(word in vocabulary and word not in before for word in _keys(edited.words))
+
+
+def _strays(
+    engine: Engine, piece: np.ndarray, heard: Sequence[Word], edited: TranscriptionResult, phrases: Sequence[str]
+) -> bool:
+    """True when the window's second decode is much less likely for its audio than the first
+    pass's words were, scored under the window's phrases alone (so a name the audio supports
+    costs little, a rewrite into the customer's style a lot)."""
+    if not edited.words or len(piece) > 30 * SAMPLE_RATE:
+        return False
+    prompt = ", ".join(phrases) or None
+    first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], prompt)
+    return second < first - STRAY_NATS
+
+
+def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
+    """The first pass's words after the point where the second decode stopped, when it stopped
+    early (a prompted Whisper sometimes ends its window after a few words, and its last word's
+    timestamp then runs to the end of the window, so time alone cannot tell)."""
+    if not again:
+        return list(first)
+    a, b = _keys(first), _keys(again)
+    blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    last = blocks[-1].a + blocks[-1].size if blocks else 0
+    if len(a) - last <= max(2, 0.15 * len(a)):
+        return []
+    rest = list(first[last:])
+    # Only a stop: the second decode ends mid-sentence, or its last word runs on over the rest.
+    # A first pass's invented tail ("and that is why we are talking about...") that the prompted
+    # decode rightly left out, after a finished sentence, stays out.
+    final = again[-1]
+    stopped = (
+        not final.text.endswith(SENTENCE_END)  # cut off mid-sentence
+        or final.end - final.start > STRETCHED_WORD_MS
+    )
+    return rest if stopped else []
+
+
+def plan_windows(words: Sequence[Word], max_s: float) -> list[tuple[int, int]]:
+    """(first, last) word indices of consecutive windows of at most `max_s` seconds, each cut
+    at the longest pause in its last 40 %."""
+    windows = []
+    start = 0
+    while start < len(words):
+        end = start
+        while end + 1 < len(words) and words[end + 1].end - words[start].start <= max_s * 1000:
+            end += 1
+        if end + 1 < len(words) and end > start:
+            earliest = start + max(0, int((end - start) * 0.6))
+            end = max(range(earliest, end + 1), key=lambda i: (words[i + 1].start - words[i].end, i))
+        windows.append((start, end))
+        start = end + 1
+    return windows
+
+
