@@ -1,6 +1,6 @@
 """Hark's two base models side by side, and language detection on real speakers.
 
-    python -m bench.languages [--clips DIR] [--earnings 40] [--atc 30]
+    python -m bench.languages [--clips DIR [--api]] [--earnings 40] [--atc 30]
 
 1. English, same run: WER and real-time factor of whisper-tiny.en and whisper-base on the dev
    calls (earnings clips), air-traffic radio (atc/ test regions) and LibriSpeech, decoded as the
@@ -8,8 +8,10 @@
 2. Other languages, with `--clips`: a directory with a manifest.jsonl of real recordings
    ({"path", "language", "text"} per line, e.g. FLEURS and LibriVox clips; none are committed).
    Each is decoded as the container does with `language_detection: true` (`detect_language`,
-   then `speaking(language).transcribe`): the detected language, its confidence, and WER
-   (CER for Chinese, Japanese, Korean and Thai) against the reference.
+   then `speaking(language).transcribe`), or with `--api` through the API of the local stack
+   (`make serve`'s, started by the bench) with the official SDK and
+   `TranscriptionConfig(language_detection=True)`: the detected language, its confidence, and
+   WER (CER for Chinese, Japanese, Korean and Thai) against the reference.
 
 Scoring: whisper-normalizer + jiwer (`sagemaker_jobs.train.scoring`); for other languages the
 basic normaliser (lower case, punctuation removed), as the English one would rewrite them.
@@ -24,6 +26,8 @@ import re
 import time
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jiwer
@@ -74,15 +78,46 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def other_languages(engine: Engine, clips_dir: Path) -> None:
+Decoder = Callable[[Path], tuple[str, float, str]]
+"""A clip -> (detected language, its confidence, transcript)."""
+
+
+def engine_decoder(engine: Engine) -> Decoder:
+    def decode(path: Path) -> tuple[str, float, str]:
+        samples = audio.decode(path.read_bytes())
+        language, confidence = engine.detect_language(samples)
+        return language, confidence, engine.speaking(language).transcribe(samples).text
+
+    return decode
+
+
+@contextmanager
+def api_decoder() -> Iterator[Decoder]:
+    import assemblyai as aai
+
+    from bench.stack import local_stack
+
+    with local_stack() as stack:
+        aai.settings.base_url, aai.settings.api_key, aai.settings.polling_interval = stack.api_url, stack.key, 0.3
+        config = aai.TranscriptionConfig(language_detection=True)
+
+        def decode(path: Path) -> tuple[str, float, str]:
+            transcript = aai.Transcriber(config=config).transcribe(str(path))
+            if transcript.status == aai.TranscriptStatus.error:
+                return "error", 0.0, ""
+            code = str(transcript.json_response["language_code"])
+            return ("en" if code.startswith("en") else code), float(transcript.json_response["language_confidence"] or 0), transcript.text or ""
+
+        yield decode
+
+
+def other_languages(decode: Decoder, clips_dir: Path) -> None:
     with open(clips_dir / "manifest.jsonl") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     found: Counter[str] = Counter()
     by_language: dict[str, list[tuple[str, str, bool, float]]] = defaultdict(list)
     for row in rows:
-        samples = audio.decode((clips_dir / row["path"]).read_bytes())
-        language, confidence = engine.detect_language(samples)
-        text = engine.speaking(language).transcribe(samples).text
+        language, confidence, text = decode(clips_dir / row["path"])
         right = language == row["language"]
         found[row["language"]] += right
         by_language[row["language"]].append((row.get("text") or "", text, right, confidence))
@@ -109,16 +144,23 @@ def other_languages(engine: Engine, clips_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clips", type=Path, help="a directory of real recordings with a manifest.jsonl")
+    parser.add_argument("--api", action="store_true", help="the clips through the local stack's API (official SDK)")
+    parser.add_argument("--skip-english", action="store_true")
     parser.add_argument("--earnings", type=int, default=40)
     parser.add_argument("--atc", type=int, default=30)
     args = parser.parse_args()
     started = time.perf_counter()
     engines = {name: Engine(EngineSettings.from_env(os.environ, name)) for name in speech_models.NAMES}
     print(f"both models loaded in {time.perf_counter() - started:.1f} s (base joined on first use)\n")
-    english(engines, english_sets(args.earnings, args.atc))
-    if args.clips:
+    if not args.skip_english:
+        english(engines, english_sets(args.earnings, args.atc))
+    if args.clips and args.api:
+        print("\nthrough the API (official SDK, language_detection=True):")
+        with api_decoder() as decode:
+            other_languages(decode, args.clips)
+    elif args.clips:
         print()
-        other_languages(engines[speech_models.BASE], args.clips)
+        other_languages(engine_decoder(engines[speech_models.BASE]), args.clips)
 
 
 if __name__ == "__main__":
