@@ -13,7 +13,7 @@ ignoring it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -196,26 +196,11 @@ class TranscriptOptions(StrictModel):
         return speech.whisper_language(self.language_code) if self.language_code else None
 
     @property
-    def temperatures(self) -> Optional[tuple[float, ...]]:
-        """The decoder's temperature ladder from `temperature` on, in faster-whisper's steps of
-        0.2; None for the engine's own ladder."""
-        if self.temperature is None:
-            return None
-        ladder = [self.temperature]
-        while ladder[-1] + 0.2 <= 1.0 + 1e-9:
-            ladder.append(round(ladder[-1] + 0.2, 2))
-        return tuple(ladder)
-
-    @property
     def pii_policies(self) -> tuple[str, ...]:
         """The policies redacted: those asked for, or all with `redact_pii` alone; none without it."""
         if not self.redact_pii:
             return ()
         return tuple(self.redact_pii_policies or PII_POLICIES)
-
-    def stored(self) -> dict[str, Any]:
-        """The JSON form kept on the record and sent to the container (unset fields left out)."""
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 class JobOptions(TranscriptOptions):
