@@ -44,7 +44,7 @@ from rapidfuzz import fuzz
 
 from bench.synthetic import VOICES, _noise_bank, _Render, _render_clip, _Sentence
 from sagemaker_jobs.asr import audio, pii
-from sagemaker_jobs.asr.engine import Engine, EngineSettings
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.result import Word
 
 FIRST = ("Sarah", "Michael", "Priya", "James", "Elena", "David", "Grace", "Omar", "Linda", "Kevin", "Maria", "Thomas")
@@ -363,9 +363,10 @@ def _score(tally: Tally, call: Call, words: Sequence[Word], redacted: Sequence[W
                 tally.wrong[f"{call.set_name}:{column}"] += was
 
 
-def run(count: int, seed: int) -> None:
+def run(count: int, seed: int, model: str | None = None, prompt: str | None = None) -> None:
     calls = make_calls(count, seed)
-    engine = Engine(EngineSettings.from_env({}))
+    engine = Engine(EngineSettings.from_env({}, model)).speaking("en")
+    hint = DecodeOptions(initial_prompt=prompt)
     finder, baseline = pii.Finder(), PresidioBaseline()
     tally = Tally()
     timing = defaultdict(float)
@@ -378,7 +379,7 @@ def run(count: int, seed: int) -> None:
             samples = audio.decode(path.read_bytes())
             audio_s += len(samples) / audio.SAMPLE_RATE
             started = time.perf_counter()
-            result = engine.transcribe(samples)
+            result = engine.transcribe(samples, hint)
             timing["decode"] += time.perf_counter() - started
             words = list(result.words)
             started = time.perf_counter()
@@ -421,8 +422,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=45)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--model", help="a shipped speech model's name (default: whisper-tiny.en)")
+    parser.add_argument("--prompt", help="an initial_prompt for every decode (a one-line baseline)")
     args = parser.parse_args(argv)
-    run(args.calls, args.seed)
+    run(args.calls, args.seed, args.model, args.prompt)
 
 
 if __name__ == "__main__":
