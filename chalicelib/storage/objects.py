@@ -1,7 +1,6 @@
 """S3 objects: uploaded media, job inputs and results."""
 from __future__ import annotations
 
-import json
 from typing import Any, BinaryIO, Optional
 
 from chalicelib.aws import guarded
@@ -25,9 +24,6 @@ class ObjectStore:
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         return guarded(lambda: self._get(bucket, key), "reading data")
-
-    def get_json(self, bucket: str, key: str) -> Any:
-        return json.loads(self.get_bytes(bucket, key))
 
     def exists(self, bucket: str, key: str) -> bool:
         try:
