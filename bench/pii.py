@@ -43,6 +43,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bench.synthetic import VOICES, _noise_bank, _Render, _render_clip, _Sentence
+from hark_core import speech
 from sagemaker_jobs.asr import audio, pii
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.result import Word
@@ -422,7 +423,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=45)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--model", help="a shipped speech model's name (default: whisper-tiny.en)")
+    parser.add_argument(
+        "--model",
+        default=speech.choose(None, None, detect=False, personal_data=True),
+        help="a shipped speech model's name (default: the one the API chooses for redact_pii)",
+    )
     parser.add_argument("--prompt", help="an initial_prompt for every decode (a one-line baseline)")
     args = parser.parse_args(argv)
     run(args.calls, args.seed, args.model, args.prompt)

@@ -153,7 +153,12 @@ class TranscriptService:
         if request.speech_model and not named and not is_model_id(request.speech_model):
             raise BadRequest(f"speech_model {request.speech_model!r} is not offered: {_OFFERED}")
         try:
-            options.base_model = speech.choose(named or listed, request.language, bool(request.language_detection))
+            options.base_model = speech.choose(
+                named or listed,
+                request.language,
+                bool(request.language_detection),
+                personal_data=bool(request.redact_pii or request.entity_detection),
+            )
         except ValueError as error:
             raise BadRequest(str(error)) from None
         return options

@@ -30,6 +30,9 @@ def test_the_model_is_chosen_from_the_name_the_language_and_detection() -> None:
     assert speech.choose(None, "de", detect=False) == speech.BASE
     assert speech.choose(None, None, detect=True) == speech.BASE
     assert speech.choose(speech.BASE, "en", detect=False) == speech.BASE
+    # Personal data: base hears spoken numbers better (bench/pii.py); a named tiny.en stays.
+    assert speech.choose(None, None, detect=False, personal_data=True) == speech.BASE
+    assert speech.choose(speech.TINY_EN, None, detect=False, personal_data=True) == speech.TINY_EN
     assert speech.base_model("Universal") == speech.BASE and speech.base_model("nano") == speech.TINY_EN
     assert speech.base_model("mdl_0123") is None
     with pytest.raises(ValueError, match="English-only"):
