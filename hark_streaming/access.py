@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from hark_core.errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
 from hark_core.keys import AUTH_FAILED, hash_key, key_from_header
 from hark_core.records import ModelRecord, ModelStatus, from_stored
@@ -63,7 +65,7 @@ class Records:
     def _get(self, table: str, key: dict[str, Any]) -> Optional[dict[str, Any]]:
         try:
             raw = self._db.get_item(TableName=table, Key=key)
-        except Exception as e:  # botocore's errors: the caller sees a retryable refusal
+        except (BotoCoreError, ClientError) as e:  # the caller sees a retryable refusal
             raise ServiceUnavailable("Hark's records could not be read; try again") from e
         if "Item" not in raw:
             return None
