@@ -4,7 +4,9 @@ and the API and the streaming service look a caller up by it."""
 from __future__ import annotations
 
 import hashlib
-from typing import Optional
+import time
+from collections.abc import Mapping
+from typing import Any, Optional
 
 AUTH_FAILED = "Authentication error, API token missing/invalid"
 MAX_KEY_LENGTH = 255
@@ -24,3 +26,12 @@ def key_from_header(header: Optional[str]) -> Optional[str]:
     if value[:7].lower() == "bearer ":
         value = value[7:].strip()
     return value if value and len(value) <= MAX_KEY_LENGTH else None
+
+
+def tenant_of(item: Mapping[str, Any]) -> Optional[str]:
+    """The tenant of a keys-table item, None when there is none or it has expired (a temporary
+    token's `expires_at`, Unix seconds: the table's TTL removes it only some time after)."""
+    if "expires_at" in item and int(item["expires_at"]) <= time.time():
+        return None
+    tenant = item.get("tenant_id")
+    return str(tenant) if tenant is not None else None

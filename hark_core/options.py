@@ -39,8 +39,8 @@ PII_POLICIES = (
     "phone_number",
     "us_social_security_number",
 )
-"""AssemblyAI's PII policies that Hark finds (the container's sagemaker_jobs/asr/pii.py, which a
-test keeps equal to this); the rest of AssemblyAI's list is refused by name."""
+"""AssemblyAI's PII policies that Hark finds (the container's sagemaker_jobs/asr/pii.py finds
+these); the rest of AssemblyAI's list is refused by name."""
 
 Phrase = Annotated[str, Field(min_length=1, max_length=100)]
 

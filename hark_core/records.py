@@ -15,6 +15,7 @@ from typing import Any, Optional, TypeVar
 
 from pydantic import BaseModel
 
+from hark_core.errors import BadRequest, NotFound
 from hark_core.options import JobOptions
 
 
@@ -140,6 +141,16 @@ class ModelRecord(StoredRecord):
     artifact_bytes: Optional[int] = None
     # Training's evaluation, stored as JSON text: Step Functions writes it as one string.
     metrics_json: Optional[str] = None
+
+
+def ready_model(record: Optional[ModelRecord], model_id: str) -> ModelRecord:
+    """The model a transcript or a stream asks for (`record`, None when the tenant has no such
+    model), which must be ready; raises NotFound or BadRequest with the client's message."""
+    if record is None:
+        raise NotFound(f"custom model {model_id} not found")
+    if record.status is not ModelStatus.ready:
+        raise BadRequest(f"custom model {model_id} is {record.status.value}, not ready")
+    return record
 
 
 def is_model_id(value: str) -> bool:

@@ -4,16 +4,15 @@ rules of `hark_core` (the same the API uses), and imports nothing of the API: it
 neither Chalice nor the API's code."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hark_core.errors import BadRequest, NotFound, ServiceUnavailable, Unauthorized
-from hark_core.keys import AUTH_FAILED, hash_key, key_from_header
-from hark_core.records import ModelRecord, ModelStatus, from_stored
+from hark_core.errors import ServiceUnavailable, Unauthorized
+from hark_core.keys import AUTH_FAILED, hash_key, key_from_header, tenant_of
+from hark_core.records import ModelRecord, from_stored, ready_model
 from hark_core.s3_uri import s3_uri
 from hark_streaming.server import Access
 from sagemaker_jobs.asr.custom import Artifact
@@ -48,19 +47,15 @@ class Records:
         """The tenant of an API key or an unexpired temporary token; Unauthorized otherwise."""
         key = key_from_header(authorization)
         item = self._get(self._settings.keys_table, {"key_hash": {"S": hash_key(key)}}) if key else None
-        if not item or ("expires_at" in item and int(item["expires_at"]) <= time.time()):
+        tenant = tenant_of(item) if item else None
+        if tenant is None:
             raise Unauthorized(AUTH_FAILED)
-        return str(item["tenant_id"])
+        return tenant
 
     def ready_model(self, tenant_id: str, model_id: str) -> ModelRecord:
         """The tenant's custom model, which must be ready (the rule the API applies too)."""
         item = self._get(self._settings.models_table, {"tenant_id": {"S": tenant_id}, "model_id": {"S": model_id}})
-        if item is None:
-            raise NotFound(f"custom model {model_id} not found")
-        record = ModelRecord.from_item(item)
-        if record.status is not ModelStatus.ready:
-            raise BadRequest(f"custom model {model_id} is {record.status.value}, not ready")
-        return record
+        return ready_model(ModelRecord.from_item(item) if item else None, model_id)
 
     def _get(self, table: str, key: dict[str, Any]) -> Optional[dict[str, Any]]:
         try:

@@ -3,18 +3,17 @@ list, delete. Training itself is started by the corpus landing in S3."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from chalicelib.config import Settings
 from chalicelib.orchestration.messages import ModelJobInput
 from chalicelib.orchestration.state_machines import Executions
+from chalicelib.services.requests import ModelListParams, ModelRequest
 from chalicelib.storage.models import ModelsTable
 from chalicelib.storage.objects import ObjectStore
+from hark_core import records
 from hark_core.errors import BadRequest, Conflict, NotFound
 from hark_core.records import ModelRecord, ModelStatus, new_id
-
-if TYPE_CHECKING:  # the API's request types; services must not import the Chalice edge
-    from chalicelib.services.requests import ModelListParams, ModelRequest
 
 CORPUS_PREFIX = "corpora/"
 UPLOAD_URL_SECONDS = 3600
@@ -35,12 +34,10 @@ def parse_corpus_key(key: str) -> Optional[tuple[str, str]]:
 def ready_model(table: ModelsTable, tenant_id: str, model_id: str) -> ModelRecord:
     """The model a transcript or a stream asks for: it must be this tenant's, and ready."""
     try:
-        record = table.get(tenant_id, model_id)
-    except NotFound as e:
-        raise NotFound(f"custom model {model_id} not found") from e
-    if record.status is not ModelStatus.ready:
-        raise BadRequest(f"custom model {model_id} is {record.status.value}, not ready")
-    return record
+        record: Optional[ModelRecord] = table.get(tenant_id, model_id)
+    except NotFound:
+        record = None
+    return records.ready_model(record, model_id)
 
 
 class CustomModelService:

@@ -1,11 +1,11 @@
 """The API keys table: SHA-256 of a key → its tenant. Keys themselves are never stored."""
 from __future__ import annotations
 
-import time
 from typing import Any, Optional
 
 from chalicelib.aws import conditional, guarded
 from chalicelib.storage.dynamo import Codec
+from hark_core.keys import tenant_of
 
 
 class KeysTable:
@@ -30,10 +30,7 @@ class KeysTable:
             lambda: self._db.get_item(TableName=self._table, Key={"key_hash": {"S": key_hash}}),
             "checking the API key",
         )
-        item = self._codec.load(raw.get("Item", {}))
-        if "expires_at" in item and int(item["expires_at"]) <= time.time():
-            return None
-        return item.get("tenant_id")
+        return tenant_of(self._codec.load(raw.get("Item", {})))
 
     # A tenant's own item lives in the same table under a key no SHA-256 hex digest can take.
     _TENANT = "tenant#"

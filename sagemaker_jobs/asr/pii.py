@@ -21,28 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from hark_core.options import PII_POLICIES
 from sagemaker_jobs.asr.result import Entity, Word
 
 __all__ = ["Entity", "Finder", "SUPPORTED_POLICIES", "bleeped", "redact", "select", "spoken_view"]
 
-# AssemblyAI's policy names that Hark finds; the rest of AssemblyAI's list is refused by name.
-SUPPORTED_POLICIES = (
-    "account_number",
-    "banking_information",
-    "credit_card_cvv",
-    "credit_card_number",
-    "date",
-    "date_of_birth",
-    "email_address",
-    "ip_address",
-    "location",
-    "nationality",
-    "number_sequence",
-    "organization",
-    "person_name",
-    "phone_number",
-    "us_social_security_number",
-)
+# AssemblyAI's policy names that Hark finds (the contract's list: the API refuses the rest by name).
+SUPPORTED_POLICIES = PII_POLICIES
 # presidio's types (from spaCy's labels) as AssemblyAI's entity types.
 _FROM_PRESIDIO = {
     "PERSON": "person_name",
