@@ -6,8 +6,11 @@ faster-whisper directly, so both measure exactly the same thing.
 """
 
 import copy
+import hashlib
 import logging
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -230,8 +233,10 @@ class Engine:
         substitution acoustically (see `custom.verify`)."""
         model = self._model
         features = model.feature_extractor(samples)
-        frames = min(features.shape[1], model.feature_extractor.nb_max_frames)
-        encoded = model.encode(pad_or_trim(features, model.feature_extractor.nb_max_frames))
+        # The window exactly as a decode of the same samples encodes it (faster-whisper leaves
+        # out the last frame), so the encoder's output is the decode's, from the model's cache.
+        frames = min(features.shape[1] - 1, model.feature_extractor.nb_max_frames)
+        encoded = model.encode(pad_or_trim(features[:, :frames], model.feature_extractor.nb_max_frames))
         multilingual = model.model.is_multilingual
         tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=self._language)
         start = list(tokenizer.sot_sequence)
@@ -279,6 +284,10 @@ def _joined_result(pieces: Sequence[tuple[int, Decoded]], duration_s: float, mod
     )
 
 
+ENCODER_CACHE_WINDOWS = 4
+"""Encoder outputs kept (about 2.3 MB each for tiny.en, 1500 x 384 floats; 7.7 MB for large)."""
+
+
 class PromptBudgetWhisperModel(WhisperModel):
     """faster-whisper's model with two changes to hotword-biased decoding (custom models and
     per-request hints), and none to unbiased decoding.
@@ -298,6 +307,30 @@ class PromptBudgetWhisperModel(WhisperModel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.model = RerankingWhisper(self.model)
+        self._encoded: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._encoded_lock = threading.Lock()
+
+    def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
+        """The encoder's output for one 30-second window, remembered for the last few windows.
+
+        A custom model's second pass decodes each window of the first pass again and then scores
+        texts against it (`log_likelihoods`); a clip is one window, so without this its audio went
+        through the encoder three times, the largest single cost of a custom model on clips. The
+        key is the window's features themselves, so a hit is the same input, never a near one."""
+        if features.ndim != 2:
+            return super().encode(features)  # a batch: its own windows, not worth keeping
+        features = np.ascontiguousarray(features)
+        key = (features.shape, hashlib.blake2b(features.view(np.uint8), digest_size=16).digest())
+        with self._encoded_lock:
+            if key in self._encoded:
+                self._encoded.move_to_end(key)
+                return self._encoded[key]
+        encoded = super().encode(features)
+        with self._encoded_lock:
+            self._encoded[key] = encoded
+            while len(self._encoded) > ENCODER_CACHE_WINDOWS:
+                self._encoded.popitem(last=False)
+        return encoded
 
     def generate_with_fallback(self, encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
         start = tokenizer.sot_sequence if options.hotwords else None

@@ -115,11 +115,13 @@ def second_pass(
                 initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size
             )
         planned.append((heard, lo, hi, phrases, options))
-    redo = [
-        (samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000], options)
-        for _, lo, hi, _, options in planned
-        if options
-    ]
+
+    def cut(lo: int, hi: int) -> np.ndarray:
+        # The last window runs to the last sample, so a clip's one window is the very audio the
+        # first pass decoded, and its encoding is reused (`Engine`'s encoder cache).
+        return samples[lo * SAMPLE_RATE // 1000 : len(samples) if hi == duration_ms else hi * SAMPLE_RATE // 1000]
+
+    redo = [(cut(lo, hi), options) for _, lo, hi, _, options in planned if options]
     if batched:
         # One batch for every window (each its own prompt). Off by default, measured (lab, same
         # run): Twitter call joined into recordings, model from its text, 49.2 s -> 37.1 s but
@@ -143,7 +145,7 @@ def second_pass(
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
         edits.respell(phrases, guide.level)
         edited = edits.result()
-        piece = samples[lo * SAMPLE_RATE // 1000 : hi * SAMPLE_RATE // 1000]
+        piece = cut(lo, hi)
         if phrases and edited.words:
             edited = confirm(engine, piece, edited, phrases, known=guide.spotter.phrases)
         if _skips_speech(heard, edited.words) or (

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 
@@ -128,3 +129,31 @@ def test_a_decode_may_override_the_beam_without_counting_as_biased() -> None:
     greedy = DecodeOptions(beam_size=1)
     assert raw_decode_kwargs(settings, greedy) == {"beam_size": 1, "word_timestamps": True}
     assert not greedy.biased and DecodeOptions(hotwords="Zentrix").biased
+
+
+@pytest.mark.slow
+def test_a_window_is_encoded_once_for_its_decodes_and_scores(
+    engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A custom model decodes a clip twice and scores texts against it: its window goes through
+    # the encoder once, and every result is what it is without the cache.
+    samples = audio.decode((audio_dir / CLIP).read_bytes())
+    model = engine._model
+    model._encoded.clear()
+    plain = engine.transcribe(samples)
+    biased = engine.transcribe(samples, DecodeOptions(hotwords="Leavitt"))
+    scores = engine.log_likelihoods(samples, [plain.text, biased.text])
+    model._encoded.clear()
+    encoded: list[np.ndarray] = []
+    original = WhisperModel.encode
+    monkeypatch.setattr(
+        WhisperModel, "encode", lambda self, features: encoded.append(np.array(features)) or original(self, features)
+    )
+
+    assert engine.transcribe(samples).text == plain.text
+    assert engine.transcribe(samples, DecodeOptions(hotwords="Leavitt")).text == biased.text
+    assert engine.log_likelihoods(samples, [plain.text, biased.text]) == scores
+    # A biased decode may go on to a window of its own after the clip's last words; the clip's
+    # first window is encoded once.
+    first = encoded[0]
+    assert sum(1 for features in encoded if np.array_equal(features, first)) == 1
