@@ -5,14 +5,15 @@ should not be, and what the bleeped audio still says.
 
 Callers are espeak-ng voices (bench.synthetic's rotation, half of the calls with pink noise,
 a third through a telephone band). Each call says three pieces of personal data in sentences
-from one of two sets of phrasings:
+from one of these sets of phrasings:
 
 - DEV: the phrasings the rules in sagemaker_jobs/asr/pii.py were written and checked against;
 - HELD_OUT: other phrasings of the same kinds, written before the benchmark's first run; its
   misses in the second run led to one change (numbers redacted under every policy their
   length allows), so it is no longer clean;
-- FRESH: phrasings written after that change and not used to change anything. Its rows are
-  the result.
+- FRESH: phrasings written after that change; its CVV misses (the acronym misheard) led to
+  one more change, so it is not clean either;
+- LATE (`--phrasings late`): written before that change was run, and not used to change anything.
 
 plus one sentence with ordinary numbers and no personal data. Values are drawn at random (valid
 card numbers by Luhn, ten-digit phone numbers, dates of birth); numbers are read out digit by
@@ -135,6 +136,21 @@ FRESH = {
     "credit_card_cvv": ("CVC is {cvv}.",),
     "email_address": ("Send the receipt to {email}, thanks.",),
 }
+# Written on 2026-12-03 after FRESH's misses had been read (CVC heard as "CBC", "CVT", "C-V-Z"),
+# before the change they led to (an acronym one letter from CVV/CVC is taken for it) was run:
+# the phrasings that change was not chosen on. Select with --phrasings late.
+LATE = {
+    "person_name": ("This is {name} from the billing team.", "My husband, {name}, set it up."),
+    "location": ("I'm driving up to {city} next week.", "The store in {city} had none left."),
+    "credit_card_number": ("The card is {card}, it expires next year.",),
+    "phone_number": ("My cell is {phone}.",),
+    "us_social_security_number": ("And my Social Security number, {ssn}.",),
+    "date_of_birth": ("Birth date is {dob}.",),
+    "banking_information": ("Wire it to account {account}, please.",),
+    "credit_card_cvv": ("The three digits on the back are {cvv}.", "Security code {cvv}."),
+    "email_address": ("You can reach me by email, {email}.",),
+}
+PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE}
 PLAIN = (
     "We ordered 12 boxes in 2019 and paid 45 dollars for each one.",
     "The meeting moved to room 204 on the third floor.",
@@ -242,11 +258,12 @@ def _value(slot: str, rng: random.Random) -> Value:
     return Value(policy, written, _digits_spoken(digits, groups), digits)
 
 
-def make_calls(count: int, seed: int) -> list[Call]:
+def make_calls(count: int, seed: int, phrasings: Sequence[str] = ("dev", "held_out", "fresh")) -> list[Call]:
     rng = random.Random(seed)
     calls = []
     for i in range(count):
-        set_name, templates = (("dev", DEV), ("held_out", HELD_OUT), ("fresh", FRESH))[i % 3]
+        set_name = phrasings[i % len(phrasings)]
+        templates = PHRASINGS[set_name]
         policies = rng.sample(sorted(templates), 3)
         text_parts, spoken_parts, values = [], [], []
         for policy in policies:
@@ -364,8 +381,14 @@ def _score(tally: Tally, call: Call, words: Sequence[Word], redacted: Sequence[W
                 tally.wrong[f"{call.set_name}:{column}"] += was
 
 
-def run(count: int, seed: int, model: str | None = None, prompt: str | None = None) -> None:
-    calls = make_calls(count, seed)
+def run(
+    count: int,
+    seed: int,
+    model: str | None = None,
+    prompt: str | None = None,
+    phrasings: Sequence[str] = ("dev", "held_out", "fresh"),
+) -> None:
+    calls = make_calls(count, seed, phrasings)
     engine = Engine(EngineSettings.from_env({}, model)).speaking("en")
     hint = DecodeOptions(initial_prompt=prompt)
     finder, baseline = pii.Finder(), PresidioBaseline()
@@ -408,7 +431,7 @@ def _report(tally: Tally, count: int, audio_s: float, timing: dict[str, float]) 
         said = tally.said[key]
         row = [tally.caught[c][key] / said for c in ("hark", "presidio", "audio")]
         print(f"{set_name:9} {policy:27} {said:5d} {row[0]:6.2f} {row[1]:9.2f} {row[2]:6.2f}")
-    for set_name in ("dev", "held_out", "fresh"):
+    for set_name in sorted({key.split(":")[0] for key in tally.said}):
         parts = []
         for column in ("hark", "presidio"):
             plain = tally.plain_words[f"{set_name}:{column}"]
@@ -429,8 +452,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="a shipped speech model's name (default: the one the API chooses for redact_pii)",
     )
     parser.add_argument("--prompt", help="an initial_prompt for every decode (a one-line baseline)")
+    parser.add_argument(
+        "--phrasings", nargs="+", choices=sorted(PHRASINGS), default=["dev", "held_out", "fresh"],
+        help="the sets of phrasings the calls take turns with (the default's calls are those of earlier runs)",
+    )
     args = parser.parse_args(argv)
-    run(args.calls, args.seed, args.model, args.prompt)
+    run(args.calls, args.seed, args.model, args.prompt, args.phrasings)
 
 
 if __name__ == "__main__":

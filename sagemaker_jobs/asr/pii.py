@@ -321,7 +321,23 @@ def _is_keyword(tokens: Sequence[_Token], covered: Sequence[int]) -> bool:
 
 
 def _said_before(tokens: Sequence[_Token], index: int) -> set[str]:
-    return {_core(t.text).lower() for t in tokens[max(0, index - CONTEXT_WORDS) : index]}
+    said = set()
+    for token in tokens[max(0, index - CONTEXT_WORDS) : index]:
+        core = _core(token.text)
+        said.add(core.lower())
+        if _misheard_card_code(core):
+            said.add("cvv")
+    return said
+
+
+def _misheard_card_code(core: str) -> bool:
+    """A capitalised three-letter acronym one letter from CVV or CVC ("CBC", "CVT", "C-V-Z", "CSC"):
+    how the decoder writes a card code it did not quite hear. Whisper writes a spelled-out
+    acronym in capitals, so ordinary words never match."""
+    letters = re.sub(r"[^A-Za-z]", "", core)
+    if len(letters) != 3 or not letters.isupper() or letters[0] != "C":
+        return False
+    return any(sum(a != b for a, b in zip(letters, code)) <= 1 for code in ("CVV", "CVC"))
 
 
 def _joined(tokens: Sequence[_Token]) -> tuple[str, list[tuple[int, int]]]:

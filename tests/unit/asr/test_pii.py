@@ -38,6 +38,9 @@ def test_the_api_and_the_container_offer_the_same_policies() -> None:
         ("My social security number is 123-45-6789.", ("us_social_security_number", "123-45-6789")),
         ("The routing number is 021000021, thanks.", ("banking_information", "021000021")),
         ("and the CVV is 123.", ("credit_card_cvv", "123")),
+        # The acronym as the decoder mishears it, in capitals: still the card's code.
+        ("CBC is 447, we ordered", ("credit_card_cvv", "447")),
+        ("C-V-Z in 766. Send the receipt", ("credit_card_cvv", None)),
         ("My member ID is 5523 8812.", ("account_number", "5523 8812")),
         ("I was born on March 7th, 1961.", ("date_of_birth", "March 7th, 1961")),
         ("write to john.smith at gmail.com please", ("email_address", "john.smith at gmail.com")),
@@ -58,6 +61,11 @@ def test_each_kind_is_found_as_spoken(finder: pii.Finder, text: str, expected: t
 def test_the_words_that_say_what_a_number_is_are_not_names(finder: pii.Finder) -> None:
     kinds = _found(finder, "Email me the form. The CVV is 123.")
     assert all(kind not in ("person_name", "organization") for kind, _ in kinds), kinds
+
+
+def test_a_word_like_cvv_in_lower_case_says_nothing_of_a_card_code(finder: pii.Finder) -> None:
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "the cat is 447 days old")]
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "Room BBC 204 is free")]
 
 
 def test_years_and_small_numbers_are_left_alone(finder: pii.Finder) -> None:
