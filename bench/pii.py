@@ -151,6 +151,8 @@ LATE = {
     "email_address": ("You can reach me by email, {email}.",),
 }
 PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE}
+DEFAULT_PHRASINGS = ("dev", "held_out", "fresh")
+"""The calls of runs before LATE existed: the same calls for the same seed."""
 PLAIN = (
     "We ordered 12 boxes in 2019 and paid 45 dollars for each one.",
     "The meeting moved to room 204 on the third floor.",
@@ -258,7 +260,7 @@ def _value(slot: str, rng: random.Random) -> Value:
     return Value(policy, written, _digits_spoken(digits, groups), digits)
 
 
-def make_calls(count: int, seed: int, phrasings: Sequence[str] = ("dev", "held_out", "fresh")) -> list[Call]:
+def make_calls(count: int, seed: int, phrasings: Sequence[str] = DEFAULT_PHRASINGS) -> list[Call]:
     rng = random.Random(seed)
     calls = []
     for i in range(count):
@@ -386,7 +388,7 @@ def run(
     seed: int,
     model: str | None = None,
     prompt: str | None = None,
-    phrasings: Sequence[str] = ("dev", "held_out", "fresh"),
+    phrasings: Sequence[str] = DEFAULT_PHRASINGS,
 ) -> None:
     calls = make_calls(count, seed, phrasings)
     engine = Engine(EngineSettings.from_env({}, model)).speaking("en")
@@ -453,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--prompt", help="an initial_prompt for every decode (a one-line baseline)")
     parser.add_argument(
-        "--phrasings", nargs="+", choices=sorted(PHRASINGS), default=["dev", "held_out", "fresh"],
+        "--phrasings", nargs="+", choices=sorted(PHRASINGS), default=list(DEFAULT_PHRASINGS),
         help="the sets of phrasings the calls take turns with (the default's calls are those of earlier runs)",
     )
     args = parser.parse_args(argv)

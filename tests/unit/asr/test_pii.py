@@ -63,7 +63,7 @@ def test_the_words_that_say_what_a_number_is_are_not_names(finder: pii.Finder) -
     assert all(kind not in ("person_name", "organization") for kind, _ in kinds), kinds
 
 
-def test_a_word_like_cvv_in_lower_case_says_nothing_of_a_card_code(finder: pii.Finder) -> None:
+def test_only_a_capitalised_acronym_one_letter_from_cvv_marks_a_card_code(finder: pii.Finder) -> None:
     assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "the cat is 447 days old")]
     assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "Room BBC 204 is free")]
 
