@@ -13,7 +13,9 @@ from one of these sets of phrasings:
   length allows), so it is no longer clean;
 - FRESH: phrasings written after that change; its CVV misses (the acronym misheard) led to
   one more change, so it is not clean either;
-- LATE (`--phrasings late`): written before that change was run, and not used to change anything.
+- LATE (`--phrasings late`): written before that change was run; its CVV misses ("the three
+  digits on the back are ...", no code word) were read afterwards;
+- UNSEEN (`--phrasings unseen`): written after LATE was read, before any change for it.
 
 plus one sentence with ordinary numbers and no personal data. Values are drawn at random (valid
 card numbers by Luhn, ten-digit phone numbers, dates of birth); numbers are read out digit by
@@ -150,7 +152,24 @@ LATE = {
     "credit_card_cvv": ("The three digits on the back are {cvv}.", "Security code {cvv}."),
     "email_address": ("You can reach me by email, {email}.",),
 }
-PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE}
+# Written on 2026-12-03 (later session), after LATE's results had been read ("the three digits on
+# the back are 466" has no code word) and before any change for it: select with --phrasings unseen.
+UNSEEN = {
+    "person_name": ("Thanks, it's {name} again.", "Please add {name} to the account as well."),
+    "location": ("I'm at a hotel in {city} this week.", "It was shipped out of {city}."),
+    "credit_card_number": ("Let me read you the card, {card}.",),
+    "phone_number": ("Call me at {phone} after five.",),
+    "us_social_security_number": ("The SSN is {ssn}.",),
+    "date_of_birth": ("Born on {dob}.",),
+    "banking_information": ("Routing {routing}, for the direct deposit.",),
+    "credit_card_cvv": (
+        "The code on the back of the card is {cvv}.",
+        "And the last three on the back, {cvv}.",
+        "Card verification number {cvv}.",
+    ),
+    "email_address": ("My work email is {email}.",),
+}
+PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE, "unseen": UNSEEN}
 DEFAULT_PHRASINGS = ("dev", "held_out", "fresh")
 """The calls of runs before LATE existed: the same calls for the same seed."""
 PLAIN = (
