@@ -89,6 +89,7 @@ _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _CARD = {"card", "visa", "mastercard", "amex", "discover", "credit", "debit"}
 _CVV = {"cvv", "cvc", "cvv2", "security", "verification"}
 _SSN = {"social", "ssn"}
+_OTHER_CODES = {"area", "zip", "postal", "post", "promo", "discount", "country", "pin", "access"}
 _BANK = {"routing", "bank", "checking", "savings", "iban", "sort", "aba", "swift"}
 _ACCOUNT = {"account", "member", "membership", "policy", "customer", "id", "reference", "confirmation"}
 _PHONE = {"phone", "call", "number", "cell", "mobile", "reach", "dial", "extension", "fax", "text"}
@@ -208,7 +209,10 @@ def _number_kinds(digits: str, before: set[str]) -> tuple[str, ...]:
     kinds: list[str] = []
     rules = (
         # Context: "card ...", "security code", "social security", "routing", "call me on".
-        ("credit_card_cvv", bool(before & _CVV) and n in (3, 4) and not before & (_PHONE - {"number"})),
+        (
+            "credit_card_cvv",
+            (bool(before & _CVV) or _names_card_code(before)) and n in (3, 4) and not before & (_PHONE - {"number"}),
+        ),
         # Said with "card" before it, a long number is the card even when the decoder repeated a
         # digit too often (a prompted tiny.en does: 22 ones for 16).
         ("credit_card_number", bool(before & _CARD) and n >= 12),
@@ -318,6 +322,17 @@ def _date_kinds(tokens: Sequence[_Token], covered: Sequence[int]) -> tuple[str, 
 
 def _is_keyword(tokens: Sequence[_Token], covered: Sequence[int]) -> bool:
     return all(_core(tokens[i].text).lower() in _NOT_NAMES for i in covered)
+
+
+def _names_card_code(before: set[str]) -> bool:
+    """Words that name a card's code without saying "CVV" or "security": "the code on the back",
+    "the three digits on the back", "the last three on the back". Not an area or zip code, nor the
+    digits of a social security number."""
+    if "code" in before:
+        return not before & _OTHER_CODES
+    if "digits" in before:
+        return not before & _SSN
+    return "back" in before and "the" in before
 
 
 def _said_before(tokens: Sequence[_Token], index: int) -> set[str]:

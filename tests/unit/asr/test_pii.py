@@ -41,6 +41,9 @@ def test_the_api_and_the_container_offer_the_same_policies() -> None:
         # The acronym as the decoder mishears it, in capitals: still the card's code.
         ("CBC is 447, we ordered", ("credit_card_cvv", "447")),
         ("C-V-Z in 766. Send the receipt", ("credit_card_cvv", None)),
+        # Said without a code word: where it is on the card, or how many digits it has.
+        ("The free digits on the Mac are 260.", ("credit_card_cvv", "260")),
+        ("The code on the back of the card is 482.", ("credit_card_cvv", "482")),
         ("My member ID is 5523 8812.", ("account_number", "5523 8812")),
         ("I was born on March 7th, 1961.", ("date_of_birth", "March 7th, 1961")),
         ("write to john.smith at gmail.com please", ("email_address", "john.smith at gmail.com")),
@@ -66,6 +69,11 @@ def test_the_words_that_say_what_a_number_is_are_not_names(finder: pii.Finder) -
 def test_only_a_capitalised_acronym_one_letter_from_cvv_marks_a_card_code(finder: pii.Finder) -> None:
     assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "the cat is 447 days old")]
     assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "Room BBC 204 is free")]
+
+
+def test_an_area_code_or_the_digits_of_a_social_are_not_a_card_code(finder: pii.Finder) -> None:
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "the area code is 206")]
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "last digits of my social, 4471")]
 
 
 def test_years_and_small_numbers_are_left_alone(finder: pii.Finder) -> None:
