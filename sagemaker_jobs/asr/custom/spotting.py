@@ -42,6 +42,11 @@ def sound(text: str) -> str:
     return "".join(jellyfish.metaphone(part) for part in re.findall(r"[a-z]+|\d+", text.casefold()))
 
 
+def doubtful_words(words: Sequence[Word]) -> list[bool]:
+    """Which words a decode may have misheard: heard with low confidence, or not a common word."""
+    return [w.confidence < DOUBTFUL_CONFIDENCE or zipf(w.text.strip(_EDGE)) < COMMON_ZIPF for w in words]
+
+
 class PhraseSpotter:
     def __init__(self, phrases: Sequence[str]) -> None:
         self.phrases = list(dict.fromkeys(p for p in phrases if letters(p)))
@@ -53,7 +58,7 @@ class PhraseSpotter:
         if not self.phrases or not words:
             return []
         bare = [w.text.strip(_EDGE) for w in words]
-        doubtful = [w.confidence < DOUBTFUL_CONFIDENCE or zipf(b) < COMMON_ZIPF for w, b in zip(words, bare)]
+        doubtful = doubtful_words(words)
         spans = [
             " ".join(bare[i : i + n])
             for n in range(1, MAX_SPAN_WORDS + 1)

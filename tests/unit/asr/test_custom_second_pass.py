@@ -119,7 +119,7 @@ def test_a_phrase_list_of_a_thousand_fills_the_budget_with_spotted_phrases_first
 def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
     heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
-    first = result(words(*((t, 500 * i, 500 * i + 400, 0.9) for i, t in enumerate(heard))))
+    first = result(words(*((t, 500 * i, 500 * i + 400, 0.9 if i > 1 else 0.4) for i, t in enumerate(heard))))
     again = result(
         words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9))
     )
@@ -139,7 +139,7 @@ def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
 
 
 def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() -> None:
-    heard = words(("Our", 0, 300, 0.9), ("results", 300, 800, 0.9), ("improved.", 800, 1300, 0.9))
+    heard = words(("Our", 0, 300, 0.4), ("results", 300, 800, 0.4), ("improved.", 800, 1300, 0.9))
     artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
     # The first pass scores -10 (the fake's default); within 3 nats the context decode stands.
     cases = [
@@ -165,3 +165,13 @@ def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_fi
     out = second_pass(engine, np.zeros(16000 * 5, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
 
     assert out.text == said
+
+
+def test_a_window_heard_with_confidence_in_common_words_keeps_the_first_pass_without_a_decode() -> None:
+    artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
+    heard = words(("Our", 0, 300, 0.9), ("results", 300, 800, 0.9), ("improved.", 800, 1300, 0.9))
+    engine = FakeEngine()
+
+    out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == "Our results improved." and engine.calls == []
