@@ -106,9 +106,11 @@ class StreamingService:
             except Exception as e:
                 raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
         engine = await asyncio.to_thread(self._engines.get, params.base_model)
-        transcribe, partial = self._transcribers(engine, params.language_detection, artifact, lambda: tracker.settings)
+        transcribe, partial, early = self._transcribers(
+            engine, params.language_detection, artifact, lambda: tracker.settings
+        )
         settings = TurnSettings.model_validate(params.model_dump())
-        tracker = TurnTracker(settings, transcribe, partial, report_language=params.language_detection)
+        tracker = TurnTracker(settings, transcribe, partial, report_language=params.language_detection, early=early)
         decoder = PcmDecoder(params.encoding, params.sample_rate)
         expires = int(time.time()) + SESSION_HOURS * 3600
         await connection.send(json.dumps(protocol.begin(str(uuid.uuid4()), expires)))
@@ -123,9 +125,14 @@ class StreamingService:
 
     def _transcribers(
         self, engine: Engine, detect: bool, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
-    ) -> tuple[Callable[[np.ndarray], TranscriptionResult], Callable[[np.ndarray], Optional[TranscriptionResult]]]:
+    ) -> tuple[
+        Callable[[np.ndarray], TranscriptionResult],
+        Callable[[np.ndarray], Optional[TranscriptionResult]],
+        Callable[[np.ndarray], Optional[TranscriptionResult]],
+    ]:
         """(end-of-turn decode, which waits for the engine; partial decode, greedy and only
-        when the engine is free, so partials rarely delay anyone's end of turn).
+        when the engine is free, so partials rarely delay anyone's end of turn; the same
+        end-of-turn decode started early in a pause, only when the engine is free).
 
         With `detect`, each final turn's language is detected on its audio, and partials decode
         in the language of the session's last final turn (English before the first one)."""
@@ -145,17 +152,20 @@ class StreamingService:
             with self._engine_lock:
                 return run(samples)
 
-        def partial(samples: np.ndarray) -> Optional[TranscriptionResult]:
-            if not self._engine_lock.acquire(blocking=False):
-                return None
-            try:
-                # Greedy: a partial is replaced within a second, and half the decode time
-                # leaves the engine to other streams' end-of-turn decodes.
-                return run(samples, beam_size=1)
-            finally:
-                self._engine_lock.release()
+        def if_free(beam_size: Optional[int]) -> Callable[[np.ndarray], Optional[TranscriptionResult]]:
+            def attempt(samples: np.ndarray) -> Optional[TranscriptionResult]:
+                if not self._engine_lock.acquire(blocking=False):
+                    return None
+                try:
+                    return run(samples, beam_size)
+                finally:
+                    self._engine_lock.release()
 
-        return final, partial
+            return attempt
+
+        # Partials greedy: a partial is replaced within a second, and half the decode time
+        # leaves the engine to other streams' end-of-turn decodes.
+        return final, if_free(1), if_free(None)
 
     async def _read(self, connection: ServerConnection, decoder: PcmDecoder, idle_s: int, queue: asyncio.Queue[Any]) -> None:
         """Frames in, as samples or control messages; an error is queued for the processor."""

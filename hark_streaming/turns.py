@@ -4,8 +4,10 @@ A turn starts when the VAD hears speech (with a little audio before it, so the f
 whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished (it
 ends a sentence: Whisper punctuates), after ``max_turn_silence`` in any case, or at once on
 ForceEndpoint or Terminate. While it grows, the audio so far is transcribed again every
-``PARTIAL_EVERY_MS`` for a partial Turn. Plain, synchronous code: the server runs it off the
-event loop, one call at a time per stream.
+``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts ``EARLY_DECODE_MS`` into a
+pause when the engine is free, so a turn that ends at ``min_turn_silence`` is sent then, not a
+decode later. Plain, synchronous code: the server runs it off the event loop, one call at a time
+per stream.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ LEFT_PAD_MS = 300
 PARTIAL_EVERY_MS = 800
 MAX_TURN_MS = 25_000
 """A turn is cut here even without a pause: Whisper reads 30-second windows."""
+EARLY_DECODE_MS = 200
+"""How far into a pause the end-of-turn decode starts (only when the engine is free): the turn's
+audio after it is silence, so the decode is the one `min_turn_silence` would have run, and the
+turn ends as soon as the silence does instead of one decode later. Speech resuming discards it."""
 FINISHED, UNFINISHED = 0.9, 0.3
 """How sure a text is that its speaker has finished: it ends a sentence, or it does not."""
 
@@ -41,11 +47,13 @@ class TurnTracker:
         transcribe: Transcribe,
         partial: Optional[TryTranscribe] = None,
         report_language: bool = False,
+        early: Optional[TryTranscribe] = None,
     ) -> None:
         self.settings = settings
         self._report_language = report_language
         self._transcribe = transcribe
         self._partial = partial or transcribe
+        self._early = early
         self._vad = StreamingVad()
         self._unscored = np.zeros(0, dtype=np.float32)
         self._pre: list[np.ndarray] = []  # the frames before a turn, for its left pad
@@ -55,6 +63,7 @@ class TurnTracker:
         self._silence_ms = 0
         self._since_partial_ms = 0
         self._candidate: Optional[TranscriptionResult] = None
+        self._judged = False  # whether the candidate has been judged finished or not
         self._order = 0
         self._partial_sent = False
 
@@ -100,12 +109,16 @@ class TurnTracker:
         self._turn.append(frame)
         self._since_partial_ms += FRAME_MS
         if speech:
-            self._silence_ms, self._candidate = 0, None
+            self._silence_ms, self._candidate, self._judged = 0, None, False
         else:
             self._silence_ms += FRAME_MS
         s = self.settings
-        if self._silence_ms >= s.min_turn_silence and self._candidate is None:
-            self._candidate = self._transcribe(self._turn_audio())
+        if self._early and self._candidate is None and EARLY_DECODE_MS <= self._silence_ms < s.min_turn_silence:
+            self._candidate = self._early(self._turn_audio())  # None while the engine is busy
+        if self._silence_ms >= s.min_turn_silence and not self._judged:
+            self._judged = True
+            if self._candidate is None:
+                self._candidate = self._transcribe(self._turn_audio())
             if _finished(self._candidate) >= s.end_of_turn_confidence_threshold:
                 events.extend(self._end(self._candidate))
                 return
@@ -120,7 +133,7 @@ class TurnTracker:
             if self.settings.format_turns:
                 events.append(self._message(result, end_of_turn=True, formatted=True, confidence=1.0))
             self._order += 1
-        self._turn, self._candidate, self._partial_sent = [], None, False
+        self._turn, self._candidate, self._partial_sent, self._judged = [], None, False, False
         self._silence_ms = self._since_partial_ms = 0
         return events
 
