@@ -240,8 +240,8 @@ def _strays(
     """True when the window's second decode is much less likely for its audio than the first
     pass's words were, scored under the window's phrases alone (so a name the audio supports
     costs little, a rewrite into the customer's style a lot)."""
-    if not edited.words or len(piece) > 30 * SAMPLE_RATE:
-        return False
+    if not edited.words or len(piece) > 30 * SAMPLE_RATE or _keys(edited.words) == _keys(heard):
+        return False  # (the same words again cannot stray: no need to score them)
     prompt = ", ".join(phrases) or None
     first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], prompt)
     return second < first - STRAY_NATS
