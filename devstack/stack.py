@@ -32,6 +32,7 @@ REGION = "us-east-1"
 # benchmarks submit hundreds of jobs in seconds, is not rate-limited by default; a tenant's own
 # limit (`make key ... --requests-per-second`) still applies.
 POLLERS_PER_QUEUE = 5
+LOCAL_STREAMS = 8
 LOCAL_PARAMETERS = {"AdmissionCapacity": "8", "TenantConcurrency": "4", "TenantRequestsPerSecond": "1000"}
 
 
@@ -200,7 +201,8 @@ class LocalStack:
 
         records = access.from_stack(access.StreamingSettings.from_env(os.environ))
         engines = SpeechEngines(Engine(EngineSettings.from_env(os.environ)), os.environ)
-        service = StreamingService(engines, records)
+        # Tests and demos open a few streams at once; load is bench.streaming's to measure.
+        service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", LOCAL_STREAMS)))
         self._streaming = BackgroundServer(service, self.options.host, self.options.streaming_port).start()
 
     def stop(self) -> None:

@@ -18,6 +18,7 @@ from sagemaker_jobs.asr import speech_models
 # Close codes, as the official SDK's RealTimeErrorCodes names them.
 NORMAL = 1000
 SERVER_ERROR = 3005
+TOO_MANY_SESSIONS = 3009
 INPUT_INVALID = 3006
 CHUNK_DURATION = 3007
 BAD_SAMPLE_RATE = 4000

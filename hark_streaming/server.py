@@ -8,6 +8,12 @@ Every stream gets a reader (frames in, decoded at once) and a processor (the tur
 run in a worker thread). The processor takes all audio that queued up while it was busy
 in one go, so a slow moment costs a partial, never a growing delay. A bad client only ever
 ends its own session, with a close code from `protocol`.
+
+A process serves at most `max_streams` streams (HARK_STREAMS_PER_TASK); the next is closed at
+once with AssemblyAI's code for too many concurrent sessions (3009), so a full task refuses a
+newcomer rather than slowing every stream it holds. Under that, a busy engine drops partials
+first (they are only decoded when the engine is free). Every minute the process reports its
+live streams and refusals (`metrics`), which the service scales on (infra/streaming.yaml).
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from hark_streaming import protocol
+from hark_streaming import metrics, protocol
 from hark_streaming.pcm import PcmDecoder
 from hark_streaming.protocol import ProtocolError, SessionParams, TurnSettings
 from hark_streaming.turns import TurnTracker
@@ -45,6 +51,10 @@ MAX_BACKLOG_S = 60.0
 """Audio queued but not yet processed; beyond it the client is sending faster than it can be
 transcribed (close 4029)."""
 SESSION_HOURS = 3
+DEFAULT_MAX_STREAMS = 2
+"""Streams per process when HARK_STREAMS_PER_TASK is unset: what a 2-vCPU task serves with every
+turn transcribed (bench.streaming: one stream holds its p95 under 3 s, two complete every turn
+at a median of about 1.2 s; more fall behind)."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +69,12 @@ class Access:
 
 
 class StreamingService:
-    def __init__(self, engines: SpeechEngines, access: Access) -> None:
+    def __init__(self, engines: SpeechEngines, access: Access, max_streams: int = DEFAULT_MAX_STREAMS) -> None:
         self._engines = engines
         self._access = access
+        self.max_streams = max_streams
+        self.refused = 0  # streams closed for capacity since the last report
+        self.reporter: Optional[asyncio.Task[None]] = None  # kept here: the loop holds tasks weakly
         # Many streams, one or two models: decodes take turns (each is short) instead of
         # fighting over the cores.
         self._engine_lock = threading.Lock()
@@ -81,6 +94,11 @@ class StreamingService:
         return None
 
     async def handle(self, connection: ServerConnection) -> None:
+        if self.sessions >= self.max_streams:
+            self.refused += 1
+            logger.warning("stream refused: %d of %d streams open", self.sessions, self.max_streams)
+            await connection.close(protocol.TOO_MANY_SESSIONS, "Unauthorized Connection: Too many concurrent sessions")
+            return
         self.sessions += 1
         try:
             await self._session(connection)
@@ -232,9 +250,11 @@ def _updated(settings: TurnSettings, message: dict[str, Any]) -> TurnSettings:
 
 
 async def start(service: StreamingService, host: str, port: int) -> Server:
-    return await serve(
+    server = await serve(
         service.handle, host, port, process_request=service.authorize, max_size=MAX_FRAME_BYTES, ping_interval=20
     )
+    service.reporter = asyncio.get_running_loop().create_task(metrics.report_forever(service))
+    return server
 
 
 class BackgroundServer:
@@ -258,7 +278,12 @@ class BackgroundServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     def stop(self) -> None:
+        if self.service.reporter is not None:
+            self._loop.call_soon_threadsafe(self.service.reporter.cancel)
         if self._server is not None:
             self._server.close()
             asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        if not self._loop.is_running():
+            self._loop.close()
