@@ -15,7 +15,9 @@ from one of these sets of phrasings:
   one more change, so it is not clean either;
 - LATE (`--phrasings late`): written before that change was run; its CVV misses ("the three
   digits on the back are ...", no code word) were read afterwards;
-- UNSEEN (`--phrasings unseen`): written after LATE was read, before any change for it.
+- UNSEEN (`--phrasings unseen`): written after LATE was read, before the change for it (cue
+  words for the card code); its e-mail misses were read afterwards;
+- NOVEL (`--phrasings novel`): written after that, before the e-mail change.
 
 plus one sentence with ordinary numbers and no personal data. Values are drawn at random (valid
 card numbers by Luhn, ten-digit phone numbers, dates of birth); numbers are read out digit by
@@ -169,7 +171,20 @@ UNSEEN = {
     ),
     "email_address": ("My work email is {email}.",),
 }
-PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE, "unseen": UNSEEN}
+# Written after UNSEEN's e-mail misses had been read ("graceatemail .com": the "at" glued to the
+# name), before the change they led to: select with --phrasings novel.
+NOVEL = {
+    "person_name": ("You were helped by {name}, I think.", "The order is for {name}."),
+    "location": ("We used to live near {city}.", "Is there a branch in {city}?"),
+    "credit_card_number": ("The Mastercard number, {card}.",),
+    "phone_number": ("Daytime number, {phone}.",),
+    "us_social_security_number": ("Social, {ssn}.",),
+    "date_of_birth": ("Her date of birth is {dob}.",),
+    "banking_information": ("The account we pay from is {account}.",),
+    "credit_card_cvv": ("CVV {cvv}.",),
+    "email_address": ("Please email the invoice to {email}.", "Contact address, {email}."),
+}
+PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE, "unseen": UNSEEN, "novel": NOVEL}
 DEFAULT_PHRASINGS = ("dev", "held_out", "fresh")
 """The calls of runs before LATE existed: the same calls for the same seed."""
 PLAIN = (
