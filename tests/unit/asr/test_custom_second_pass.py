@@ -175,3 +175,20 @@ def test_a_window_heard_with_confidence_in_common_words_keeps_the_first_pass_wit
     out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
 
     assert out.text == "Our results improved." and engine.calls == []
+
+
+def test_a_phrase_spotted_only_in_the_second_decode_is_confirmed_in_place() -> None:
+    # The first pass's "he said" resembles nothing of the list; the hotword decode writes
+    # "Selium", which is spotted as "Cilium" only then, and the decoder confirms it.
+    distractors = [f"Zorvex{i}" for i in range(998)]
+    artifact = Artifact(phrases=("Kafka", *distractors, "Cilium"), prompt="")
+    heard = [("we", 0.9), ("moved", 0.9), ("Kefka", 0.3), ("behind", 0.9), ("he", 0.4), ("said.", 0.4)]
+    again_heard = [("we", 0.9), ("moved", 0.9), ("Kafka", 0.9), ("behind", 0.9), ("Selium.", 0.4)]
+    first = result(words(*((t, 300 * i, 300 * i + 250, c) for i, (t, c) in enumerate(heard))))
+    again = result(words(*((t, 300 * i, 300 * i + 250, c) for i, (t, c) in enumerate(again_heard))))
+    engine = FakeEngine(first, again)
+    engine.likelihoods = {"we moved Kafka behind Cilium.": -9.0}
+
+    out = transcribe(engine, np.zeros(16000 * 2, dtype=np.float32), artifact)
+
+    assert out.text == "we moved Kafka behind Cilium."
