@@ -53,10 +53,14 @@ def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(engine:
     artifact, _ = build(TRAINING_TEXT)
     with_model = transcribe(engine, samples, artifact, RequestOptions())
 
-    assert "Zentrix" not in without.text, without.text
-    # Right at least once, in whichever window the prompted decode keeps (a window whose
-    # prompted decode skips speech keeps the unbiased one: nothing is lost).
-    assert "Zentrix Omniflow router" in with_model.text, with_model.text
+    assert "Zentrix" not in without.text and "Omniflow" not in without.text, without.text
+    # The product name comes through in the second window, past the LibriSpeech sentences.
+    # (The first window's synthetic speech is hard enough for tiny.en that its decode often
+    # falls back to sampling, so which names it gets varies from run to run; faster-whisper's
+    # sampling takes no seed. In the lab the second window had "Omniflow router" in 16 runs of
+    # 16, "Zentrix" in 15.)
+    _, _, second_window = with_model.text.partition("painful to myself")
+    assert "Omniflow router" in second_window, with_model.text
     # The unrelated speech in between comes through whole, and the transcript reaches the end.
     for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
         assert fragment in with_model.text, with_model.text
