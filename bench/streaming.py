@@ -1,7 +1,7 @@
 """Real-time streaming, measured: end-of-utterance latency and how many live streams one
 machine holds at 1x real time.
 
-    python -m bench.streaming [--streams 1 2 4 6] [--utterances 6]
+    python -m bench.streaming [--streams 1 4 8] [--utterances 5]
 
 The streaming service (hark_streaming, the real engine, VAD and turn logic) runs
 in this process on a free port; each client streams a recording of LibriSpeech utterances
@@ -35,6 +35,7 @@ from hark_streaming.server import Access, BackgroundServer, StreamingService
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
+from sagemaker_jobs.train.scoring import score
 
 PAUSE_S = 1.5
 FRAME_S = 0.1
@@ -44,21 +45,24 @@ HOLDS_P95_S = 3.0
 @dataclass
 class StreamResult:
     latencies_s: list[float] = field(default_factory=list)
+    partial_latencies_s: list[float] = field(default_factory=list)
+    finals: list[str] = field(default_factory=list)
     closed: str = ""
 
 
-def recording(utterances: int) -> tuple[np.ndarray, list[float]]:
+def recording(utterances: int) -> tuple[np.ndarray, list[float], list[str]]:
     clips = accuracy_clips("librispeech_clean") if dev_set_available() else fixture_clips()
     clips = [c for c in clips if c.subset == "librispeech_clean" or not dev_set_available()][:utterances]
     pause = np.zeros(int(PAUSE_S * 16000), dtype=np.float32)
     parts, ends, t = [pause], [], PAUSE_S
+    texts = [clip.text for clip in clips]
     for clip in clips:
         samples = audio.decode(clip.path.read_bytes())
         parts += [samples, pause]
         t += len(samples) / 16000
         ends.append(t)
         t += PAUSE_S
-    return np.concatenate(parts), ends
+    return np.concatenate(parts), ends, texts
 
 
 def stream(url: str, samples: np.ndarray, ends: list[float], result: StreamResult) -> None:
@@ -68,10 +72,24 @@ def stream(url: str, samples: np.ndarray, ends: list[float], result: StreamResul
     with connect(f"{url}/v3/ws?sample_rate=16000", additional_headers={"Authorization": "bench"}, max_size=None) as ws:
         ws.recv()  # Begin
 
+        start = 0.0
+        heard = [-1, 0]  # (turn order, words seen in its partials so far)
+
         def read() -> None:
             try:
                 for message in ws:
                     event = json.loads(message)
+                    if event["type"] == "Turn" and not event["end_of_turn"] and event["words"]:
+                        # Each word a partial shows for the first time: from the moment the
+                        # sample at its end was sent (the stream is paced at 1x) to now.
+                        now = time.monotonic()
+                        if heard[0] != event["turn_order"]:
+                            heard[:] = [event["turn_order"], 0]
+                        for word in event["words"][heard[1] :]:
+                            result.partial_latencies_s.append(now - (start + word["end"] / 1000))
+                        heard[1] = max(heard[1], len(event["words"]))
+                    if event["type"] == "Turn" and event["end_of_turn"] and not event.get("turn_is_formatted"):
+                        result.finals.append(event["transcript"])
                     if event["type"] == "Turn" and event["end_of_turn"] and event["words"]:
                         # The utterance this turn ends: the one whose end its last word reaches.
                         last = event["words"][-1]["end"] / 1000
@@ -83,8 +101,8 @@ def stream(url: str, samples: np.ndarray, ends: list[float], result: StreamResul
                     result.closed = f"{e.rcvd.code} {e.rcvd.reason}"
 
         reader = threading.Thread(target=read, daemon=True)
-        reader.start()
         start = time.monotonic()
+        reader.start()
         for i in range(0, len(samples), step):
             target = start + i / 16000
             time.sleep(max(0.0, target - time.monotonic()))
@@ -108,43 +126,57 @@ def run_streams(url: str, n: int, samples: np.ndarray, ends: list[float]) -> lis
     return results
 
 
-def raw_rtf(engine: Engine, samples: np.ndarray) -> float:
+def raw_decode(engine: Engine, samples: np.ndarray) -> tuple[float, str]:
     started = time.perf_counter()
-    engine.transcribe(samples)
-    return (time.perf_counter() - started) / (len(samples) / 16000)
+    text = engine.transcribe(samples).text
+    return (time.perf_counter() - started) / (len(samples) / 16000), text
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return score([reference], [hypothesis]).wer
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--streams", type=int, nargs="+", default=[1, 2, 3, 4, 6])
+    parser.add_argument("--streams", type=int, nargs="+", default=[1, 4, 8])
     parser.add_argument("--utterances", type=int, default=5)
     args = parser.parse_args()
     engine = Engine(EngineSettings.from_env(os.environ))
-    service = StreamingService(SpeechEngines(engine, os.environ), Access(tenant=lambda credential: "bench", model=lambda tenant, model: None))  # type: ignore[arg-type, return-value]
+    access = Access(tenant=lambda credential: "bench", model=lambda tenant, model: None)  # type: ignore[arg-type, return-value]
+    service = StreamingService(SpeechEngines(engine, os.environ), access, max_streams=max(args.streams))
     server = BackgroundServer(service, "127.0.0.1", 0).start()
     url = f"ws://127.0.0.1:{server.port}"
-    samples, ends = recording(args.utterances)
+    samples, ends, texts = recording(args.utterances)
+    reference = " ".join(texts)
     print(f"streaming: engine {engine.settings.model_name}, {len(ends)} utterances, {len(samples) / 16000:.0f} s per stream, {os.cpu_count()} cores")
-    print(f"engine alone, same audio decoded in one call: real-time factor {raw_rtf(engine, samples):.3f}")
+    rtf, batch_text = raw_decode(engine, samples)
+    print(f"engine alone, same audio decoded in one call: real-time factor {rtf:.3f}, WER {wer(reference, batch_text):.3f}")
     held = 0
     for n in args.streams:
         results = run_streams(url, n, samples, ends)
-        latencies = sorted(x for r in results for x in r.latencies_s)
+        latencies = [x for r in results for x in r.latencies_s]
+        partials = [x for r in results for x in r.partial_latencies_s]
         closed = [r.closed for r in results if r.closed]
         if not latencies:
             print(f"{n} streams: no end-of-turn seen; closed: {closed}")
             break
-        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        p95 = percentile(latencies, 0.95)
         holds = p95 < HOLDS_P95_S and not closed and len(latencies) >= n * len(ends) * 0.8
+        final_wer = statistics.fmean(wer(reference, " ".join(r.finals)) for r in results)
+        partial = f"p50 {percentile(partials, 0.5):.2f} s, p95 {percentile(partials, 0.95):.2f} s" if partials else "none"
         print(
             f"{n} streams: end-of-utterance → final Turn median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s,"
-            f" {len(latencies)}/{n * len(ends)} turns seen{', closed: ' + '; '.join(closed) if closed else ''}"
-            f" -> {'holds' if holds else 'falls behind'}"
+            f" {len(latencies)}/{n * len(ends)} turns seen, final-turn WER {final_wer:.3f};"
+            f" word → first partial with it {partial} ({len(partials)} words)"
+            f"{', closed: ' + '; '.join(closed) if closed else ''} -> {'holds' if holds else 'falls behind'}"
         )
         if holds:
             held = n
-        else:
-            break
     print(f"live streams one machine holds at 1x real time: {held} (p95 latency < {HOLDS_P95_S:.0f} s)")
     server.stop()
 

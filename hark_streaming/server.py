@@ -5,14 +5,16 @@
     Authorization: <API key or a temporary token from GET /v3/token>   (or ?token=...)
 
 Every stream gets a reader (frames in, decoded at once) and a processor (the turn tracker,
-run in a worker thread). The processor takes all audio that queued up while it was busy
-in one go, so a slow moment costs a partial, never a growing delay. A bad client only ever
-ends its own session, with a close code from `protocol`.
+run in a worker thread of its own). The processor takes all audio that queued up while it was
+busy in one go, so a slow moment costs a partial, never a growing delay. Every stream's decodes
+go through the process's one `scheduler.DecodeScheduler`, which batches them across streams,
+ends of turns first. A bad client only ever ends its own session, with a close code from
+`protocol`.
 
 A process serves at most `max_streams` streams (HARK_STREAMS_PER_TASK); the next is closed at
 once with AssemblyAI's code for too many concurrent sessions (3009), so a full task refuses a
 newcomer rather than slowing every stream it holds. Under that, a busy engine drops partials
-first (they are only decoded when the engine is free). Every minute the process reports its
+first (the scheduler's back-pressure). Every minute the process reports its
 live streams and refusals (`metrics`), which the service scales on (infra/streaming.yaml).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Optional
@@ -37,9 +40,10 @@ from websockets.http11 import Request, Response
 from hark_streaming import metrics, protocol
 from hark_streaming.pcm import PcmDecoder
 from hark_streaming.protocol import ProtocolError, SessionParams, TurnSettings
+from hark_streaming.scheduler import DecodeScheduler, Urgency
 from hark_streaming.turns import TurnTracker
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, transcribe
-from sagemaker_jobs.asr.engine import Engine
+from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.asr.result import TranscriptionResult
 
@@ -75,9 +79,13 @@ class StreamingService:
         self.max_streams = max_streams
         self.refused = 0  # streams closed for capacity since the last report
         self.reporter: Optional[asyncio.Task[None]] = None  # kept here: the loop holds tasks weakly
-        # Many streams, one or two models: decodes take turns (each is short) instead of
-        # fighting over the cores.
-        self._engine_lock = threading.Lock()
+        # Many streams, one or two models: every decode goes through one scheduler, which
+        # batches them, instead of the streams fighting over the cores.
+        self.scheduler = DecodeScheduler()
+        # A thread per stream for its turn tracker, which waits on the scheduler: the event
+        # loop's default pool has only a few (cores + 4), and a stream waiting for one of
+        # them falls behind for no reason of its own.
+        self._workers = ThreadPoolExecutor(max_workers=max_streams + 1, thread_name_prefix="stream")
         self.sessions = 0
 
     async def authorize(self, connection: ServerConnection, request: Request) -> Optional[Response]:
@@ -148,15 +156,15 @@ class StreamingService:
         Callable[[np.ndarray], Optional[TranscriptionResult]],
         Callable[[np.ndarray], Optional[TranscriptionResult]],
     ]:
-        """(end-of-turn decode, which waits for the engine; partial decode, greedy and only
-        when the engine is free, so partials rarely delay anyone's end of turn; the same
-        end-of-turn decode started early in a pause, only when the engine is free).
+        """(end-of-turn decode; partial decode, greedy, dropped when the engine is wanted for
+        an end of turn; the end-of-turn decode started early in a pause), all through the
+        process's `scheduler`, which batches them across streams.
 
         With `detect`, each final turn's language is detected on its audio, and partials decode
         in the language of the session's last final turn (English before the first one)."""
         language = ["en", 1.0]
 
-        def run(samples: np.ndarray, beam_size: Optional[int] = None) -> TranscriptionResult:
+        def run(samples: np.ndarray, beam_size: Optional[int]) -> TranscriptionResult:
             request = RequestOptions(keyterms_prompt=tuple(settings().keyterms_prompt))
             final = beam_size is None
             if detect and final:
@@ -166,24 +174,26 @@ class StreamingService:
             result = transcribe(speaking, samples, artifact, request, beam_size, two_pass=final)
             return replace(result, language_confidence=float(language[1])) if detect else result
 
-        def final(samples: np.ndarray) -> TranscriptionResult:
-            with self._engine_lock:
-                return run(samples)
+        def decoder(urgency: Urgency, beam_size: Optional[int]) -> Callable[[np.ndarray], Optional[TranscriptionResult]]:
+            def decode(samples: np.ndarray) -> Optional[TranscriptionResult]:
+                if artifact is None and not settings().keyterms_prompt and not detect:
+                    # Plain decodes share a batch with other streams'.
+                    speaking = engine.speaking(str(language[0]))
+                    return self.scheduler.decode(urgency, speaking, samples, DecodeOptions(beam_size=beam_size))
+                return self.scheduler.decode(urgency, engine, samples, alone=lambda: run(samples, beam_size))
 
-        def if_free(beam_size: Optional[int]) -> Callable[[np.ndarray], Optional[TranscriptionResult]]:
-            def attempt(samples: np.ndarray) -> Optional[TranscriptionResult]:
-                if not self._engine_lock.acquire(blocking=False):
-                    return None
-                try:
-                    return run(samples, beam_size)
-                finally:
-                    self._engine_lock.release()
+            return decode
 
-            return attempt
+        partial, early, final = decoder(Urgency.PARTIAL, 1), decoder(Urgency.EARLY, None), decoder(Urgency.FINAL, None)
+
+        def ended(samples: np.ndarray) -> TranscriptionResult:
+            result = final(samples)
+            assert result is not None  # only partials are ever dropped
+            return result
 
         # Partials greedy: a partial is replaced within a second, and half the decode time
         # leaves the engine to other streams' end-of-turn decodes.
-        return final, if_free(1), if_free(None)
+        return ended, partial, early
 
     async def _read(self, connection: ServerConnection, decoder: PcmDecoder, idle_s: int, queue: asyncio.Queue[Any]) -> None:
         """Frames in, as samples or control messages; an error is queued for the processor."""
@@ -218,22 +228,25 @@ class StreamingService:
                     audio = []
                     if len(samples) > MAX_BACKLOG_S * 16_000:
                         raise ProtocolError(protocol.TOO_FAST, "audio arrives faster than it can be transcribed")
-                    await self._send(connection, await asyncio.to_thread(tracker.feed, samples))
+                    await self._send(connection, await self._in_worker(tracker.feed, samples))
                 if item is None:
                     continue
                 if isinstance(item, BaseException):
                     if isinstance(item, ConnectionClosed):
                         raise item
-                    await self._send(connection, await asyncio.to_thread(tracker.finish))
+                    await self._send(connection, await self._in_worker(tracker.finish))
                     raise item
                 kind = item["type"]
                 if kind == "Terminate":
-                    await self._send(connection, await asyncio.to_thread(tracker.finish))
+                    await self._send(connection, await self._in_worker(tracker.finish))
                     return
                 if kind == "ForceEndpoint":
-                    await self._send(connection, await asyncio.to_thread(tracker.force_endpoint))
+                    await self._send(connection, await self._in_worker(tracker.force_endpoint))
                 elif kind == "UpdateConfiguration":
                     tracker.settings = _updated(tracker.settings, item)
+
+    async def _in_worker(self, function: Callable[..., list[dict[str, Any]]], *args: Any) -> list[dict[str, Any]]:
+        return await asyncio.get_running_loop().run_in_executor(self._workers, function, *args)
 
     @staticmethod
     async def _send(connection: ServerConnection, events: list[dict[str, Any]]) -> None:

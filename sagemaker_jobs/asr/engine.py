@@ -194,17 +194,22 @@ class Engine:
         batch_size: int = DEFAULT_BATCH_SIZE,
         *,
         skip_tail_s: float = 0.5,
+        trim_encoder: bool = False,
+        fallback: bool = True,
     ) -> list[TranscriptionResult]:
         """Transcribes several recordings as batches (see `batch`): short recordings from
-        different requests, a custom model's second-pass windows. All items decode with the
-        beam of the first (callers group by beam). `skip_tail_s`: as for `transcribe`."""
+        different requests, a custom model's second-pass windows, live streams' turns. All items
+        decode with the beam of the first (callers group by beam). `skip_tail_s`: as for
+        `transcribe`; `trim_encoder` and no `fallback`: see `batch.decode_windows` (live partials)."""
         if self.multilingual:  # batches decode English only; detection is per recording
             return [self.transcribe(samples, options) for samples, options in items]
         if not items:
             return []
         beam = items[0][1].beam_size or self.settings.beam_size
         windows = [Window(samples, options.initial_prompt, options.hotwords, skip_tail_s) for samples, options in items]
-        pieces = decode_all(self._model, windows, beam, self._fallback(beam), batch_size)
+        pieces = decode_all(
+            self._model, windows, beam, self._fallback(beam) if fallback else None, batch_size, trim_encoder=trim_encoder
+        )
         return [
             _joined_result(parts, len(samples) / SAMPLE_RATE, self.settings.model_name)
             for parts, (samples, _) in zip(pieces, items)

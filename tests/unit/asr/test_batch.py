@@ -56,6 +56,33 @@ def test_items_keep_their_own_prompts_in_one_batch(engine: Engine, audio_dir: Pa
 
 
 @pytest.mark.slow
+def test_a_trimmed_encoder_input_transcribes_turns_as_well_and_keeps_their_word_times(
+    engine: Engine,
+    audio_dir: Path,
+    references: dict[str, str],
+    word_error_rate: Callable[[list[str], list[str]], float],
+) -> None:
+    # What live streams decode with: the batch's longest turn plus a second (at least 10 s),
+    # not 30 s; partials greedily and without the fallback.
+    clips = [_load(audio_dir, name) for name in CLIPS]
+    refs = [references[name] for name in CLIPS]
+
+    full = engine.transcribe_many([(samples, DecodeOptions()) for samples in clips])
+    trimmed = engine.transcribe_many([(samples, DecodeOptions()) for samples in clips], trim_encoder=True)
+    partials = engine.transcribe_many(
+        [(samples[: len(samples) // 2], DecodeOptions(beam_size=1)) for samples in clips], trim_encoder=True, fallback=False
+    )
+
+    assert word_error_rate(refs, [r.text for r in trimmed]) <= word_error_rate(refs, [r.text for r in full]) + 0.02
+    for result, samples in zip(trimmed, clips):
+        assert result.words and all(0 <= w.start <= w.end <= len(samples) / 16 + 1 for w in result.words)
+    for partial, result in zip(partials, trimmed):
+        # Half the audio: about the first half of the words, no repetition loop.
+        assert 0 < len(partial.words) <= len(result.words), partial.text
+        assert partial.words[0].text.lower().strip(",.") == result.words[0].text.lower().strip(",.")
+
+
+@pytest.mark.slow
 def test_a_recording_longer_than_a_window_is_decoded_to_its_end(engine: Engine, audio_dir: Path) -> None:
     clips = [_load(audio_dir, name) for name in CLIPS]
     gap = np.zeros(8000, dtype=np.float32)
