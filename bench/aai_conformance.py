@@ -14,11 +14,10 @@ keep AssemblyAI's types.
 from __future__ import annotations
 
 import argparse
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
-
-import time
 
 import httpx
 import hypothesis

@@ -45,14 +45,17 @@ class TurnSettings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    end_of_turn_confidence_threshold: float = Field(default=0.7, ge=0, le=1)
+    # The defaults are AssemblyAI's documented ones (its streaming spec).
+    end_of_turn_confidence_threshold: float = Field(default=0.4, ge=0, le=1)
+    """a turn whose text reads as finished at least this surely ends at min_turn_silence"""
     min_turn_silence: int = Field(default=400, ge=0, le=10_000)
     """ms of silence that end a turn whose text reads as finished (ends a sentence)"""
     max_turn_silence: int = Field(default=1280, ge=0, le=30_000)
     """ms of silence that end a turn in any case"""
     format_turns: bool = False
     keyterms_prompt: list[str] = Field(default_factory=list, max_length=100)
-    vad_threshold: float = Field(default=0.5, ge=0, le=1)
+    vad_threshold: float = Field(default=0.4, ge=0, le=1)
+    """speech probability (Silero VAD) at which a frame starts a turn"""
 
     @field_validator("keyterms_prompt", mode="before")
     @classmethod

@@ -55,10 +55,11 @@ MAX_BACKLOG_S = 60.0
 """Audio queued but not yet processed; beyond it the client is sending faster than it can be
 transcribed (close 4029)."""
 SESSION_HOURS = 3
-DEFAULT_MAX_STREAMS = 2
+DEFAULT_MAX_STREAMS = 6
 """Streams per process when HARK_STREAMS_PER_TASK is unset: what a 2-vCPU task serves with every
-turn transcribed (bench.streaming: one stream holds its p95 under 3 s, two complete every turn
-at a median of about 1.2 s; more fall behind)."""
+turn transcribed (bench.streaming, 2026-12-03, with the batching scheduler: 6 streams p95 2.5 s
+from the end of an utterance to its final turn, 8 streams 2.6 s, both under its 3 s bar; 6
+leaves room for longer turns than the benchmark's)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ whole) and ends on silence: after ``min_turn_silence`` when its text reads as fi
 ends a sentence: Whisper punctuates), after ``max_turn_silence`` in any case, or at once on
 ForceEndpoint or Terminate. While it grows, the audio so far is transcribed again every
 ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts ``EARLY_DECODE_MS`` into a
-pause when the engine is free, so a turn that ends at ``min_turn_silence`` is sent then, not a
+pause, so a turn that ends at ``min_turn_silence`` is sent then, not a
 decode later. Plain, synchronous code: the server runs it off the event loop, one call at a time
 per stream.
 """
@@ -24,20 +24,28 @@ from sagemaker_jobs.asr.audio import SAMPLE_RATE
 from sagemaker_jobs.asr.result import TranscriptionResult
 
 FRAME_MS = FRAME * 1000 // SAMPLE_RATE
-LEFT_PAD_MS = 300
+LEFT_PAD_MS = 1000
+"""Audio before the frame that starts a turn, decoded with it. On phone-quality speech the VAD's
+probability climbs slowly and crosses the threshold up to 0.9 s into a turn's first words (the
+earnings calls: "We did this by making the experience..." started at "making" with 300 ms);
+Whisper reads a second of lead-in silence without harm, and the trimmed encoder input is 10 s
+long in any case, so the pad costs nothing."""
 PARTIAL_EVERY_MS = 800
 MAX_TURN_MS = 25_000
 """A turn is cut here even without a pause: Whisper reads 30-second windows."""
 EARLY_DECODE_MS = 200
-"""How far into a pause the end-of-turn decode starts (only when the engine is free): the turn's
-audio after it is silence, so the decode is the one `min_turn_silence` would have run, and the
+"""How far into a pause the end-of-turn decode starts (queued after other streams' ends of turns):
+the turn's audio after it is silence, so the decode is the one `min_turn_silence` would have run, and the
 turn ends as soon as the silence does instead of one decode later. Speech resuming discards it."""
+VAD_HYSTERESIS = 0.15
+"""Inside a turn a frame is speech down to this below `vad_threshold` (Silero's own segmentation
+ends speech 0.15 below where it starts it): quiet stretches of a speaker do not end the turn."""
 FINISHED, UNFINISHED = 0.9, 0.3
 """How sure a text is that its speaker has finished: it ends a sentence, or it does not."""
 
 Transcribe = Callable[[np.ndarray], TranscriptionResult]
 TryTranscribe = Callable[[np.ndarray], Optional[TranscriptionResult]]
-"""Transcribes if the engine is free right now, else None."""
+"""Transcribes, or returns None when the decode was dropped (the engine is wanted more urgently)."""
 
 
 class TurnTracker:
@@ -79,7 +87,8 @@ class TurnTracker:
         scored = len(probabilities) * FRAME
         self._unscored = audio[scored:]
         for i, probability in enumerate(probabilities):
-            self._frame(audio[i * FRAME : (i + 1) * FRAME], bool(probability >= self.settings.vad_threshold), events)
+            threshold = self.settings.vad_threshold - (VAD_HYSTERESIS if self._turn else 0.0)
+            self._frame(audio[i * FRAME : (i + 1) * FRAME], bool(probability >= threshold), events)
         due = max(PARTIAL_EVERY_MS, len(self._turn) * FRAME_MS // 4)
         if self._turn and self._since_partial_ms >= due and self._silence_ms < self.settings.min_turn_silence:
             result = self._partial(self._turn_audio())
