@@ -89,6 +89,10 @@ class StreamingService:
         self._workers = ThreadPoolExecutor(max_workers=max_streams + 1, thread_name_prefix="stream")
         self.sessions = 0
 
+    def close(self) -> None:
+        """Lets the streams' worker threads go once their work is done (the server has stopped)."""
+        self._workers.shutdown(wait=False)
+
     async def authorize(self, connection: ServerConnection, request: Request) -> Optional[Response]:
         """Refuses at the handshake what is not a stream of a known tenant."""
         url = urlsplit(request.path)
@@ -301,3 +305,4 @@ class BackgroundServer:
         self._thread.join(10)
         if not self._loop.is_running():
             self._loop.close()
+        self.service.close()
