@@ -32,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 
+from sagemaker_jobs.asr.audio import SAMPLE_RATE
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.result import TranscriptionResult
 
@@ -74,8 +75,6 @@ class DecodeScheduler:
         self._clock = clock
         self._pending: list[_Request] = []
         self._ready = threading.Condition()
-        self.batches = 0  # decoded so far, and the requests in them: for tests and logs
-        self.batched_requests = 0
         self._worker = threading.Thread(target=self._run, name="decode-scheduler", daemon=True)
         self._worker.start()
 
@@ -115,8 +114,6 @@ class DecodeScheduler:
                             fallback=first.urgency != Urgency.PARTIAL,
                         )
                     )
-                    self.batches += 1
-                    self.batched_requests += len(batch)
             except Exception as error:  # every waiting caller hears of it; the scheduler goes on
                 for request in batch:
                     request.future.set_exception(error)
@@ -125,7 +122,7 @@ class DecodeScheduler:
                 request.future.set_result(result)
             logger.debug(
                 "decoded %d %s request(s), %.1f s of audio, in %.2f s",
-                len(batch), batch[0].urgency.name.lower(), sum(len(r.samples) for r in batch) / 16000,
+                len(batch), batch[0].urgency.name.lower(), sum(len(r.samples) for r in batch) / SAMPLE_RATE,
                 time.perf_counter() - started,
             )
 
@@ -144,16 +141,9 @@ class DecodeScheduler:
                     request.future.set_result(None)
                 if self._pending:
                     break
-            first = min(self._pending, key=lambda r: (r.urgency, r.queued_at))
-            key = first.batch_key
-            if key is None:
-                batch = [first]
-            else:
-                mates = sorted(
-                    (r for r in self._pending if r is not first and r.batch_key == key),
-                    key=lambda r: (r.urgency, r.queued_at),
-                )
-                batch = [first, *mates[: self._max_batch - 1]]
+            ordered = sorted(self._pending, key=lambda r: (r.urgency, r.queued_at))
+            key = ordered[0].batch_key
+            batch = [ordered[0]] if key is None else [r for r in ordered if r.batch_key == key][: self._max_batch]
             for request in batch:
                 self._pending.remove(request)
             return batch

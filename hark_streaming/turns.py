@@ -5,9 +5,8 @@ whole) and ends on silence: after ``min_turn_silence`` when its text reads as fi
 ends a sentence: Whisper punctuates), after ``max_turn_silence`` in any case, or at once on
 ForceEndpoint or Terminate. While it grows, the audio so far is transcribed again every
 ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts ``EARLY_DECODE_MS`` into a
-pause, so a turn that ends at ``min_turn_silence`` is sent then, not a
-decode later. Plain, synchronous code: the server runs it off the event loop, one call at a time
-per stream.
+pause, so a turn that ends at ``min_turn_silence`` is sent then, not a decode later. Plain,
+synchronous code: the server runs it off the event loop, one call at a time per stream.
 """
 from __future__ import annotations
 
@@ -34,9 +33,10 @@ PARTIAL_EVERY_MS = 800
 MAX_TURN_MS = 25_000
 """A turn is cut here even without a pause: Whisper reads 30-second windows."""
 EARLY_DECODE_MS = 200
-"""How far into a pause the end-of-turn decode starts (queued after other streams' ends of turns):
-the turn's audio after it is silence, so the decode is the one `min_turn_silence` would have run, and the
-turn ends as soon as the silence does instead of one decode later. Speech resuming discards it."""
+"""How far into a pause the end-of-turn decode starts (queued after other streams' ends of
+turns): the turn's audio after it is silence, so the decode is the one `min_turn_silence` would
+have run, and the turn ends as soon as the silence does instead of one decode later. Speech
+resuming discards it."""
 VAD_HYSTERESIS = 0.15
 """Inside a turn a frame is speech down to this below `vad_threshold` (Silero's own segmentation
 ends speech 0.15 below where it starts it): quiet stretches of a speaker do not end the turn."""
@@ -123,7 +123,7 @@ class TurnTracker:
             self._silence_ms += FRAME_MS
         s = self.settings
         if self._early and self._candidate is None and EARLY_DECODE_MS <= self._silence_ms < s.min_turn_silence:
-            self._candidate = self._early(self._turn_audio())  # None while the engine is busy
+            self._candidate = self._early(self._turn_audio())  # None if the decoder dropped it
         if self._silence_ms >= s.min_turn_silence and not self._judged:
             self._judged = True
             if self._candidate is None:
