@@ -11,7 +11,7 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg chromium
 
 NODEPS := sagemaker_jobs/inference/requirements-nodeps.txt
 
-$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt hark_streaming/requirements.txt $(NODEPS) pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt sagemaker_jobs/inference/requirements.txt sagemaker_jobs/train/requirements.txt hark_streaming/requirements.txt $(NODEPS) pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

@@ -5,7 +5,9 @@
 Every row runs, in one process on the same clips: the engine alone ("none"), the simplest thing
 a faster-whisper user can do ("prompt": the model's phrases, customer's explicit ones first,
 as `initial_prompt`, at most 600 characters), and Hark (`sagemaker_jobs.asr.custom.apply.transcribe`,
-exactly the service's path, with a model `build` made from the set's text).
+exactly the service's path, with a model `build` made from the set's text). With `--adapt`, the
+decoder is adapted to the set's text too (`adapt.train`, as the training job does): "adapted"
+decodes with it alone, "hark+adapted" with the two passes on top.
 
 Sets, and what each was used for (the method's settings were chosen on the TUNE sets only):
 - twitter (TUNE): Twitter Q4 2016 call, 42 test clips, model from the rest of the call's text;
@@ -33,14 +35,15 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from bench.data import data_dir
 from sagemaker_jobs.asr import audio
-from sagemaker_jobs.asr.custom import RequestOptions, build
+from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
+from sagemaker_jobs.asr.custom.adapted import AdaptedEngines
 from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.corpus import parse
 from sagemaker_jobs.asr.custom.mining import mine
@@ -218,7 +221,7 @@ class Outcome:
 BASELINES = ("prompt", "hotwords", "text")
 
 
-def run_set(engine: Engine, s: BenchSet) -> dict[str, Outcome]:
+def run_set(engine: Engine, s: BenchSet, adapt: bool = False) -> dict[str, Outcome]:
     artifact, _ = build(s.texts, s.phrases)
     phrases = one_line_prompt(s)
     conditions: dict[str, Callable[[np.ndarray], str]] = {
@@ -229,6 +232,11 @@ def run_set(engine: Engine, s: BenchSet) -> dict[str, Outcome]:
     if s.texts:
         conditions["text"] = lambda x: engine.transcribe(x, DecodeOptions(initial_prompt=text_prompt(s))).text
     conditions["hark"] = lambda x: transcribe(engine, x, artifact, RequestOptions()).text
+    if adapt:
+        adapted = adapted_model(engine, s, artifact)
+        adapted_engine = AdaptedEngines().for_model(engine, adapted)
+        conditions["adapted"] = lambda x: adapted_engine.transcribe(x).text
+        conditions["hark+adapted"] = lambda x: transcribe(adapted_engine, x, adapted, RequestOptions()).text
     out = {name: Outcome([], 0.0) for name in conditions}
     for item in s.items:
         samples = item.load()
@@ -237,6 +245,16 @@ def run_set(engine: Engine, s: BenchSet) -> dict[str, Outcome]:
             out[name].hyps.append(decode(samples))
             out[name].seconds += time.perf_counter() - started
     return out
+
+
+def adapted_model(engine: Engine, s: BenchSet, artifact: Artifact) -> Artifact:
+    """`artifact` with the decoder adapted to the set's text, as the training job does it."""
+    from sagemaker_jobs.asr.custom.adapt.train import adapt
+
+    started = time.perf_counter()
+    weights = adapt([*s.texts, *(f"{p}." for p in s.phrases)], engine.settings.model_dir)
+    print(f"| {s.name} | adapting the decoder took {time.perf_counter() - started:.0f} s | | | | | | | | |", flush=True)
+    return replace(artifact, decoder_weights=weights, params={**artifact.params, "base_model": engine.settings.model_name})
 
 
 def recall(s: BenchSet, hyps: Sequence[str]) -> str:
@@ -279,10 +297,11 @@ def summary(s: BenchSet, out: dict[str, Outcome], refs: list[str], base_wer: flo
         return (score(refs, out[name].hyps).wer - base_wer) / base_wer if base_wer else 0.0
 
     best = min((name for name in BASELINES if name in out), key=cut)
-    time_ratio = out["hark"].seconds / out["none"].seconds if out["none"].seconds else 0.0
+    hark = "hark+adapted" if "hark+adapted" in out else "hark"
+    time_ratio = out[hark].seconds / out["none"].seconds if out["none"].seconds else 0.0
     return (
-        f"| {s.name} | summary | | hark {cut('hark'):+.1%} vs best baseline ({best}) {cut(best):+.1%}:"
-        f" {100 * (cut('hark') - cut(best)):+.1f} points | | | | | | time x{time_ratio:.2f} |"
+        f"| {s.name} | summary | | {hark} {cut(hark):+.1%} vs best baseline ({best}) {cut(best):+.1%}:"
+        f" {100 * (cut(hark) - cut(best)):+.1f} points | | | | | | time x{time_ratio:.2f} |"
     )
 
 
@@ -327,6 +346,9 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS))
     parser.add_argument("--atc-clips", type=int, default=15, help="atc_test clips per region")
     parser.add_argument("--no-build-time", action="store_true")
+    parser.add_argument(
+        "--adapt", action="store_true", help="also adapt the decoder (adapted: alone; hark+adapted: with the two passes)"
+    )
     args = parser.parse_args()
     settings = EngineSettings.from_env(os.environ)
     engine = Engine(settings)
@@ -337,7 +359,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets:
         s = make_set(name, args.atc_clips)
-        for row in report(s, run_set(engine, s)):
+        for row in report(s, run_set(engine, s, args.adapt)):
             print(row, flush=True)
     if not args.no_build_time:
         print(build_time())

@@ -43,6 +43,7 @@ from hark_streaming.protocol import ProtocolError, SessionParams, TurnSettings
 from hark_streaming.scheduler import DecodeScheduler, Urgency
 from hark_streaming.turns import TurnTracker
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, transcribe
+from sagemaker_jobs.asr.custom.adapted import AdaptedEngines
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
 from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.asr.result import TranscriptionResult
@@ -76,6 +77,7 @@ class Access:
 class StreamingService:
     def __init__(self, engines: SpeechEngines, access: Access, max_streams: int = DEFAULT_MAX_STREAMS) -> None:
         self._engines = engines
+        self._adapted = AdaptedEngines()  # custom models that adapted the decoder
         self._access = access
         self.max_streams = max_streams
         self.refused = 0  # streams closed for capacity since the last report
@@ -136,7 +138,9 @@ class StreamingService:
                 artifact = await asyncio.to_thread(self._access.model, connection.tenant, params.custom_model_id)  # type: ignore[attr-defined]
             except Exception as e:
                 raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
-        engine = await asyncio.to_thread(self._engines.get, params.base_model)
+        engine = await asyncio.to_thread(
+            lambda: self._adapted.for_model(self._engines.get(params.base_model), artifact)
+        )
         transcribe, partial, early = self._transcribers(
             engine, params.language_detection, artifact, lambda: tracker.settings
         )

@@ -63,7 +63,10 @@ class CustomModelService:
             text_count=len(texts),
             phrase_count=len(phrases),
         )
-        body = json.dumps({"texts": texts, "phrases": phrases}).encode() if texts or phrases else None
+        corpus: dict[str, object] = {"texts": texts, "phrases": phrases}
+        if request.adapt_decoder is not None:
+            corpus["adapt_decoder"] = request.adapt_decoder  # read by the training job
+        body = json.dumps(corpus).encode() if texts or phrases else None
         if body:
             record.corpus_key = corpus_key(tenant_id, record.model_id, "corpus.json")
             record.corpus_bytes = len(body)

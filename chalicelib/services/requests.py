@@ -74,6 +74,9 @@ class ModelRequest(StrictModel):
     description: Optional[str] = Field(default=None, max_length=2000)
     texts: list[str] = Field(default_factory=list, max_length=20_000)
     phrases: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=10_000)
+    adapt_decoder: Optional[bool] = None
+    """Also fine-tune the speech model's decoder on the text, spoken (minutes of training more);
+    unset takes the service's default."""
 
 
 class ModelListParams(StrictModel):

@@ -39,6 +39,7 @@ from hark_core.inference import InferenceRequest
 from hark_core.options import JobOptions, SpeakerOptions
 from hark_core.s3_uri import S3Uri
 from sagemaker_jobs.asr import audio, pii, speech_models
+from sagemaker_jobs.asr.custom.adapted import AdaptedEngines
 from sagemaker_jobs.asr.custom.apply import correct, transcribe
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.request import RequestOptions
@@ -129,6 +130,7 @@ class Transcriber:
         self._engines = engines
         self._s3 = s3
         self._models = ModelCache(s3)
+        self._adapted = AdaptedEngines()  # (loaded under the engine lock, where it decodes)
         self._pii = pii.Finder()
         self._max_audio_bytes = max_audio_bytes
         # One decode at a time per process, whichever model: concurrent requests never decode
@@ -248,7 +250,7 @@ class Transcriber:
         with self._engine_lock:
             if plain and request.temperature is None and self._batch.long_audio_lanes and self._batch.size > 1:
                 return correct(engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
-            return transcribe(engine, samples, model, request)
+            return transcribe(self._adapted.for_model(engine, model), samples, model, request)
 
     def _custom_model(self, uri: str | None) -> Artifact | None:
         if uri is None:

@@ -14,10 +14,14 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
+from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.build import build
 from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.train.evaluate import evaluate
 from sagemaker_jobs.train.formats import read_channel
 
@@ -34,7 +38,10 @@ def main() -> int:
         started = time.monotonic()
         corpus = read_channel(root / "input" / "data" / CHANNEL)
         # The recordings' references are the customer's transcripts too: they train the model.
-        artifact, metrics = build([*corpus.texts, *(p.reference for p in corpus.pairs)], corpus.phrases)
+        texts = [*corpus.texts, *(p.reference for p in corpus.pairs)]
+        artifact, metrics = build(texts, corpus.phrases)
+        if adapts(corpus.adapt_decoder, os.environ):
+            artifact = adapt_decoder(artifact, texts, corpus.phrases, metrics)
         if corpus.pairs:
             metrics["evaluation"] = evaluate(corpus)
         model_dir.mkdir(parents=True, exist_ok=True)
@@ -48,6 +55,35 @@ def main() -> int:
     except Exception as e:  # the job must end with a reason, whatever happened
         traceback.print_exc()
         return _fail(root, f"training failed: {type(e).__name__}: {e}")
+
+
+ADAPT_ENV = "HARK_ADAPT_DECODER"
+"""The service's default for models whose request does not say (`adapt_decoder`): 1 or 0."""
+
+
+def adapts(requested: bool | None, environ: Mapping[str, str]) -> bool:
+    if requested is not None:
+        return requested
+    return environ.get(ADAPT_ENV, "1").strip().lower() not in ("0", "false", "no", "")
+
+
+def adapt_decoder(artifact: Artifact, texts: list[str], phrases: list[str], metrics: dict) -> Artifact:
+    """`artifact` with the speech model's decoder adapted to the customer's text and phrases
+    (each phrase said on its own)."""
+    from sagemaker_jobs.asr.custom.adapt.train import AdaptSettings, adapt  # torch: only where a model adapts
+    from sagemaker_jobs.asr.engine import EngineSettings
+
+    started = time.monotonic()
+    settings = EngineSettings.from_env(os.environ)
+    budget = AdaptSettings(
+        windows=int_from_env(os.environ, "HARK_ADAPT_WINDOWS", AdaptSettings.windows),
+        epochs=int_from_env(os.environ, "HARK_ADAPT_EPOCHS", AdaptSettings.epochs),
+    )
+    weights = adapt([*texts, *(f"{p}." for p in phrases)], settings.model_dir, budget)
+    metrics["adapt_seconds"] = round(time.monotonic() - started, 2)
+    metrics["adapted_decoder"] = bool(weights)
+    params = {**artifact.params, "base_model": settings.model_name}
+    return replace(artifact, decoder_weights=weights, params=params)
 
 
 def _fail(root: Path, reason: str) -> int:

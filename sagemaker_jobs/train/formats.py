@@ -42,11 +42,15 @@ class RawCorpus:
     texts: list[str] = field(default_factory=list)
     phrases: list[str] = field(default_factory=list)
     pairs: list[EvaluationPair] = field(default_factory=list)
+    adapt_decoder: bool | None = None
+    """The model request's choice (`corpus.json`'s "adapt_decoder"); None leaves it to the service."""
 
     def extend(self, other: RawCorpus) -> None:
         self.texts += other.texts
         self.phrases += other.phrases
         self.pairs += other.pairs
+        if other.adapt_decoder is not None:
+            self.adapt_decoder = other.adapt_decoder
 
 
 def read_channel(directory: Path) -> RawCorpus:
@@ -98,7 +102,12 @@ def _strings(value: object, what: str) -> list[str]:
 def _from_json(doc: object, name: str) -> RawCorpus:
     if not isinstance(doc, dict):
         raise CorpusError(f'{name} must be a JSON object like {{"texts": [...], "phrases": [...]}}')
-    return RawCorpus(_strings(doc.get("texts", []), "texts"), _strings(doc.get("phrases", []), "phrases"))
+    adapt = doc.get("adapt_decoder")
+    if adapt is not None and not isinstance(adapt, bool):
+        raise CorpusError(f'{name}: "adapt_decoder" must be true or false')
+    return RawCorpus(
+        _strings(doc.get("texts", []), "texts"), _strings(doc.get("phrases", []), "phrases"), adapt_decoder=adapt
+    )
 
 
 def _from_json_lines(text: str, name: str) -> RawCorpus:

@@ -58,6 +58,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Webhook retries within a test's patience: tries after 1 s and 2 s, then the DLQ.
         "HARK_WEBHOOK_MAX_ATTEMPTS": "3",
         "HARK_WEBHOOK_RETRY_BASE_S": "1",
+        # Models adapt the decoder only where a test asks (`adapt_decoder`), and then on a small
+        # budget: the full one takes minutes per model on this machine.
+        "HARK_ADAPT_DECODER": "0",
+        "HARK_ADAPT_WINDOWS": "6",
+        "HARK_ADAPT_EPOCHS": "1",
     }
     logs, state = tmp_path_factory.mktemp("logs"), tmp_path_factory.mktemp("stack")
     try:

@@ -187,6 +187,22 @@ def test_the_sdk_transcribes_with_a_custom_model_selected_by_domain(stack: Stack
         assert c.get(f"/v2/transcript/{by_list.id}").json()["custom_model_id"] == model["id"]
 
 
+def test_a_model_that_adapts_the_decoder_trains_and_transcribes(stack: Stack, audio_dir: Path) -> None:
+    """`adapt_decoder`: the training job fine-tunes the decoder on the text spoken by espeak-ng
+    (a small budget here, see the stack's environment), the model carries the weights, and the
+    inference container decodes the model's requests with them."""
+    model = wait_model(stack, create(stack, name="adapted", texts=HISTORY, adapt_decoder=True)["id"], timeout=300)
+    assert model["status"] == "ready", model["error"]
+    assert model["metrics"]["adapted_decoder"] is True and model["metrics"]["adapt_seconds"] > 0
+    plain = wait_model(stack, create(stack, name="not adapted", texts=HISTORY, adapt_decoder=False)["id"])
+    assert plain["metrics"].get("adapted_decoder") is None
+    assert model["sizes"]["artifact_bytes"] > 1_000_000 > plain["sizes"]["artifact_bytes"]
+
+    done = stack.wait(submit(stack, upload(stack, audio_dir / "custom_model_names.ogg"), custom_model_id=model["id"])["id"])
+    assert done["status"] == "completed", done["error"]
+    assert "Zentrix" in done["text"], done["text"]
+
+
 def test_speech_models_uses_the_first_available_and_refuses_when_none_is(stack: Stack, audio_dir: Path) -> None:
     missing = "0190a8c4-0000-7000-8000-000000000000"
     url = upload(stack, audio_dir / "speech.ogg")

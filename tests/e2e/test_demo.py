@@ -13,14 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
-    env = {**os.environ, "HARK_STATE_FILE": str(tmp_path / "state.json")}
+    # The decoder adapts as in `make demo`, on a small budget (the full one takes minutes here).
+    env = {**os.environ, "HARK_STATE_FILE": str(tmp_path / "state.json"), "HARK_ADAPT_WINDOWS": "6", "HARK_ADAPT_EPOCHS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "devstack", "demo", "--port", str(free_port()), "--moto-port", str(free_port())],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
-    assert "stew for dinner" in out and "ready; domain phrases found:" in out
+    assert "stew for dinner" in out and "ready; domain phrases found:" in out and "decoder adapted in" in out
     without = next(line for line in out.splitlines() if "without the model:" in line)
     with_model = next(line for line in out.splitlines() if "with the model:" in line)
     assert "Zentrix" not in without and "Zentrix" in with_model

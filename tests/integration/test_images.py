@@ -186,12 +186,16 @@ def test_the_training_image_trains(tmp_path: Path) -> None:
     )
     done = subprocess.run(
         [str(image.python()), "-m", "sagemaker_jobs.train"],
-        cwd=program, env=image.environment(program, HARK_SAGEMAKER_ROOT=str(root)),
+        # The decoder adapts too (torch, espeak-ng and sox in the image), on a small budget.
+        cwd=program, env=image.environment(
+            program, HARK_SAGEMAKER_ROOT=str(root), HARK_ADAPT_DECODER="1", HARK_ADAPT_WINDOWS="4", HARK_ADAPT_EPOCHS="1"
+        ),
         capture_output=True, text=True, timeout=300,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (root / "model" / "metrics.json").is_file()
-    assert any(p.name != "metrics.json" for p in (root / "model").iterdir())
+    metrics = json.loads((root / "model" / "metrics.json").read_text())
+    assert metrics["adapted_decoder"] is True
+    assert (root / "model" / "custom_model.json").is_file() and (root / "model" / "decoder.npz").is_file()
 
 
 @pytest.fixture()

@@ -74,3 +74,17 @@ def test_an_archive_that_unpacks_past_the_cap_is_refused(monkeypatch: pytest.Mon
 def test_a_damaged_archive_is_refused() -> None:
     with pytest.raises(CorpusError, match="not a valid ZIP"):
         parse_file("corpus.zip", b"PK\x03\x04" + b"garbage" * 10)
+
+
+def test_the_model_request_says_whether_the_decoder_adapts() -> None:
+    from sagemaker_jobs.train.__main__ import adapts
+
+    assert parse_file("corpus.json", b'{"texts": ["a b"], "adapt_decoder": true}').adapt_decoder is True
+    assert parse_file("corpus.json", b'{"texts": ["a b"]}').adapt_decoder is None
+    with pytest.raises(CorpusError, match="adapt_decoder"):
+        parse_file("corpus.json", b'{"texts": ["a b"], "adapt_decoder": "yes"}')
+    # The request decides; without one, the service's default (HARK_ADAPT_DECODER).
+    assert adapts(False, {"HARK_ADAPT_DECODER": "1"}) is False
+    assert adapts(True, {"HARK_ADAPT_DECODER": "0"}) is True
+    assert adapts(None, {"HARK_ADAPT_DECODER": "0"}) is False
+    assert adapts(None, {"HARK_ADAPT_DECODER": "1"}) is True
