@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FRAMES = 3000
 """Whisper's 30 s of features: training windows are padded to it, as every decode is."""
+MAX_TOKENS = 448
+"""Whisper's decoder positions."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,10 @@ def adapt(
     base = WhisperModel(str(base_dir), device="cpu", compute_type="int8")
     tokenizer = base.hf_tokenizer
     tokens = Tokens.of(base)
-    sequences = [_sequence(w, tokenizer, tokens, rng) for w in spoken]
-    audio = _encode(base, [w.samples for w in spoken])
+    # (A window of many short words could outgrow the decoder's 448 positions: left out.)
+    kept = [(w, seq) for w in spoken if sum(map(len, seq := _sequence(w, tokenizer, tokens, rng))) <= MAX_TOKENS]
+    sequences = [seq for _, seq in kept]
+    audio = _encode(base, [w.samples for w, _ in kept])
     rendered = time.perf_counter()
 
     variables = ct2_model.read(Path(base_dir) / ct2_model.MODEL_FILE).variables
