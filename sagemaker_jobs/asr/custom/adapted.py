@@ -57,7 +57,9 @@ class AdaptedEngines:
         try:
             ct2_model.with_weights(settings.model_dir, artifact.decoder_weights, directory)
             # CTranslate2 and the tokenizer read the files once, at load: the copy can go after.
-            engine = Engine(replace(settings, model_dir=directory, model_name=f"{settings.model_name}+adapted"))
+            # The name stays the base model's: it is what `speech_model_used` reports, and the
+            # transcript names the custom model on its own.
+            engine = Engine(replace(settings, model_dir=directory))
         finally:
             shutil.rmtree(directory, ignore_errors=True)
         log.info("loaded an adapted decoder (%s) on %s", artifact.decoder_digest[:12], settings.model_name)
