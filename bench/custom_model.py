@@ -236,7 +236,9 @@ def run_set(engine: Engine, s: BenchSet, adapt: bool = False) -> dict[str, Outco
         adapted = adapted_model(engine, s, artifact)
         adapted_engine = AdaptedEngines().for_model(engine, adapted)
         conditions["adapted"] = lambda x: adapted_engine.transcribe(x).text
-        conditions["hark+adapted"] = lambda x: transcribe(adapted_engine, x, adapted, RequestOptions()).text
+        conditions["hark+adapted"] = lambda x: transcribe(
+            engine, x, adapted, RequestOptions(), adapted=adapted_engine
+        ).text
     out = {name: Outcome([], 0.0) for name in conditions}
     for item in s.items:
         samples = item.load()

@@ -138,11 +138,10 @@ class StreamingService:
                 artifact = await asyncio.to_thread(self._access.model, connection.tenant, params.custom_model_id)  # type: ignore[attr-defined]
             except Exception as e:
                 raise ProtocolError(protocol.INPUT_INVALID, getattr(e, "message", str(e))) from e
-        engine = await asyncio.to_thread(
-            lambda: self._adapted.for_model(self._engines.get(params.base_model), artifact)
-        )
+        engine = await asyncio.to_thread(self._engines.get, params.base_model)
+        adapted = await asyncio.to_thread(self._adapted.for_model, engine, artifact)
         transcribe, partial, early = self._transcribers(
-            engine, params.language_detection, artifact, lambda: tracker.settings
+            engine, params.language_detection, artifact, lambda: tracker.settings, adapted
         )
         settings = TurnSettings.model_validate(params.model_dump())
         tracker = TurnTracker(settings, transcribe, partial, report_language=params.language_detection, early=early)
@@ -159,7 +158,12 @@ class StreamingService:
         await connection.close(protocol.NORMAL, "")
 
     def _transcribers(
-        self, engine: Engine, detect: bool, artifact: Optional[Artifact], settings: Callable[[], TurnSettings]
+        self,
+        engine: Engine,
+        detect: bool,
+        artifact: Optional[Artifact],
+        settings: Callable[[], TurnSettings],
+        adapted: Optional[Engine] = None,
     ) -> tuple[
         Callable[[np.ndarray], TranscriptionResult],
         Callable[[np.ndarray], Optional[TranscriptionResult]],
@@ -180,7 +184,7 @@ class StreamingService:
                 language[:] = engine.detect_language(samples)
             speaking = engine.speaking(str(language[0]))
             # Partials (greedy) decode once; a final turn gets the custom model's second pass.
-            result = transcribe(speaking, samples, artifact, request, beam_size, two_pass=final)
+            result = transcribe(speaking, samples, artifact, request, beam_size, two_pass=final, adapted=adapted)
             return replace(result, language_confidence=float(language[1])) if detect else result
 
         def decoder(urgency: Urgency, beam_size: Optional[int]) -> Callable[[np.ndarray], Optional[TranscriptionResult]]:

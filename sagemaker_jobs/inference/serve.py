@@ -250,7 +250,7 @@ class Transcriber:
         with self._engine_lock:
             if plain and request.temperature is None and self._batch.long_audio_lanes and self._batch.size > 1:
                 return correct(engine.transcribe_lanes(samples, lanes=self._batch.size), None, request)
-            return transcribe(self._adapted.for_model(engine, model), samples, model, request)
+            return transcribe(engine, samples, model, request, adapted=self._adapted.for_model(engine, model))
 
     def _custom_model(self, uri: str | None) -> Artifact | None:
         if uri is None:

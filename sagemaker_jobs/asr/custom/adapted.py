@@ -32,14 +32,13 @@ class AdaptedEngines:
     def __len__(self) -> int:
         return len(self._engines)
 
-    def for_model(self, base: Engine, artifact: Artifact | None) -> Engine:
-        """The engine to decode `artifact`'s requests with: `base` with the model's adapted
-        decoder, where it has one for that base model, else `base` itself (a model's text and
-        phrases apply either way)."""
+    def for_model(self, base: Engine, artifact: Artifact | None) -> Engine | None:
+        """`base` with `artifact`'s adapted decoder (for `apply.transcribe`'s `adapted`); None
+        when the model has none for that base model (its text and phrases apply either way)."""
         if artifact is None or not artifact.decoder_weights:
-            return base
+            return None
         if artifact.params.get("base_model") != base.settings.model_name:
-            return base  # adapted for another speech model: its weights do not fit this one
+            return None  # adapted for another speech model: its weights do not fit this one
         key = f"{base.settings.model_name}:{artifact.decoder_digest}"
         with self._lock:  # one load at a time: two requests for a new model load it once
             if key in self._engines:

@@ -112,7 +112,29 @@ def test_a_model_adapts_the_decoder_and_decodes_with_it(engine: Engine, audio_di
     assert engines.for_model(engine, loaded) is adapted_engine  # loaded once
     samples = audio.decode((audio_dir / "ls_1089-134686-0000.flac").read_bytes())
     assert "dinner" in adapted_engine.transcribe(samples).text.lower()
-    # No adapted decoder, or one made for another speech model: the engine as it is.
-    assert engines.for_model(engine, artifact) is engine
+    # No adapted decoder, or one made for another speech model: none.
+    assert engines.for_model(engine, artifact) is None
     other = replace(loaded, params={**loaded.params, "base_model": "whisper-base"})
-    assert engines.for_model(engine, other) is engine
+    assert engines.for_model(engine, other) is None
+
+
+def test_only_audio_of_one_window_is_decoded_with_the_adapted_decoder() -> None:
+    """(Fakes: which engine decodes is what is tested.) Longer recordings keep the engine's own
+    decoding: with the adapted decoder they got worse (see `apply.transcribe`)."""
+    from sagemaker_jobs.asr.custom.apply import ADAPTED_MAX_S, transcribe
+    from sagemaker_jobs.asr.result import TranscriptionResult
+
+    class Recording:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def transcribe(self, samples: np.ndarray, *args: object, **kwargs: object) -> TranscriptionResult:
+            self.calls += 1
+            return TranscriptionResult("", (), 0.0, len(samples) / audio.SAMPLE_RATE, "en_us", "fake")
+
+    base, adapted = Recording(), Recording()
+    clip = np.zeros(int(ADAPTED_MAX_S * audio.SAMPLE_RATE), np.float32)
+    transcribe(base, clip, None, adapted=adapted)  # type: ignore[arg-type]
+    assert (base.calls, adapted.calls) == (0, 1)
+    transcribe(base, np.concatenate([clip, clip]), None, adapted=adapted)  # type: ignore[arg-type]
+    assert (base.calls, adapted.calls) == (1, 1)
