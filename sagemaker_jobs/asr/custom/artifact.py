@@ -18,7 +18,6 @@ the base model the model was trained for (`params["base_model"]`) where it is us
 """
 
 import hashlib
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -127,10 +126,9 @@ class Artifact:
         body = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
         tmp.write_text(body + "\n", encoding="utf-8")
         if self.decoder_weights:
-            packed = io.BytesIO()
-            np.savez(packed, **self.decoder_weights)
             weights = directory / DECODER_FILENAME
-            weights.with_suffix(".tmp").write_bytes(packed.getvalue())
+            with open(weights.with_suffix(".tmp"), "wb") as out:
+                np.savez(out, **self.decoder_weights)
             weights.with_suffix(".tmp").replace(weights)
         tmp.replace(path)
         return path

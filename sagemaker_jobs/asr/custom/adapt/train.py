@@ -32,8 +32,6 @@ from sagemaker_jobs.asr.custom.adapt.decoder import Decoder
 
 log = logging.getLogger(__name__)
 
-FRAMES = 3000
-"""Whisper's 30 s of features: training windows are padded to it, as every decode is."""
 MAX_TOKENS = 448
 """Whisper's decoder positions."""
 
@@ -166,18 +164,13 @@ def adapt(
 
 def _encode(model, windows: Sequence[np.ndarray], batch: int = 4) -> list[np.ndarray]:
     """The encoder's output for each window, padded to 30 s as a decode pads it."""
-    import ctranslate2
+    from faster_whisper.audio import pad_or_trim
 
+    frames = model.feature_extractor.nb_max_frames
     out = []
     for first in range(0, len(windows), batch):
-        features = []
-        for samples in windows[first : first + batch]:
-            f = model.feature_extractor(samples)[:, :FRAMES]
-            features.append(np.pad(f, ((0, 0), (0, FRAMES - f.shape[1]))))
-        encoded = model.model.encode(
-            ctranslate2.StorageView.from_array(np.stack(features).astype(np.float32)), to_cpu=True
-        )
-        out += list(np.array(encoded))
+        features = np.stack([pad_or_trim(model.feature_extractor(w), frames) for w in windows[first : first + batch]])
+        out += list(np.array(model.encode(features)))
     return out
 
 
