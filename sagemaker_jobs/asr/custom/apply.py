@@ -96,8 +96,9 @@ def transcribe(
     `engine` alone, as without it. Measured on the Twitter call joined into recordings of about
     3.5 min (bench/README, "Adapting the decoder"): 4.90 % without the adapted decoder, 5.59 %
     with it in both passes, 6.43 % with it in the second pass only, while clips of the same call
-    gained (7.63 -> 7.49 %). It was trained on windows of whole utterances, each decoded on its
-    own; how it fails in a long recording's run of windows is not understood yet."""
+    gained (7.63 -> 7.49 %). Why: it writes the fillers and repeated words real speakers say and
+    the references leave out (its training speech reads the text exactly), and with each window's
+    text the next one's prompt that style feeds on itself (insertions 17 -> 54 on those recordings)."""
     if adapted is not None and len(samples) <= ADAPTED_MAX_S * SAMPLE_RATE:
         engine = adapted
     if not (artifact or request.biasing):
