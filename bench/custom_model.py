@@ -21,8 +21,9 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
 - syn_<customer>_<model> (devops TUNE; pharmacy, brands, insurance REPORT): espeak-ng customers
   (bench/synthetic.py); model `text` from 80 transcript sentences, `t30` from the 30-32 term list,
   `t1000` from the terms hidden among 970 distractors (shuffled), `s5` from only the first 5 of
-  the 80 transcript sentences (the issue's "a model from 5 sentences still gains"). Term recall is the share of
-  spoken terms found; "no-term WER" is the WER of the 15 sentences without any term.
+  the 80 transcript sentences (does a model from a handful of transcripts still gain?). Term
+  recall is the share of spoken terms found; "no-term WER" is the WER of the 15 sentences
+  without any term.
 
 Scoring: whisper-normalizer + jiwer (sagemaker_jobs.train.scoring). Decode time is summed per
 condition; the build time for 350k words is measured on the radio and call text repeated.
