@@ -151,7 +151,7 @@ def synthetic(customer: str, model: str, long: bool = False) -> BenchSet:
     elif model == "t1000":
         phrases = list(c.terms) + list(c.distractors)
         random.Random(1000).shuffle(phrases)  # the terms must not lead the list
-    texts = list(c.train_texts) if model == "text" else list(c.train_texts[:5]) if model == "s5" else []
+    texts = list({"text": c.train_texts, "s5": c.train_texts[:5]}.get(model, ()))
     role = "TUNE" if customer == "devops" else "REPORT"
     return BenchSet(f"syn_{customer}_{model}{'_long' if long else ''}", role, texts, items, phrases)
 
