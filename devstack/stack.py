@@ -36,6 +36,17 @@ LOCAL_STREAMS = 8
 LOCAL_PARAMETERS = {"AdmissionCapacity": "8", "TenantConcurrency": "4", "TenantRequestsPerSecond": "1000"}
 
 
+def local_parameters(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The template parameters of the local stack: `LOCAL_PARAMETERS`, with any overridden by
+    HARK_LOCAL_PARAMETERS (JSON, e.g. '{"TenantConcurrency": "8"}'), so a benchmark can compare
+    settings on the same code."""
+    raw = (os.environ if environ is None else environ).get("HARK_LOCAL_PARAMETERS", "")
+    extra = json.loads(raw) if raw.strip() else {}
+    if not isinstance(extra, dict):
+        raise ValueError("HARK_LOCAL_PARAMETERS must be a JSON object of template parameters")
+    return {**LOCAL_PARAMETERS, **{str(k): str(v) for k, v in extra.items()}}
+
+
 @dataclass(frozen=True)
 class StackOptions:
     api_port: int = 8000
@@ -123,7 +134,7 @@ class LocalStack:
             f"http://127.0.0.1:{self.options.moto_port}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
         ).raise_for_status()
-        self.stack = Provisioner(client, self.options.stack_name, REGION).create(LOCAL_PARAMETERS)
+        self.stack = Provisioner(client, self.options.stack_name, REGION).create(local_parameters())
         os.environ.update(self.stack.environment())
         os.environ.setdefault("HARK_MAX_UPLOAD_BYTES", str(self.options.max_upload_bytes))
         # Development receivers run on this machine; metadata addresses stay refused regardless.

@@ -16,7 +16,9 @@ still sees up to `capacity` jobs.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 from chalicelib import observability
 from chalicelib.storage.admission import AdmissionTable, WaitingJob
@@ -56,41 +58,58 @@ class Admission:
 
     def admit(self) -> dict[str, int]:
         """Hands waiting jobs to the endpoint while places are free; returns the jobs each tenant
-        then holds there (the admission's own last look, so a report needs no query of its own)."""
+        then holds there (the admission's own last look, so a report needs no query of its own).
+
+        The line's state is read once and then kept up to date with this admitter's own
+        hand-overs; it is read again only when another admitter got somewhere first. (Each read
+        is a DynamoDB query, and the common case, one job admitted after one finished, needs no
+        second look to know the tenant is at its limit or the line is empty.)"""
+        inflight = self._table.inflight()
+        active: dict[str, dict[str, Any]] | None = None
         for _ in range(self._capacity + 1):
-            inflight = self._table.inflight()
             if sum(inflight.values()) >= self._capacity:
                 return inflight
-            job = self._next(inflight)
+            if active is None:
+                active = self._table.active()
+            job = self._next(inflight, active)
             if job is None:
                 return inflight
+            # The job is taken from the line first: concurrent admitters (a burst's releases
+            # reach several Lambdas at once) often choose the same oldest job, and the loser
+            # then pays one failed delete instead of places taken and given back.
+            if not self._table.claim(job):
+                inflight, active = self._table.inflight(), None  # another admitter took it: look again
+                continue
             # The counts above only choose the job: the places, each a conditional write, are
             # what keep concurrent admitters within the capacity and the tenant's limit.
             places = self._table.take_places(
                 job.tenant_id, job.transcript_id, self._capacity, self._limit(job.tenant_id)
             )
             if places is None:
-                continue  # taken meanwhile by another admitter: look again
-            if not self._table.claim(job):
-                self._table.give_back(job.tenant_id, job.transcript_id, places)
-                continue  # another admitter took the job
+                self._table.put_back(job)  # at the head of its line again (ids sort by creation)
+                inflight, active = self._table.inflight(), None  # taken meanwhile: look again
+                continue
             self._table.lease(job.tenant_id, job.transcript_id, places)
             self._table.admitted(job.tenant_id)
+            active[job.tenant_id]["last_admitted"] = time.time()
+            first = inflight.get(job.tenant_id, 0) == 0
             try:
-                started = self._start(job.message, inflight.get(job.tenant_id, 0) == 0)
+                started = self._start(job.message, first)
             except Exception:
                 # AWS trouble: the job goes back to the head of its line, its places are freed,
                 # and the error reaches the queue, which redelivers the message that got here.
                 self._table.put_back(job)
                 self._table.release(job.tenant_id, job.transcript_id)
                 raise
-            if not started:
+            if started:
+                inflight[job.tenant_id] = inflight.get(job.tenant_id, 0) + 1
+            else:
                 self._table.release(job.tenant_id, job.transcript_id)
-        return self._table.inflight()
+        return inflight
 
-    def _next(self, inflight: dict[str, int]) -> WaitingJob | None:
-        """The oldest job of the tenant with the fewest jobs at the endpoint (below its limit)."""
-        active = self._table.active()
+    def _next(self, inflight: dict[str, int], active: dict[str, dict[str, Any]]) -> WaitingJob | None:
+        """The oldest job of the tenant with the fewest jobs at the endpoint (below its limit).
+        A tenant found with nothing waiting leaves `active`."""
         ranked = sorted(active, key=lambda t: (inflight.get(t, 0), float(active[t].get("last_admitted", 0))))
         for tenant_id in ranked:
             if inflight.get(tenant_id, 0) >= self._limit(tenant_id):
@@ -98,13 +117,11 @@ class Admission:
             job = self._table.oldest(tenant_id)
             if job is not None:
                 return job
-            self._table.retire(tenant_id, active[tenant_id])
+            self._table.retire(tenant_id, active.pop(tenant_id))
         return None
 
     def position(self, tenant_id: str, transcript_id: str) -> int | None:
         """How many of the tenant's own jobs wait ahead of this one (None: not waiting). Other
         tenants' jobs do not delay it beyond a share, so they are not counted. Asked on every
-        poll of a queued transcript, so the line is counted, not read out."""
-        if not self._table.is_waiting(tenant_id, transcript_id):
-            return None
-        return self._table.waiting_count(tenant_id, before=transcript_id)
+        poll of a queued transcript: one query."""
+        return self._table.position(tenant_id, transcript_id)

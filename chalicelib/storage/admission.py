@@ -19,6 +19,7 @@ Lambdas, each seeing a free place, admit far past the capacity). Leases expire: 
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -36,7 +37,8 @@ class Places:
     """The numbered places a handed-over job holds: one of the line's, one of its tenant's."""
 
     line: int
-    tenant: int
+    tenant: Optional[int]
+    """None when the tenant's limit is no less than the line's capacity: the line's place bounds it."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class AdmissionTable:
             ),
             "queueing the job",
         )
+        self._mark_active(tenant_id)
+        return added
+
+    def _mark_active(self, tenant_id: str) -> None:
         # The marker carries the time of the latest enqueue, so a `retire` that read the tenant's
         # line as empty before this job arrived does not remove it (see `retire`).
         guarded(
@@ -82,7 +88,6 @@ class AdmissionTable:
             ),
             "queueing the job",
         )
-        return added
 
     def active(self) -> dict[str, dict[str, Any]]:
         """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted)."""
@@ -135,16 +140,26 @@ class AdmissionTable:
     def line(self) -> str:
         return self._line
 
-    def is_waiting(self, tenant_id: str, job_id: str) -> bool:
-        raw = guarded(
-            lambda: self._db.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": f"{self._line}:waiting#{tenant_id}"}, "sk": {"S": job_id}},
-                ProjectionExpression="sk",
-            ),
-            "reading the queue",
-        )
-        return "Item" in raw
+    def position(self, tenant_id: str, job_id: str) -> Optional[int]:
+        """How many of the tenant's waiting jobs are ahead of `job_id` (None: it is not waiting),
+        in one query: the line's keys up to the job's own, which is the last of them if it waits.
+        (Asked on every poll of a queued transcript; two requests, a look-up and a count, cost the
+        same reads and twice the calls.)"""
+        request: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p AND sk <= :job",
+            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}, ":job": {"S": job_id}},
+            "ProjectionExpression": "sk", "ConsistentRead": True,
+        }
+        ahead, last = 0, None
+        while True:
+            page = guarded(lambda: self._db.query(**request), "reading the queue")
+            items = page.get("Items", [])
+            ahead += len(items)
+            if items:
+                last = items[-1]["sk"]["S"]
+            if "LastEvaluatedKey" not in page:
+                return ahead - 1 if last == job_id else None
+            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
     def claim(self, job: WaitingJob) -> bool:
         """Takes a waiting job out of the line; False if another admitter took it first."""
@@ -167,6 +182,7 @@ class AdmissionTable:
             ),
             "putting the job back in the queue",
         )
+        self._mark_active(job.tenant_id)  # another admitter may have seen the line empty meanwhile
 
     def retire(self, tenant_id: str, marker: dict[str, Any]) -> None:
         """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
@@ -208,19 +224,26 @@ class AdmissionTable:
     def take_places(self, tenant_id: str, transcript_id: str, capacity: int, limit: int) -> Optional[Places]:
         """One of the line's `capacity` places and one of the tenant's `limit` places for the job,
         or None when either is full. A place is free when no job holds it or its holder's lease
-        has expired."""
-        line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
-        if line_place is None:
-            return None
+        has expired. A tenant allowed the whole line (the template's default) needs no place of
+        its own: the line's is the bound, and two writes and a read per job are saved."""
+        if limit >= capacity:
+            line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
+            return None if line_place is None else Places(line_place, None)
+        # The tenant's place first: for a tenant with a burst it is the one that is full, and
+        # finding that out first costs no line place taken and given back.
         tenant_place = self._take_place(f"{self._line}:place#{tenant_id}", limit, tenant_id, transcript_id)
         if tenant_place is None:
-            self._free_place(f"{self._line}:place", line_place, tenant_id, transcript_id)
+            return None
+        line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
+        if line_place is None:
+            self._free_place(f"{self._line}:place#{tenant_id}", tenant_place, tenant_id, transcript_id)
             return None
         return Places(line_place, tenant_place)
 
     def give_back(self, tenant_id: str, transcript_id: str, places: Places) -> None:
         self._free_place(f"{self._line}:place", places.line, tenant_id, transcript_id)
-        self._free_place(f"{self._line}:place#{tenant_id}", places.tenant, tenant_id, transcript_id)
+        if places.tenant is not None:
+            self._free_place(f"{self._line}:place#{tenant_id}", places.tenant, tenant_id, transcript_id)
 
     def _take_place(self, pk: str, count: int, tenant_id: str, transcript_id: str) -> Optional[int]:
         now = time.time()
@@ -237,7 +260,11 @@ class AdmissionTable:
             )
             if float(item.get("expires_at", 0)) > now
         }
-        for number in (n for n in range(count) if n not in held):
+        free = [n for n in range(count) if n not in held]
+        # In random order: concurrent admitters that read the same free places then mostly try
+        # different ones, instead of all failing on the lowest but one.
+        random.shuffle(free)
+        for number in free:
             taken = conditional(
                 lambda: self._db.put_item(
                     TableName=self._table,
@@ -271,7 +298,7 @@ class AdmissionTable:
                 Item=self._codec.dump(
                     {"pk": f"{self._line}:inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
                      "expires_at": int(time.time() + LEASE_S), "line_place": places.line,
-                     "tenant_place": places.tenant}
+                     **({} if places.tenant is None else {"tenant_place": places.tenant})}
                 ),
             ),
             "admitting the job",
@@ -288,7 +315,11 @@ class AdmissionTable:
             return False
         held = self._codec.load(raw["Attributes"])
         if "line_place" in held:
-            self.give_back(tenant_id, transcript_id, Places(int(held["line_place"]), int(held["tenant_place"])))
+            tenant_place = held.get("tenant_place")
+            self.give_back(
+                tenant_id, transcript_id,
+                Places(int(held["line_place"]), None if tenant_place is None else int(tenant_place)),
+            )
         return True
 
     # --- request rate ---------------------------------------------------------------------------

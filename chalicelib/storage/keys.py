@@ -26,11 +26,15 @@ class KeysTable:
         )
 
     def tenant_for(self, key_hash: str) -> Optional[str]:
+        return tenant_of(self.key(key_hash))
+
+    def key(self, key_hash: str) -> dict[str, Any]:
+        """The key's item (tenant_id, and expires_at for a temporary token); {} if there is none."""
         raw = guarded(
             lambda: self._db.get_item(TableName=self._table, Key={"key_hash": {"S": key_hash}}),
             "checking the API key",
         )
-        return tenant_of(self._codec.load(raw.get("Item", {})))
+        return self._codec.load(raw.get("Item", {}))
 
     # A tenant's own item lives in the same table under a key no SHA-256 hex digest can take.
     _TENANT = "tenant#"

@@ -119,9 +119,10 @@ def test_concurrent_admitters_never_hand_over_more_than_the_capacity(dynamodb: o
         table.enqueue("a", f"a-{i:03d}", f"a-{i:03d}")
     admitters = [Admission(table, 4, lambda tenant: 3, endpoint.start) for _ in range(6)]
     stale = table.inflight()  # every admitter read the same counts: nothing held yet
+    waiting = table.active()
 
     for admission in admitters:  # each acts on its stale read, one after another
-        job = admission._next(stale)
+        job = admission._next(stale, dict(waiting))
         assert job is not None
         places = table.take_places(job.tenant_id, job.transcript_id, 4, 3)
         if places is not None and table.claim(job):
@@ -144,6 +145,31 @@ def test_a_released_job_frees_its_places_for_the_next(dynamodb: object) -> None:
 
     assert endpoint.started[-1] == "b-000"
     assert table.take_places("c", "c-000", 2, 2) is None  # a-001 and b-000 hold both places
+
+
+def _counting_calls(db: object) -> list[str]:
+    calls: list[str] = []
+    db.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))  # type: ignore[attr-defined]
+    return calls
+
+
+@pytest.mark.parametrize("limit, most", [(4, 14), (8, 11)])
+def test_a_tenant_at_its_limit_pays_few_calls_per_job(dynamodb: object, limit: int, most: int) -> None:
+    # Every call is a DynamoDB request (money on AWS, CPU shared with the worker on the local
+    # stack). Steady state of a tenant's burst: one job finishes, the next is handed over, and
+    # the admitter needs no second look to see the tenant is at its limit again. A tenant
+    # allowed the whole line (the template's default) holds no place of its own.
+    admission, endpoint, _ = _admission(dynamodb, capacity=8, limit=limit)
+    _submit(admission, "a", 20)
+    assert len(endpoint.started) == limit
+    calls = _counting_calls(dynamodb)
+    for i in range(5):
+        admission.release("a", f"a-{i:03d}")
+    assert endpoint.started[limit:] == [f"a-{i:03d}" for i in range(limit, limit + 5)]
+    assert len(calls) <= 5 * most, calls
+    calls.clear()
+    admission.submit("a", "a-100", "a-100")  # queued behind its own tenant's jobs
+    assert len(calls) <= 5, calls  # (the last: the queue-depth metric's count)
 
 
 def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
