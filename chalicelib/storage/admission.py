@@ -12,7 +12,8 @@ each tenant's request budget. One table, keyed (pk, sk):
 
 Every write that hands out something (a waiting job, a place, a request) is conditional, so
 concurrent Lambdas never take the same job twice or count past a limit: a job is handed over only
-once it holds one of the line's numbered places and one of its tenant's, each taken with a put
+once it holds one of the line's numbered places and (when its tenant's limit is below the line's
+capacity) one of its tenant's, each taken with a put
 that fails if another job holds it (a count read first and acted on later would let a burst of
 Lambdas, each seeing a free place, admit far past the capacity). Leases expire: a job whose release was lost
 (a crash between hand-off and completion) stops counting after `LEASE_S`.
@@ -34,7 +35,7 @@ MAX_ITEMS = 100_000
 
 @dataclass(frozen=True)
 class Places:
-    """The numbered places a handed-over job holds: one of the line's, one of its tenant's."""
+    """The numbered places a handed-over job holds: one of the line's, and one of its tenant's."""
 
     line: int
     tenant: Optional[int]
