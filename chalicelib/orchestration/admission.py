@@ -52,9 +52,10 @@ class Admission:
         self._report(tenant_id, self.admit())
 
     def _report(self, tenant_id: str, inflight: dict[str, int]) -> None:
-        if not observability.metrics_enabled():  # a count query per event: only when wanted
+        if not observability.metrics_enabled():  # a read per event: only when wanted
             return
-        observability.queue_depth(self._table.line, tenant_id, self._table.waiting_count(tenant_id), inflight.get(tenant_id, 0))
+        waiting = self._table.waiting(tenant_id)
+        observability.queue_depth(self._table.line, tenant_id, waiting, inflight.get(tenant_id, 0))
 
     def admit(self) -> dict[str, int]:
         """Hands waiting jobs to the endpoint while places are free; returns the jobs each tenant
@@ -86,7 +87,8 @@ class Admission:
                 job.tenant_id, job.transcript_id, self._capacity, self._limit(job.tenant_id)
             )
             if places is None:
-                self._table.put_back(job)  # at the head of its line again (ids sort by creation)
+                # Back at the head of its line (ids sort by creation): still counted as waiting.
+                self._table.put_back(job, counted_out=False)
                 inflight, active = self._table.inflight(), None  # taken meanwhile: look again
                 continue
             self._table.lease(job.tenant_id, job.transcript_id, places)
@@ -98,7 +100,7 @@ class Admission:
             except Exception:
                 # AWS trouble: the job goes back to the head of its line, its places are freed,
                 # and the error reaches the queue, which redelivers the message that got here.
-                self._table.put_back(job)
+                self._table.put_back(job, counted_out=True)
                 self._table.release(job.tenant_id, job.transcript_id)
                 raise
             if started:

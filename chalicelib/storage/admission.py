@@ -3,7 +3,7 @@ each tenant's request budget. One table, keyed (pk, sk):
 
     <line>:waiting#<tenant> / <job id>            a job waiting its turn (the dispatch message);
                                                   ids sort by creation, so a tenant's line is FIFO
-    <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission)
+    <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission, how many)
     <line>:inflight / <tenant>#<job id>           a job handed over (to the endpoint, to training)
                                                   as a lease, naming the places it holds
     <line>:place / <n>                            one of the line's `capacity` places, held by a job
@@ -74,18 +74,21 @@ class AdmissionTable:
             ),
             "queueing the job",
         )
-        self._mark_active(tenant_id)
+        self._mark_active(tenant_id, 1 if added else 0)
         return added
 
-    def _mark_active(self, tenant_id: str) -> None:
+    def _mark_active(self, tenant_id: str, joined: int) -> None:
+        """Marks the tenant as having work waiting; `joined` jobs are added to its count."""
         # The marker carries the time of the latest enqueue, so a `retire` that read the tenant's
-        # line as empty before this job arrived does not remove it (see `retire`).
+        # line as empty before this job arrived does not remove it (see `retire`). Its `waiting`
+        # count is what the queue-depth metric reports: kept by the writes that happen anyway,
+        # where counting the line would read every waiting job on every event.
         guarded(
             lambda: self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
-                UpdateExpression="SET enqueued = :now",
-                ExpressionAttributeValues={":now": {"N": repr(time.time())}},
+                UpdateExpression="SET enqueued = :now ADD waiting :joined",
+                ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":joined": {"N": str(joined)}},
             ),
             "queueing the job",
         )
@@ -172,7 +175,9 @@ class AdmissionTable:
             "taking the job from the queue",
         )
 
-    def put_back(self, job: WaitingJob) -> None:
+    def put_back(self, job: WaitingJob, counted_out: bool) -> None:
+        """Returns a claimed job to the head of its line. `counted_out`: its `admitted` had
+        already taken it off the tenant's waiting count."""
         guarded(
             lambda: self._db.put_item(
                 TableName=self._table,
@@ -183,7 +188,8 @@ class AdmissionTable:
             ),
             "putting the job back in the queue",
         )
-        self._mark_active(job.tenant_id)  # another admitter may have seen the line empty meanwhile
+        # (Also marks the tenant again: another admitter may have seen the line empty meanwhile.)
+        self._mark_active(job.tenant_id, 1 if counted_out else 0)
 
     def retire(self, tenant_id: str, marker: dict[str, Any]) -> None:
         """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
@@ -197,14 +203,30 @@ class AdmissionTable:
         )
 
     def admitted(self, tenant_id: str) -> None:
+        """Notes a hand-over on the tenant's marker: when (the tie-break between tenants), and one
+        job fewer waiting."""
         conditional(
             lambda: self._db.update_item(
                 TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
-                UpdateExpression="SET last_admitted = :now", ConditionExpression="attribute_exists(sk)",
-                ExpressionAttributeValues={":now": {"N": repr(time.time())}},
+                UpdateExpression="SET last_admitted = :now ADD waiting :gone",
+                ConditionExpression="attribute_exists(sk)",
+                ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":gone": {"N": "-1"}},
             ),
             "updating the queue",
         )
+
+    def waiting(self, tenant_id: str) -> int:
+        """The tenant's waiting jobs as its marker counts them: one read, however long the line.
+        (Exact while no admitter dies between taking a job and handing it over; a marker is
+        removed, and its count with it, whenever the tenant's line is found empty.)"""
+        raw = guarded(
+            lambda: self._db.get_item(
+                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
+                ProjectionExpression="waiting", ConsistentRead=True,
+            ),
+            "reading the queue",
+        )
+        return max(0, int(raw.get("Item", {}).get("waiting", {}).get("N", "0")))
 
     # --- jobs held by the endpoint --------------------------------------------------------------
 

@@ -169,7 +169,27 @@ def test_a_tenant_at_its_limit_pays_few_calls_per_job(dynamodb: object, limit: i
     assert len(calls) <= 5 * most, calls
     calls.clear()
     admission.submit("a", "a-100", "a-100")  # queued behind its own tenant's jobs
-    assert len(calls) <= 5, calls  # (the last: the queue-depth metric's count)
+    assert len(calls) <= 5, calls  # (the last: the queue-depth metric's read)
+
+
+def test_the_waiting_count_the_metric_reports_matches_the_line(dynamodb: object) -> None:
+    # The queue-depth metric reads a count kept on the tenant's marker (one read), not the line
+    # (every waiting job read on every event): the two must agree through a burst, releases from
+    # concurrent admitters, a refused job and a redelivered dispatch.
+    table = AdmissionTable(dynamodb, "admission")
+    endpoint = Endpoint()
+    endpoint.refuse.add("a-005")
+    admitters = [Admission(table, 4, lambda tenant: 3, endpoint.start) for _ in range(4)]
+    for i in range(30):
+        admitters[i % 4].submit("a", f"a-{i:03d}", f"a-{i:03d}")
+    admitters[0].submit("a", "a-029", "a-029")
+    assert table.waiting("a") == table.waiting_count("a") == 27
+    with ThreadPoolExecutor(3) as pool:
+        for round_ in range(4):  # the three jobs at the endpoint finish at once, each to its own admitter
+            held = endpoint.started[3 * round_ : 3 * round_ + 3]
+            list(pool.map(lambda pair: admitters[pair[0]].release("a", pair[1]), enumerate(held)))
+            assert table.waiting("a") == table.waiting_count("a")
+    assert len(endpoint.started) == 15 and "a-005" not in endpoint.started
 
 
 def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
@@ -178,6 +198,7 @@ def test_a_redelivered_dispatch_is_not_queued_twice(dynamodb: object) -> None:
     admission.submit("a", "a-2", "a-2")
     admission.submit("a", "a-2", "a-2")
     assert table.waiting_count("a") == 1 and table.oldest("a").transcript_id == "a-2"  # type: ignore[union-attr]
+    assert table.waiting("a") == 1
 
 
 def test_a_job_that_needs_no_place_gives_it_to_the_next(dynamodb: object) -> None:
@@ -194,6 +215,7 @@ def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> 
     with pytest.raises(RuntimeError):
         _submit(admission, "a", 1)
     assert table.waiting_count("a") == 1 and table.oldest("a").transcript_id == "a-000"  # type: ignore[union-attr]
+    assert table.waiting("a") == 1
     assert table.inflight() == {}
     endpoint.broken = False
     admission.admit()
