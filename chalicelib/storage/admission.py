@@ -21,6 +21,7 @@ Lambdas, each seeing a free place, admit far past the capacity). Leases expire: 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -86,12 +87,16 @@ class AdmissionTable:
         guarded(
             lambda: self._db.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
+                Key=self._marker(tenant_id),
                 UpdateExpression="SET enqueued = :now ADD waiting :joined",
                 ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":joined": {"N": str(joined)}},
             ),
             "queueing the job",
         )
+
+    def _marker(self, tenant_id: str) -> dict[str, Any]:
+        """The key of a tenant's active marker."""
+        return {"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}}
 
     def active(self) -> dict[str, dict[str, Any]]:
         """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted)."""
@@ -120,17 +125,12 @@ class AdmissionTable:
         item = self._codec.load(raw[0])
         return WaitingJob(tenant_id, item["transcript_id"], item["sk"], item["message"])
 
-    def waiting_count(self, tenant_id: str, before: Optional[str] = None) -> int:
-        """The tenant's waiting jobs (those queued before job `before`, if given), counted by
-        DynamoDB without reading them out."""
-        values = {":p": {"S": f"{self._line}:waiting#{tenant_id}"}}
-        condition = "pk = :p"
-        if before is not None:
-            condition += " AND sk < :before"
-            values[":before"] = {"S": before}
+    def waiting_count(self, tenant_id: str) -> int:
+        """The tenant's waiting jobs, counted in the line itself (every job read by DynamoDB):
+        the exact figure `waiting` keeps on the marker without that cost."""
         request: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": condition, "Select": "COUNT",
-            "ExpressionAttributeValues": values,
+            "TableName": self._table, "KeyConditionExpression": "pk = :p", "Select": "COUNT",
+            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
         }
         total = 0
         while True:
@@ -154,16 +154,8 @@ class AdmissionTable:
             "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}, ":job": {"S": job_id}},
             "ProjectionExpression": "sk", "ConsistentRead": True,
         }
-        ahead, last = 0, None
-        while True:
-            page = guarded(lambda: self._db.query(**request), "reading the queue")
-            items = page.get("Items", [])
-            ahead += len(items)
-            if items:
-                last = items[-1]["sk"]["S"]
-            if "LastEvaluatedKey" not in page:
-                return ahead - 1 if last == job_id else None
-            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        keys = [raw["sk"]["S"] for raw in paginate_query(self._db, request, sys.maxsize)]
+        return len(keys) - 1 if keys and keys[-1] == job_id else None
 
     def claim(self, job: WaitingJob) -> bool:
         """Takes a waiting job out of the line; False if another admitter took it first."""
@@ -195,7 +187,7 @@ class AdmissionTable:
         """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
         conditional(
             lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
+                TableName=self._table, Key=self._marker(tenant_id),
                 ConditionExpression="enqueued = :seen",
                 ExpressionAttributeValues={":seen": {"N": marker.get("enqueued_raw", "0")}},
             ),
@@ -207,7 +199,7 @@ class AdmissionTable:
         job fewer waiting."""
         conditional(
             lambda: self._db.update_item(
-                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
+                TableName=self._table, Key=self._marker(tenant_id),
                 UpdateExpression="SET last_admitted = :now ADD waiting :gone",
                 ConditionExpression="attribute_exists(sk)",
                 ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":gone": {"N": "-1"}},
@@ -221,7 +213,7 @@ class AdmissionTable:
         removed, and its count with it, whenever the tenant's line is found empty.)"""
         raw = guarded(
             lambda: self._db.get_item(
-                TableName=self._table, Key={"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}},
+                TableName=self._table, Key=self._marker(tenant_id),
                 ProjectionExpression="waiting", ConsistentRead=True,
             ),
             "reading the queue",

@@ -5,7 +5,6 @@ from typing import Any, Optional
 
 from chalicelib.aws import conditional, guarded
 from chalicelib.storage.dynamo import Codec
-from hark_core.keys import tenant_of
 
 
 class KeysTable:
@@ -16,7 +15,7 @@ class KeysTable:
 
     def put(self, key_hash: str, tenant_id: str, created: str, expires_at: Optional[int] = None) -> None:
         """``expires_at`` (Unix seconds) makes a temporary credential: the table's TTL removes
-        it some time after, and `tenant_for` refuses it from that second on."""
+        it some time after, and `hark_core.keys.tenant_of` refuses it from that second on."""
         item: dict[str, Any] = {"key_hash": key_hash, "tenant_id": tenant_id, "created": created}
         if expires_at is not None:
             item["expires_at"] = expires_at
@@ -24,9 +23,6 @@ class KeysTable:
             lambda: self._db.put_item(TableName=self._table, Item=self._codec.dump(item)),
             "storing the API key",
         )
-
-    def tenant_for(self, key_hash: str) -> Optional[str]:
-        return tenant_of(self.key(key_hash))
 
     def key(self, key_hash: str) -> dict[str, Any]:
         """The key's item (tenant_id, and expires_at for a temporary token); {} if there is none."""
