@@ -12,6 +12,7 @@ decodes with it alone, "hark+adapted" with the two passes on top.
 Sets, and what each was used for (the method's settings were chosen on the TUNE sets only):
 - twitter (TUNE): Twitter Q4 2016 call, 42 test clips, model from the rest of the call's text;
   twitter_long: the same clips joined in order into recordings of about 3.5 min.
+  twitter_sN: the clips with a model from only the first N sentences of that text.
 - twitter_swapped (same call, other half; not used for choices but not independent either).
 - atc_dev (TUNE): air-traffic radio of 3 train regions, model from the other 25 regions' text.
 - amzn (REPORT): Amazon call, 9 clips, model from its 9 training clips' text.
@@ -20,8 +21,8 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
 - librispeech (REPORT): 8 read-speech clips with the UNRELATED Twitter model.
 - syn_<customer>_<model> (devops TUNE; pharmacy, brands, insurance REPORT): espeak-ng customers
   (bench/synthetic.py); model `text` from 80 transcript sentences, `t30` from the 30-32 term list,
-  `t1000` from the terms hidden among 970 distractors (shuffled), `s5` from only the first 5 of
-  the 80 transcript sentences (does a model from a handful of transcripts still gain?). Term
+  `t1000` from the terms hidden among 970 distractors (shuffled), `s5` (any `sN`) from only the
+  first 5 of the 80 transcript sentences (does a model from a handful of transcripts still gain?). Term
   recall is the share of spoken terms found; "no-term WER" is the WER of the 15 sentences
   without any term.
 
@@ -151,7 +152,11 @@ def synthetic(customer: str, model: str, long: bool = False) -> BenchSet:
     elif model == "t1000":
         phrases = list(c.terms) + list(c.distractors)
         random.Random(1000).shuffle(phrases)  # the terms must not lead the list
-    texts = list({"text": c.train_texts, "s5": c.train_texts[:5]}.get(model, ()))
+    texts: list[str] = []
+    if model == "text":
+        texts = list(c.train_texts)
+    elif model[:1] == "s" and model[1:].isdigit():  # s5, s20: a model from the first N sentences
+        texts = list(c.train_texts[: int(model[1:])])
     role = "TUNE" if customer == "devops" else "REPORT"
     return BenchSet(f"syn_{customer}_{model}{'_long' if long else ''}", role, texts, items, phrases)
 
@@ -160,6 +165,10 @@ def make_set(name: str, atc_clips: int) -> BenchSet:
     if name == "twitter":
         s = earnings("Twitter_2016Q4")
         s.name, s.role = name, "TUNE"
+        return s
+    if name.startswith("twitter_s") and name[9:].isdigit():  # a model from the first N sentences
+        s = earnings("Twitter_2016Q4")
+        s.name, s.role, s.texts = name, "TUNE", s.texts[: int(name[9:])]
         return s
     if name == "twitter_long":
         return _joined(name, "TUNE", earnings("Twitter_2016Q4"), lambda i: "", 220)
