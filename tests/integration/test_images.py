@@ -184,6 +184,8 @@ def test_the_training_image_trains(tmp_path: Path) -> None:
         "Your Omniflow router needs the Zentrix firmware update.\n"
         "I have escalated the Omniflow ticket to Kavanaugh Biolabs.\n"
     )
+    # The decoder adapts only when asked (not by default): the model request asks for it.
+    (root / "input" / "data" / "corpus" / "corpus.json").write_text(json.dumps({"adapt_decoder": True}))
     done = subprocess.run(
         [str(image.python()), "-m", "sagemaker_jobs.train"],
         # The decoder adapts too (torch, espeak-ng and sox in the image), on a small budget.

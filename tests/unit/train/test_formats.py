@@ -77,14 +77,25 @@ def test_a_damaged_archive_is_refused() -> None:
 
 
 def test_the_model_request_says_whether_the_decoder_adapts() -> None:
-    from sagemaker_jobs.train.__main__ import adapts
+    from sagemaker_jobs.train.__main__ import ADAPT_MIN_UTTERANCES, adapts
 
     assert parse_file("corpus.json", b'{"texts": ["a b"], "adapt_decoder": true}').adapt_decoder is True
     assert parse_file("corpus.json", b'{"texts": ["a b"]}').adapt_decoder is None
     with pytest.raises(CorpusError, match="adapt_decoder"):
         parse_file("corpus.json", b'{"texts": ["a b"], "adapt_decoder": "yes"}')
-    # The request decides; without one, the service's default (HARK_ADAPT_DECODER).
-    assert adapts(False, {"HARK_ADAPT_DECODER": "1"}) is False
-    assert adapts(True, {"HARK_ADAPT_DECODER": "0"}) is True
-    assert adapts(None, {"HARK_ADAPT_DECODER": "0"}) is False
-    assert adapts(None, {"HARK_ADAPT_DECODER": "1"}) is True
+    # The request decides; without one, the service's default (HARK_ADAPT_DECODER), and then
+    # only for a corpus big enough to learn from.
+    enough = ADAPT_MIN_UTTERANCES
+    assert adapts(False, {"HARK_ADAPT_DECODER": "1"}, enough) is False
+    assert adapts(True, {"HARK_ADAPT_DECODER": "0"}, 1) is True
+    assert adapts(None, {"HARK_ADAPT_DECODER": "0"}, enough) is False
+    assert adapts(None, {"HARK_ADAPT_DECODER": "1"}, enough) is True
+    assert adapts(None, {}, enough) is False  # off unless the service turns it on
+    assert adapts(None, {"HARK_ADAPT_DECODER": "1"}, enough - 1) is False
+
+
+def test_utterances_are_the_texts_sentences_and_each_phrase() -> None:
+    from sagemaker_jobs.train.__main__ import training_utterances
+
+    texts = ["Agent said hello. Then the Zentrix unit blinked!", "One more", "42"]  # "42": nothing to say
+    assert training_utterances(texts, ["Omniflow", "Kavanaugh Biolabs"]) == 3 + 2
