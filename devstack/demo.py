@@ -69,7 +69,7 @@ def custom_model(aai: object, api_url: str, key: str) -> None:
     print(f"   model {model['id']} ready; domain phrases found: {phrases}")
     if model["metrics"].get("adapted_decoder"):
         print(f"   decoder adapted in {model['metrics']['adapt_seconds']:.0f} s")
-    elif "adapt_skipped" in model["metrics"]:  # too little text for fine-tuning to pay
+    elif "adapt_skipped" in model["metrics"]:  # why not, and how to ask for it
         print(f"   decoder not adapted: {model['metrics']['adapt_skipped']}")
     audio = str(SAMPLES / NAMED_AUDIO)
     without = aai.Transcriber().transcribe(audio).text or ""  # type: ignore[attr-defined]
