@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import time
 import traceback
@@ -91,14 +90,12 @@ def adapts(requested: bool | None, environ: Mapping[str, str], utterances: int) 
 
 
 def training_utterances(texts: list[str], phrases: list[str]) -> int:
-    """How much the decoder would learn from: the texts' sentences (one of more than 30 words
-    counting as one per 30, the most adapting speaks at once) and each phrase on its own."""
-    count = 0
-    for text in texts:
-        for sentence in re.split(r"(?<=[.?!])\s+", text):
-            if re.search(r"[^\W\d_]", sentence):  # (a sentence with no letters says nothing)
-                count += -(-len(sentence.split()) // 30)
-    return count + len(phrases)
+    """How much the decoder would learn from: the texts' sentences (a long one counting once per
+    `MAX_UTTERANCE_WORDS`, the most adapting speaks at once) and each phrase on its own."""
+    from sagemaker_jobs.asr.custom.adapt.speech import MAX_UTTERANCE_WORDS, says_something, sentences
+
+    spoken = [s for text in texts for s in sentences(text) if says_something(s)]
+    return sum(-(-len(s.split()) // MAX_UTTERANCE_WORDS) for s in spoken) + len(phrases)
 
 
 def adapt_decoder(artifact: Artifact, texts: list[str], phrases: list[str], metrics: dict) -> Artifact:

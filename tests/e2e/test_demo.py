@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     # (The decoder does not adapt by default; the demo says so and how to ask for it.)
-    env = {**os.environ, "HARK_STATE_FILE": str(tmp_path / "state.json"), "HARK_ADAPT_WINDOWS": "6", "HARK_ADAPT_EPOCHS": "1"}
+    env = {**os.environ, "HARK_STATE_FILE": str(tmp_path / "state.json")}
     done = subprocess.run(
         [sys.executable, "-m", "devstack", "demo", "--port", str(free_port()), "--moto-port", str(free_port())],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,

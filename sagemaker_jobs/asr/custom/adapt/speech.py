@@ -49,13 +49,22 @@ class Spoken:
     previous: str | None
 
 
+def sentences(text: str) -> list[str]:
+    """`text` cut at sentence ends, with its white space made single spaces."""
+    return re.split(r"(?<=[.?!])\s+", " ".join(text.split()))
+
+
+def says_something(text: str) -> bool:
+    return re.search(r"[^\W\d_]", text) is not None  # (a letter: digits and marks alone say nothing)
+
+
 def utterances(texts: Sequence[str]) -> list[str]:
     """The texts cut into utterances of at most `MAX_UTTERANCE_WORDS` words, at sentence ends
     where possible."""
     out = []
     for text in texts:
         current: list[str] = []
-        for sentence in re.split(r"(?<=[.?!])\s+", " ".join(text.split())):
+        for sentence in sentences(text):
             words = sentence.split()
             if current and len(current) + len(words) > MAX_UTTERANCE_WORDS:
                 out.append(" ".join(current))
@@ -66,7 +75,7 @@ def utterances(texts: Sequence[str]) -> list[str]:
                 current = current[MAX_UTTERANCE_WORDS:]
         if current:
             out.append(" ".join(current))
-    return [u for u in out if re.search(r"[^\W\d_]", u)]
+    return [u for u in out if says_something(u)]
 
 
 def say(text: str, voice: str, speed: int, phone: bool) -> np.ndarray:
