@@ -17,7 +17,9 @@ import argparse
 import json
 import os
 import random
+import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,24 +44,67 @@ def atc_clips(count: int, seed: int = 7) -> list[Clip]:
     return [Clip(r["id"], directory / r["audio"], r["text"], "atc", float(r["duration_s"])) for r in rows[:count]]
 
 
-def joined(clips: Sequence[Clip]) -> tuple[np.ndarray, str]:
+@dataclass
+class Stream:
+    samples: np.ndarray
+    reference: str
+    spans: list[tuple[float, float]]
+    """Each clip's (start, end) in the stream, seconds."""
+
+
+@dataclass
+class Turns:
+    text: str
+    count: int
+    splits: int
+    """Turns that ended inside a clip: the next turn starts in the clip this one ended in (a
+    speaker's pause read as the end of the turn)."""
+    merges: int
+    """Turns that run over a clip's end into the next (a 1.5 s pause that did not end it)."""
+    waits_s: list[float]
+    """Per turn, audio from its last word's end to the frame that ended it: the silence it
+    waited (with the VAD's lag), what the end-of-turn logic adds to latency."""
+
+
+def joined(clips: Sequence[Clip]) -> Stream:
     pause = np.zeros(int(PAUSE_S * 16000), dtype=np.float32)
-    parts = [pause]
+    parts, spans, t = [pause], [], PAUSE_S
     for clip in clips:
-        parts += [audio.decode(clip.path.read_bytes()), pause]
-    return np.concatenate(parts), " ".join(clip.text for clip in clips)
+        samples = audio.decode(clip.path.read_bytes())
+        parts += [samples, pause]
+        spans.append((t, t + len(samples) / 16000))
+        t += len(samples) / 16000 + PAUSE_S
+    return Stream(np.concatenate(parts), " ".join(clip.text for clip in clips), spans)
 
 
-def streamed(engine: Engine, samples: np.ndarray, settings: TurnSettings) -> str:
+def streamed(engine: Engine, stream: Stream, settings: TurnSettings) -> Turns:
     def decode(piece: np.ndarray) -> TranscriptionResult:
         return engine.transcribe_many([(piece, DecodeOptions())], trim_encoder=True)[0]
 
     tracker = TurnTracker(settings, decode, partial=lambda piece: None, early=decode)
-    finals: list[str] = []
+    finals: list[tuple[float, dict]] = []  # (seconds of audio fed when it came, message)
+    samples = stream.samples
     for i in range(0, len(samples), FRAME):
-        finals += [m["transcript"] for m in tracker.feed(samples[i : i + FRAME]) if m["end_of_turn"]]
-    finals += [m["transcript"] for m in tracker.finish() if m["end_of_turn"]]
-    return " ".join(finals)
+        fed = min(len(samples), i + FRAME) / 16000
+        finals += [(fed, m) for m in tracker.feed(samples[i : i + FRAME]) if m["end_of_turn"]]
+    finals += [(len(samples) / 16000, m) for m in tracker.finish() if m["end_of_turn"]]
+
+    def clip_at(seconds: float) -> int:
+        return min(range(len(stream.spans)), key=lambda k: max(stream.spans[k][0] - seconds, seconds - stream.spans[k][1], 0))
+
+    timed = [(fed, m["words"]) for fed, m in finals if m["words"]]
+    splits = sum(
+        clip_at(words[-1]["end"] / 1000) == clip_at(after[0]["start"] / 1000)
+        for (_, words), (_, after) in zip(timed, timed[1:])
+    )
+    merges = sum(clip_at(words[0]["start"] / 1000) != clip_at(words[-1]["end"] / 1000) for _, words in timed)
+    waits = [fed - words[-1]["end"] / 1000 for fed, words in timed[:-1] if fed < len(samples) / 16000]
+    return Turns(" ".join(m["transcript"] for _, m in finals), len(timed), splits, merges, waits)
+
+
+ENDPOINTING = {"confident": 0.4, "sentence ends only": 0.7}
+"""end_of_turn_confidence_threshold per row: AssemblyAI's default, and one that only a text ending
+a sentence reaches (`hark_streaming.endpointing`), which was the service's rule before 2026-12-05."""
 
 
 def main() -> None:
@@ -74,20 +119,23 @@ def main() -> None:
         sets["earnings calls"] = accuracy_clips("earnings")
         sets["air-traffic radio"] = atc_clips(n * k)
     print(f"streaming accuracy: engine {engine.settings.model_name}, up to {n} streams of {k} clips per set, {PAUSE_S} s pauses")
+    print("| set | turn ends | final turns WER | batch WER | difference | turns / clips | split mid-clip | merged | wait after last word, median / p90 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, clips in sets.items():
-        streams = [clips[i : i + k] for i in range(0, min(len(clips), n * k), k)]
-        references, live, batch = [], [], []
-        for stream in streams:
-            samples, reference = joined(stream)
-            references.append(reference)
-            live.append(streamed(engine, samples, TurnSettings()))
-            batch.append(engine.transcribe(samples).text)
-        seconds = sum(c.duration_s for s in streams for c in s)
-        live_score, batch_score = score(references, live), score(references, batch)
-        print(
-            f"{name} ({len(streams)} streams, {seconds / 60:.1f} min): final turns WER {live_score.wer:.2%},"
-            f" batch transcription {batch_score.wer:.2%}, difference {live_score.wer - batch_score.wer:+.3f}"
-        )
+        streams = [joined(clips[i : i + k]) for i in range(0, min(len(clips), n * k), k)]
+        references = [s.reference for s in streams]
+        batch = score(references, [engine.transcribe(s.samples).text for s in streams]).wer
+        for label, threshold in ENDPOINTING.items():
+            turns = [streamed(engine, s, TurnSettings(end_of_turn_confidence_threshold=threshold)) for s in streams]
+            live = score(references, [t.text for t in turns]).wer
+            waits = sorted(w for t in turns for w in t.waits_s)
+            p90 = waits[int(0.9 * (len(waits) - 1))] if waits else 0.0
+            print(
+                f"| {name} ({len(streams)} x {k} clips) | {label} | {live:.2%} | {batch:.2%} | {live - batch:+.3f}"
+                f" | {sum(t.count for t in turns)} / {sum(len(s.spans) for s in streams)}"
+                f" | {sum(t.splits for t in turns)} | {sum(t.merges for t in turns)}"
+                f" | {statistics.median(waits) if waits else 0:.2f} / {p90:.2f} s |"
+            )
 
 
 if __name__ == "__main__":

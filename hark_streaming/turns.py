@@ -1,12 +1,13 @@
 """Cutting a live stream into turns, and transcribing each as it grows.
 
 A turn starts when the VAD hears speech (with a little audio before it, so the first word is
-whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished (it
-ends a sentence: Whisper punctuates), after ``max_turn_silence`` in any case, or at once on
-ForceEndpoint or Terminate. While it grows, the audio so far is transcribed again every
-``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts ``EARLY_DECODE_MS`` into a
-pause, so a turn that ends at ``min_turn_silence`` is sent then, not a decode later. Plain,
-synchronous code: the server runs it off the event loop, one call at a time per stream.
+whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished
+(`endpointing`: a sentence end, or no sign of more to come), after ``max_turn_silence`` in any
+case, or at once on ForceEndpoint or Terminate. While it grows, the audio so far is transcribed
+again every ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts
+``EARLY_DECODE_MS`` into a pause, so a turn that ends at ``min_turn_silence`` is sent then, not a
+decode later. Plain, synchronous code: the server runs it off the event loop, one call at a time
+per stream.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from hark_core.formatting import restyle
 from hark_streaming import protocol
+from hark_streaming.endpointing import end_of_turn_confidence
 from hark_streaming.protocol import StreamWord, TurnSettings
 from hark_streaming.vad import FRAME, StreamingVad
 from sagemaker_jobs.asr.audio import SAMPLE_RATE
@@ -40,8 +42,6 @@ resuming discards it."""
 VAD_HYSTERESIS = 0.15
 """Inside a turn a frame is speech down to this below `vad_threshold` (Silero's own segmentation
 ends speech 0.15 below where it starts it): quiet stretches of a speaker do not end the turn."""
-FINISHED, UNFINISHED = 0.9, 0.3
-"""How sure a text is that its speaker has finished: it ends a sentence, or it does not."""
 
 Transcribe = Callable[[np.ndarray], TranscriptionResult]
 TryTranscribe = Callable[[np.ndarray], Optional[TranscriptionResult]]
@@ -169,4 +169,4 @@ class TurnTracker:
 
 
 def _finished(result: TranscriptionResult) -> float:
-    return FINISHED if result.text.rstrip("\"')]}”’").endswith((".", "?", "!")) else UNFINISHED
+    return end_of_turn_confidence(result.text)
