@@ -102,15 +102,17 @@ def streamed(engine: Engine, stream: Stream, settings: TurnSettings) -> Turns:
     return Turns(" ".join(m["transcript"] for _, m in finals), len(timed), splits, merges, waits)
 
 
-ENDPOINTING = {"confident": 0.4, "sentence ends only": 0.7}
-"""end_of_turn_confidence_threshold per row: AssemblyAI's default, and one that only a text ending
-a sentence reaches (`hark_streaming.endpointing`), which was the service's rule before 2026-12-05."""
+ENDPOINTING = {"threshold 0.4 (default: sentence ends)": 0.4, "threshold 0.3 (unpunctuated texts too)": 0.3}
+"""end_of_turn_confidence_threshold per row (`hark_streaming.endpointing`): AssemblyAI's default,
+which only a text ending a sentence reaches, and one that a text with no sign of more to come
+reaches too."""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--streams-per-set", type=int, default=5)
     parser.add_argument("--clips-per-stream", type=int, default=12)
+    parser.add_argument("--sets", nargs="+", help="only the sets whose names contain these (librispeech, earnings, air-traffic)")
     args = parser.parse_args()
     engine = Engine(EngineSettings.from_env(os.environ))
     n, k = args.streams_per_set, args.clips_per_stream
@@ -118,9 +120,11 @@ def main() -> None:
     if dev_set_available():
         sets["earnings calls"] = accuracy_clips("earnings")
         sets["air-traffic radio"] = atc_clips(n * k)
+    if args.sets:
+        sets = {name: clips for name, clips in sets.items() if any(key in name for key in args.sets)}
     print(f"streaming accuracy: engine {engine.settings.model_name}, up to {n} streams of {k} clips per set, {PAUSE_S} s pauses")
-    print("| set | turn ends | final turns WER | batch WER | difference | turns / clips | split mid-clip | merged | wait after last word, median / p90 |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| set | turn ends | final turns WER | batch WER | difference | turns / clips | split mid-clip | merged | wait after last word, median / p90 | waited max_turn_silence |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, clips in sets.items():
         streams = [joined(clips[i : i + k]) for i in range(0, min(len(clips), n * k), k)]
         references = [s.reference for s in streams]
@@ -134,7 +138,8 @@ def main() -> None:
                 f"| {name} ({len(streams)} x {k} clips) | {label} | {live:.2%} | {batch:.2%} | {live - batch:+.3f}"
                 f" | {sum(t.count for t in turns)} / {sum(len(s.spans) for s in streams)}"
                 f" | {sum(t.splits for t in turns)} | {sum(t.merges for t in turns)}"
-                f" | {statistics.median(waits) if waits else 0:.2f} / {p90:.2f} s |"
+                f" | {statistics.median(waits) if waits else 0:.2f} / {p90:.2f} s"
+                f" | {sum(w >= TurnSettings().max_turn_silence / 1000 for w in waits)} of {len(waits)} |"
             )
 
 

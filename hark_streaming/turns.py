@@ -1,13 +1,13 @@
 """Cutting a live stream into turns, and transcribing each as it grows.
 
 A turn starts when the VAD hears speech (with a little audio before it, so the first word is
-whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished
-(`endpointing`: a sentence end, or no sign of more to come), after ``max_turn_silence`` in any
-case, or at once on ForceEndpoint or Terminate. While it grows, the audio so far is transcribed
-again every ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn decode starts
-``EARLY_DECODE_MS`` into a pause, so a turn that ends at ``min_turn_silence`` is sent then, not a
-decode later. Plain, synchronous code: the server runs it off the event loop, one call at a time
-per stream.
+whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished (its
+`endpointing` confidence reaches the session's threshold: by default, a sentence end), after
+``max_turn_silence`` in any case, or at once on ForceEndpoint or Terminate. While it grows, the
+audio so far is transcribed again every ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn
+decode starts ``EARLY_DECODE_MS`` into a pause, so a turn that ends at ``min_turn_silence`` is
+sent then, not a decode later. Plain, synchronous code: the server runs it off the event loop,
+one call at a time per stream.
 """
 from __future__ import annotations
 

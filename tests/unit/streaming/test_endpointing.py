@@ -28,8 +28,8 @@ def test_confidence_follows_what_the_text_says_of_its_end(text: str, expected: f
     assert end_of_turn_confidence(text) == expected
 
 
-def test_at_assemblyais_default_threshold_only_texts_that_need_more_words_wait() -> None:
-    assert end_of_turn_confidence("but he could wait no longer") >= DEFAULT
-    assert end_of_turn_confidence("the quarter of the") < DEFAULT
-    # A stricter caller can ask for a sentence end.
-    assert end_of_turn_confidence("but he could wait no longer") < 0.7 <= end_of_turn_confidence("No longer.")
+def test_at_assemblyais_default_threshold_only_a_sentence_end_ends_a_turn_early() -> None:
+    assert end_of_turn_confidence("No longer.") >= DEFAULT > end_of_turn_confidence("but he could wait no longer")
+    # A caller who wants turns to end sooner lowers the threshold: then a text with no sign of
+    # more to come ends too, one that needs more words still waits.
+    assert end_of_turn_confidence("but he could wait no longer") >= 0.3 > end_of_turn_confidence("the quarter of the")

@@ -84,21 +84,24 @@ def test_with_the_engine_busy_early_the_turn_is_decoded_when_the_pause_is_long_e
     assert [m["transcript"] for _, m in messages if m["end_of_turn"]] == ["done"] and len(calls) == 1
 
 
-def _end_after_pause_ms(text: str) -> int:
+def _end_after_pause_ms(text: str, threshold: float) -> int:
     """How long after the speech ended its end-of-turn message came, with decodes that read `text`."""
     speech = audio.decode(CLIP.read_bytes())
     samples = np.concatenate([speech, np.zeros(16000 * 2, dtype=np.float32)])
-    messages = _stream(
-        TurnTracker(TurnSettings(), lambda s: _result(text), partial=lambda s: None, early=lambda s: _result(text)),
-        samples,
+    tracker = TurnTracker(
+        TurnSettings(end_of_turn_confidence_threshold=threshold),
+        lambda s: _result(text),
+        partial=lambda s: None,
+        early=lambda s: _result(text),
     )
-    ends = [ms for ms, m in messages if m["end_of_turn"]]
+    ends = [ms for ms, m in _stream(tracker, samples) if m["end_of_turn"]]
     assert len(ends) == 1
     return ends[0] - len(speech) * 1000 // 16000
 
 
-def test_a_turn_without_a_period_ends_at_min_turn_silence_unless_its_text_needs_more_words() -> None:
-    settings = TurnSettings()
-    unpunctuated = _end_after_pause_ms("but he could wait no longer")
-    hanging = _end_after_pause_ms("but he could wait and")
-    assert unpunctuated < settings.max_turn_silence <= hanging
+def test_the_threshold_decides_which_texts_end_a_turn_at_min_turn_silence() -> None:
+    max_silence = TurnSettings().max_turn_silence
+    assert _end_after_pause_ms("He could wait no longer.", 0.4) < max_silence
+    assert _end_after_pause_ms("but he could wait no longer", 0.4) >= max_silence  # the default: sentence ends
+    assert _end_after_pause_ms("but he could wait no longer", 0.3) < max_silence
+    assert _end_after_pause_ms("but he could wait and", 0.3) >= max_silence
