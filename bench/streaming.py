@@ -167,7 +167,8 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=5)
     parser.add_argument(
         "--thresholds", type=float, nargs="+", default=[0.4],
-        help="end_of_turn_confidence_threshold per row (0.7: only a text ending a sentence ends a turn early)",
+        help="end_of_turn_confidence_threshold per row (0.4, the default: only a sentence end ends a turn early;"
+        " 0.3: an unpunctuated text with no sign of more to come too)",
     )
     args = parser.parse_args()
     engine = Engine(EngineSettings.from_env(os.environ))
@@ -180,10 +181,12 @@ def main() -> None:
     print(f"streaming: engine {engine.settings.model_name}, {len(ends)} utterances, {len(samples) / 16000:.0f} s per stream, {os.cpu_count()} cores")
     rtf, batch_text = raw_decode(engine, samples)
     print(f"engine alone, same audio decoded in one call: real-time factor {rtf:.3f}, WER {wer(reference, batch_text):.3f}")
+    # Stream i starts at utterance i; each recording is read and joined once for every row.
+    rotations = [recording(args.utterances, rotate=i) for i in range(max(args.streams))]
     held = 0
     for threshold in args.thresholds:
         for n in args.streams:
-            recordings = [recording(args.utterances, rotate=i) for i in range(n)]
+            recordings = rotations[:n]
             results = run_streams(url, recordings, f"&end_of_turn_confidence_threshold={threshold}")
             latencies = [x for r in results for x in r.latencies_s]
             partials = [x for r in results for x in r.partial_latencies_s]

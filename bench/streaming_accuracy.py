@@ -20,6 +20,7 @@ import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def streamed(engine: Engine, stream: Stream, settings: TurnSettings) -> Turns:
     timed = [(fed, m["words"]) for fed, m in finals if m["words"]]
     splits = sum(
         clip_at(words[-1]["end"] / 1000) == clip_at(after[0]["start"] / 1000)
-        for (_, words), (_, after) in zip(timed, timed[1:])
+        for (_, words), (_, after) in pairwise(timed)
     )
     merges = sum(clip_at(words[0]["start"] / 1000) != clip_at(words[-1]["end"] / 1000) for _, words in timed)
     waits = [fed - words[-1]["end"] / 1000 for fed, words in timed[:-1] if fed < len(samples) / 16000]

@@ -128,7 +128,7 @@ class TurnTracker:
             self._judged = True
             if self._candidate is None:
                 self._candidate = self._transcribe(self._turn_audio())
-            if _finished(self._candidate) >= s.end_of_turn_confidence_threshold:
+            if end_of_turn_confidence(self._candidate.text) >= s.end_of_turn_confidence_threshold:
                 events.extend(self._end(self._candidate))
                 return
         if self._silence_ms >= s.max_turn_silence or len(self._turn) * FRAME_MS >= MAX_TURN_MS:
@@ -160,13 +160,9 @@ class TurnTracker:
                 words.append(StreamWord(w.start + offset, w.end + offset, text, round(w.confidence, 4), end_of_turn))
         if confidence is None:
             # How finished the text reads, scaled by how much of the needed silence has passed.
-            confidence = _finished(result) * min(1.0, self._silence_ms / max(self.settings.min_turn_silence, 1))
+            confidence = end_of_turn_confidence(result.text) * min(1.0, self._silence_ms / max(self.settings.min_turn_silence, 1))
         transcript = result.text if formatted else " ".join(w.text for w in words)
         language = None
         if end_of_turn and self._report_language:
             language = (result.language_code, result.language_confidence)
         return protocol.turn(self._order, transcript, words, end_of_turn, confidence, formatted, language)
-
-
-def _finished(result: TranscriptionResult) -> float:
-    return end_of_turn_confidence(result.text)
