@@ -165,9 +165,7 @@ def second_pass(
             tried = dedupe([*phrases, *guide.spotter.spot(edited.words, limit=SPOTTED_PER_WINDOW)])
             edited = confirm(engine, piece, edited, tried, known=guide.spotter.phrases)
         if _skips_speech(heard, edited.words) or (
-            guide.context
-            and not _adds_vocabulary(heard, edited, guide.vocabulary)
-            and _strays(engine, piece, heard, edited, phrases)
+            not _adds_vocabulary(heard, edited, guide.vocabulary) and _strays(engine, piece, heard, edited)
         ):
             out += heard
             texts += [w.text for w in heard]
@@ -188,14 +186,23 @@ def second_pass(
 
 RARE_WORD = 1.5
 """`mining.rarity` from which a phrase's word counts as the customer's vocabulary."""
-STRAY_NATS = 3.0
-"""How much less likely than the first pass (natural log, whole window) a second decode with the
-customer's sentences as context may be. Whisper follows its prompt's style, and with a model of
-few sentences it rewrites words it had right into them (Amazon call, model of 9 sentences: WER
-1.68 % -> 2.94 %). Chosen on the Twitter call (clips 8.73 % -> 7.73 %, recordings 5.82 % ->
-5.21 %); 10 nats changed nothing there. Windows decoded with phrases alone are not judged: the
-confirmed names there cost more than this (Karpenter: 19 nats unprompted) and the hotword beam
-is already re-ranked by the unprompted model (`rerank`)."""
+STRAY_NATS = 2.0
+"""How much less likely than the first pass (natural log, whole window, scored without any prompt)
+a second decode that wrote none of the customer's rare words may be. Such a decode can only have
+restyled or misheard the window: Whisper follows its prompt's style, and with a model of few
+sentences it rewrites words it had right into them (Amazon call, model of 9 sentences: WER 1.68 %
+-> 2.94 %); a window's hotwords pull sentences without any of them towards their sounds ("the
+receipt emailed" -> "the recity mail"). A decode that did write the customer's words is kept: the
+audio's support for a name is what `verify.confirm` judged, and a name costs more than this
+unprompted (Karpenter: 19 nats).
+
+Chosen on the tuning sets (lab, 2026-12-05, clips of one window, both decodes of each kept and
+scored; errors with the guard off / 1 / 2 / 3 / 5 nats): devops 30 terms 194 / 183 / 183 / 188 /
+188, devops 1,000 phrases 211 / 203 / 204 / 209 / 210, devops text 173 / 170 / 170 / 170 / 173,
+Twitter clips 78 / 77 / 75 / 74 / 74. Before, only windows with the customer's sentences as
+context were judged, at 3 nats and under a prompt of the window's phrases, which let a phrase
+list's rewrites of sentences without any of its terms through (devops 30 terms: WER of those
+sentences 16.1 % alone, 22.6 % with the model)."""
 
 
 SKIPPED_WORDS = 6
@@ -240,16 +247,13 @@ def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabul
     return any(word in vocabulary and word not in before for word in _keys(edited.words))
 
 
-def _strays(
-    engine: Engine, piece: np.ndarray, heard: Sequence[Word], edited: TranscriptionResult, phrases: Sequence[str]
-) -> bool:
+def _strays(engine: Engine, piece: np.ndarray, heard: Sequence[Word], edited: TranscriptionResult) -> bool:
     """True when the window's second decode is much less likely for its audio than the first
-    pass's words were, scored under the window's phrases alone (so a name the audio supports
-    costs little, a rewrite into the customer's style a lot)."""
+    pass's words were, both scored by the engine alone (no prompt: what the audio says, not what
+    the customer's phrases lead it to expect)."""
     if not edited.words or len(piece) > 30 * SAMPLE_RATE or _keys(edited.words) == _keys(heard):
         return False  # (the same words again cannot stray: no need to score them)
-    prompt = ", ".join(phrases) or None
-    first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], prompt)
+    first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], None)
     return second < first - STRAY_NATS
 
 

@@ -155,6 +155,28 @@ def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() 
         assert out.text == expected, (rewrite, score, out.text)
 
 
+def test_a_phrase_list_decode_that_writes_none_of_its_terms_is_judged_without_its_prompt() -> None:
+    # A phrase-list model: the window's hotwords pull a sentence without any of its terms towards
+    # their sounds; that rewrite is judged against the first pass by the engine alone.
+    artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
+    heard = words(("get", 0, 300, 0.9), ("the", 300, 500, 0.9), ("receipt", 500, 900, 0.3), ("emailed.", 900, 1300, 0.4))
+    cases = [
+        ("get the recity mail.", -18.0, "get the receipt emailed."),  # no term, far less likely: first pass
+        ("get the receipt mailed.", -11.0, "get the receipt mailed."),  # no term, about as likely: stands
+        ("get the Velero emailed.", -30.0, "get the Velero emailed."),  # writes a term: stands
+    ]
+    for rewrite, score, expected in cases:
+        engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(rewrite.split())))))
+        seen: list[str | None] = []
+        engine.likelihoods = {rewrite: score}
+        scored = engine.log_likelihoods
+        engine.log_likelihoods = lambda samples, texts, prompt=None: seen.append(prompt) or scored(samples, texts, prompt)
+        out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+        assert out.text == expected, (rewrite, out.text)
+        if "Velero" not in rewrite:
+            assert seen[-1] is None  # scored by the engine alone
+
+
 def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_first_pass() -> None:
     said = "Call Kavanaugh Biolabs. He hoped there would be stew for dinner and fat mutton."
     heard = words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(said.split())))
