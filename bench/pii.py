@@ -327,12 +327,16 @@ def _norm(word: str) -> str:
     return re.sub(r"[^\w@]", "", word.lower())
 
 
+_EMAIL_CUES = {"email", "emails", "mail", "address"}
+
+
 def _leaks(value: Value, words: Sequence[Word]) -> bool:
     """Whether `words` (redacted or not) still give `value` away."""
     if value.policy in ("person_name", "location", "email_address"):
         parts = [_norm(p) for p in re.split(r"[\s@.]", value.written) if len(_norm(p)) >= 3 and _norm(p) != "com"]
-        heard = [_norm(w.text) for w in words]
-        return any(fuzz.ratio(p, h) >= 80 for p in parts for h in heard if h)
+        # The cue word is no leak, though "email" is within ratio 80 of "gmail".
+        heard = [h for h in (_norm(w.text) for w in words) if h and h not in _EMAIL_CUES]
+        return any(fuzz.ratio(p, h) >= 80 for p in parts for h in heard)
     runs = [t.text for t in pii.spoken_view(words) if t.digits]
     if value.policy == "date_of_birth":
         month = value.written.split()[0].lower()

@@ -83,6 +83,14 @@ _SPOKEN_EMAIL = re.compile(
     r"(?:com|org|net|edu|gov|io|co|uk|us)\b",
     re.IGNORECASE,
 )
+# The same after the word "email", where the decoder ran the "at" into a word: "my email is
+# omeletteemail .com", "my email, www .airfemail .com", "email me at can't be an outlook .com".
+# Up to three words before the domain's last part; what follows the cue is the address.
+_EMAIL_AFTER_CUE = re.compile(
+    r"\b(?:e-?mail(?: address)?|address)(?:,| is| me| at| to|:)*\s+"
+    r"((?:[\w'-]+\s){0,3}?[\w-]+(?:\s?(?:\.| dot )\s?[\w-]+)*?\s?(?:\.| dot )\s?(?:com|org|net|edu|gov|io|co|uk|us))\b",
+    re.IGNORECASE,
+)
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 
 # Words said before a number that tell what it is (case-folded, edge punctuation removed).
@@ -306,6 +314,10 @@ class Finder:
             covered = _covering(spans, match.start(), match.end())
             kind = "ip_address" if _IP.fullmatch(match.group()) else "email_address"
             found.append(((kind,), covered[0], covered[-1], 0.95))
+        for match in _EMAIL_AFTER_CUE.finditer(text):
+            covered = _covering(spans, match.start(1), match.end(1))
+            if covered:
+                found.append((("email_address",), covered[0], covered[-1], 0.9))
         return [_entity(words, tokens, kinds, a, b) for kinds, a, b in _without_overlaps(found)]
 
 

@@ -47,6 +47,9 @@ def test_the_api_and_the_container_offer_the_same_policies() -> None:
         ("My member ID is 5523 8812.", ("account_number", "5523 8812")),
         ("I was born on March 7th, 1961.", ("date_of_birth", "March 7th, 1961")),
         ("write to john.smith at gmail.com please", ("email_address", "john.smith at gmail.com")),
+        # The "at" run into a word: the e-mail cue says what the address is.
+        ("My work email is omeletteemail .com, routing", ("email_address", "omeletteemail .com")),
+        ("You can reach me my email, www .airfemail .com The card", ("email_address", "www .airfemail .com")),
         ("Hi, my name is Sarah Johnson.", ("person_name", "Sarah Johnson")),
         # A digit the decoder made a word of ("Nero" for "zero") does not split the number.
         ("My card number is 5, 6, 7, 2, 7, Nero 4, 1, 9, 2, 3, 5, 5, 7, 5, 2.", ("credit_card_number", None)),
