@@ -1,8 +1,7 @@
 """Cutting a live stream into turns, and transcribing each as it grows.
 
 A turn starts when the VAD hears speech (with a little audio before it, so the first word is
-whole) and ends on silence (counted from its last word where the decoder heard that end before
-the VAD did, see `_heard_silence_ms`): after ``min_turn_silence`` when its text reads as finished (its
+whole) and ends on silence: after ``min_turn_silence`` when its text reads as finished (its
 `endpointing` confidence reaches the session's threshold: by default, a sentence end), after
 ``max_turn_silence`` in any case, or at once on ForceEndpoint or Terminate. While it grows, the
 audio so far is transcribed again every ``PARTIAL_EVERY_MS`` for a partial Turn. The end-of-turn
@@ -125,7 +124,7 @@ class TurnTracker:
         s = self.settings
         if self._early and self._candidate is None and EARLY_DECODE_MS <= self._silence_ms < s.min_turn_silence:
             self._candidate = self._early(self._turn_audio())  # None if the decoder dropped it
-        if self._heard_silence_ms() >= s.min_turn_silence and not self._judged:
+        if self._silence_ms >= s.min_turn_silence and not self._judged:
             self._judged = True
             if self._candidate is None:
                 self._candidate = self._transcribe(self._turn_audio())
@@ -134,18 +133,6 @@ class TurnTracker:
                 return
         if self._silence_ms >= s.max_turn_silence or len(self._turn) * FRAME_MS >= MAX_TURN_MS:
             events.extend(self._end(self._candidate))
-
-    def _heard_silence_ms(self) -> int:
-        """How long the pause has lasted: by the VAD, or, once the early decode is in, since the
-        end of its last word when that is longer. Silero scores the breath or room tone after a
-        speaker's last word as speech for a few hundred milliseconds (0.43-0.66 over the 0.35 s
-        after LibriSpeech utterances), so its pause starts late; the decoder's word timings do
-        not hear a breath as a word. Both must agree that speech has stopped: the VAD for
-        `EARLY_DECODE_MS` at least, or there is no early decode."""
-        if self._candidate is None or not self._candidate.words:
-            return self._silence_ms
-        since_word = len(self._turn) * FRAME_MS - self._candidate.words[-1].end
-        return max(self._silence_ms, since_word)
 
     def _end(self, result: Optional[TranscriptionResult]) -> list[dict[str, Any]]:
         result = result or self._transcribe(self._turn_audio())
