@@ -162,7 +162,8 @@ def spoken_view(words: Sequence[Word]) -> list[_Token]:
             continue
         if digits is None and run and not core:
             continue  # a lone "-" or "," between digits
-        misheard = len(run) >= 2 and core.isalpha() and len(core) <= 6 and core not in _KEYWORDS
+        # Two digits before it, said or written as one group ("0358 times 6344").
+        misheard = len("".join(run)) >= 2 and core.isalpha() and len(core) <= 6 and core not in _KEYWORDS
         if digits is None and misheard and not dated and digits_at(i + 1) is not None:
             continue  # one misheard digit inside a number: the number goes on
         if digits is None:

@@ -53,6 +53,8 @@ def test_the_api_and_the_container_offer_the_same_policies() -> None:
         ("Hi, my name is Sarah Johnson.", ("person_name", "Sarah Johnson")),
         # A digit the decoder made a word of ("Nero" for "zero") does not split the number.
         ("My card number is 5, 6, 7, 2, 7, Nero 4, 1, 9, 2, 3, 5, 5, 7, 5, 2.", ("credit_card_number", None)),
+        # ... nor after a group the decoder wrote in digits.
+        ("The routing number is 0358 times 6344.", ("banking_information", "0358 times 6344")),
         # A day and a year after a month stay a date, not one number.
         ("I want more on September 5, 1942.", ("date", "September 5, 1942")),
     ],
