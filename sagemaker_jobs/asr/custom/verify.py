@@ -6,9 +6,9 @@ way Karpenter handles secrets", with Karpenter among the hotwords): beam search 
 sound-alike words it was already sure of. Here each phrase of a window gets the span of the
 decode it most resembles (spelling and sound), the window's text with that span replaced is
 scored by the decoder, teacher-forced, under a prompt of the phrases tried (`Engine.log_likelihoods`),
-and the substitution stays when it scores within `BONUS_NATS` of the decode's own text. A
-phrase that was not said scores far below (tens of nats), so a long list of phrases costs
-alignments, not accuracy.
+and the substitution stays when it scores within `BONUS_NATS` (less for a long list,
+`bonus_nats`) of the decode's own text. A phrase that was not said scores far below (tens of
+nats), so a long list of phrases costs alignments, not accuracy.
 
 Chosen on the synthetic devops customer (bench/custom_model.py's tuning set): spoken-term recall
 0.58 -> 0.70 with its 30-term list (lab); a bonus of 8 gave about the same, 4 is kept as the safer.
@@ -16,7 +16,8 @@ Chosen on the synthetic devops customer (bench/custom_model.py's tuning set): sp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +33,14 @@ from sagemaker_jobs.asr.result import TranscriptionResult, Word
 BONUS_NATS = 4.0
 """How much less likely (natural log) than the decode's own text a substitution may be: the
 prior that a customer's phrase is said, which the decoder's language model does not know."""
+LIST_PRIOR_PHRASES = 100
+"""Up to this many phrases in the list, `BONUS_NATS` as it is; beyond, less by the log of how many
+times longer the list is (1.7 nats at 1,000): the more phrases there are, the less likely any one
+of them is to be the one said here, and a long list offers a sound-alike for many common words.
+Chosen on the devops customer with 1,000 phrases (lab, each confirmation's score kept: at 4 nats
+6 right and 12 wrong substitutions accepted, at 1.7-2.3 nats 6 and 6, at 1.5 5 and 6); with 30
+terms or a model from text (15-50 phrases) the bonus is unchanged."""
+MIN_BONUS_NATS = 1.0
 MIN_SIMILARITY = 50.0
 """Mean spelling and sound similarity (0-100) of a span to a phrase for it to be tried."""
 MIN_RARITY = 1.5
@@ -54,11 +63,22 @@ class Candidate:
     similarity: float
 
 
+def bonus_nats(list_size: int) -> float:
+    """The prior a phrase of a list of `list_size` gets (`BONUS_NATS`, `LIST_PRIOR_PHRASES`)."""
+    return max(MIN_BONUS_NATS, BONUS_NATS - max(0.0, math.log(max(list_size, 1) / LIST_PRIOR_PHRASES)))
+
+
 def confirm(
-    scorer: Scorer, samples: np.ndarray, result: TranscriptionResult, phrases: Sequence[str], known: Iterable[str] = ()
+    scorer: Scorer,
+    samples: np.ndarray,
+    result: TranscriptionResult,
+    phrases: Sequence[str],
+    known: Collection[str] = (),
 ) -> TranscriptionResult:
     """`result` (of `samples`, at most 30 s) with the phrases the decoder confirms put in place
-    of what it heard. Words that already spell a `known` phrase are never replaced."""
+    of what it heard. Words that already spell a `known` phrase are never replaced; `known` is
+    the whole list, whose length sets each phrase's prior (`bonus_nats`)."""
+    bonus = bonus_nats(len(known) or len(phrases))
     words = list(result.words)
     candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
     if not candidates:
@@ -68,7 +88,7 @@ def confirm(
     # expects them, and a phrase that was said scores near the decode's own text.
     scores = scorer.log_likelihoods(samples, texts, prompt=", ".join(c.phrase for c in candidates))
     gains = sorted(
-        ((score - scores[0] + BONUS_NATS, c) for score, c in zip(scores[1:], candidates)),
+        ((score - scores[0] + bonus, c) for score, c in zip(scores[1:], candidates)),
         key=lambda pair: -pair[0],
     )
     chosen: list[Candidate] = []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sagemaker_jobs.asr import audio
-from sagemaker_jobs.asr.custom.verify import BONUS_NATS, best_spans, confirm
+from sagemaker_jobs.asr.custom.verify import BONUS_NATS, best_spans, bonus_nats, confirm
 from sagemaker_jobs.asr.engine import Engine
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
@@ -44,6 +44,18 @@ def test_a_substitution_within_the_bonus_is_kept_and_one_far_below_is_not() -> N
     assert out.text == "we moved Kafka behind Celiam for extra safety."
     assert scorer.asked[0][1] in ("Kafka, Cilium", "Cilium, Kafka")  # under a prompt of the phrases tried
     assert [w.text for w in out.words][2] == "Kafka" and out.words[2].start == 1000
+
+
+def test_a_phrase_of_a_long_list_needs_more_support_from_the_audio() -> None:
+    assert bonus_nats(30) == BONUS_NATS and bonus_nats(100) == BONUS_NATS
+    assert 1.5 < bonus_nats(1000) < 2.0 and bonus_nats(10**6) == 1.0
+    result = _result("we moved Kefka behind the wall.")
+    scorer = ScriptedScorer({"Kafka": -33.0, "Kefka": -30.0})  # the name 3 nats below what was heard
+    short = [f"Term{i}" for i in range(29)] + ["Kafka"]
+    long = [f"Term{i}" for i in range(999)] + ["Kafka"]
+    samples = np.zeros(16000, np.float32)
+    assert confirm(scorer, samples, result, ["Kafka"], known=short).text == "we moved Kafka behind the wall."
+    assert confirm(scorer, samples, result, ["Kafka"], known=long).text == result.text
 
 
 def test_a_phrase_already_said_or_a_span_that_is_another_phrase_is_left_alone() -> None:
