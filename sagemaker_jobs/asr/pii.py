@@ -78,17 +78,15 @@ _DIGITS = re.compile(r"^[+-]?\d[\d-]*$")
 _EDGE = "\"'“”‘’¿¡([{.,!?;:)]}…"
 # An address as Whisper writes a spoken one: "john.smith@gmail.com", "john dot smith at gmail
 # dot com", "michael at yahoo .com".
-_SPOKEN_EMAIL = re.compile(
-    r"\b[\w.+-]+(?: dot [\w-]+)*\s*(?:@| at )\s*[\w-]+(?:\s?(?:\.| dot )\s?[\w-]+)*?\s?(?:\.| dot )\s?"
-    r"(?:com|org|net|edu|gov|io|co|uk|us)\b",
-    re.IGNORECASE,
-)
+_DOMAIN = r"[\w-]+(?:\s?(?:\.| dot )\s?[\w-]+)*?\s?(?:\.| dot )\s?(?:com|org|net|edu|gov|io|co|uk|us)"
+"""A domain as Whisper writes a spoken one ("gmail.com", "gmail dot com", "yahoo .com")."""
+_SPOKEN_EMAIL = re.compile(r"\b[\w.+-]+(?: dot [\w-]+)*\s*(?:@| at )\s*" + _DOMAIN + r"\b", re.IGNORECASE)
 # The same after the word "email", where the decoder ran the "at" into a word: "my email is
 # omeletteemail .com", "my email, www .airfemail .com", "email me at can't be an outlook .com".
 # Up to three words before the domain's last part; what follows the cue is the address.
 _EMAIL_AFTER_CUE = re.compile(
     r"\b(?:e-?mail(?: address)?|address)(?:,| is| me| at| to|:)*\s+"
-    r"((?:[\w'-]+\s){0,3}?[\w-]+(?:\s?(?:\.| dot )\s?[\w-]+)*?\s?(?:\.| dot )\s?(?:com|org|net|edu|gov|io|co|uk|us))\b",
+    r"((?:[\w'-]+\s){0,3}?" + _DOMAIN + r")\b",
     re.IGNORECASE,
 )
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
