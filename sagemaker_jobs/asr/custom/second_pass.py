@@ -9,6 +9,7 @@ from difflib import SequenceMatcher
 from functools import cached_property
 
 import numpy as np
+from faster_whisper.transcribe import get_compression_ratio
 
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BoostLevel
@@ -35,6 +36,9 @@ class Guide:
     prompt: str | None = None
     """The request's own prompt: each window's context follows it (the model's sentences, being
     chosen for that window, stay nearest the audio and are the last to be cut for length)."""
+    temperatures: tuple[float, ...] | None = None
+    """The request's temperature ladder (`RequestOptions.temperatures`), which the second decodes
+    follow as the first does; None: faster-whisper's own."""
 
     @classmethod
     def of(cls, artifact: Artifact | None, request: RequestOptions) -> "Guide":
@@ -43,7 +47,9 @@ class Guide:
         # A model's own spotter is built once per loaded model; request phrases need their own.
         spotter = artifact.spotter if artifact and not requested else PhraseSpotter(ranked)
         context = artifact.context if artifact else ContextIndex(())
-        return cls(context, spotter, ranked, BOOST_LEVELS[request.boost_param], request.prompt)
+        return cls(
+            context, spotter, ranked, BOOST_LEVELS[request.boost_param], request.prompt, request.temperatures
+        )
 
     @cached_property
     def vocabulary(self) -> frozenset[str]:
@@ -122,7 +128,10 @@ def second_pass(
         options = None
         if phrases or (prompt and sum(doubtful_words(heard)) >= MIN_DOUBTFUL):
             options = DecodeOptions(
-                initial_prompt=prompt or None, hotwords=", ".join(phrases) or None, beam_size=beam_size
+                initial_prompt=prompt or None,
+                hotwords=", ".join(phrases) or None,
+                beam_size=beam_size,
+                temperature=guide.temperatures,
             )
         planned.append((heard, lo, hi, phrases, options))
 
@@ -164,7 +173,7 @@ def second_pass(
             # 30 terms unchanged); reported on pharmacy's 1,000: 15 -> 24 of 50, 32.39 -> 30.58 %.
             tried = dedupe([*phrases, *guide.spotter.spot(edited.words, limit=SPOTTED_PER_WINDOW)])
             edited = confirm(engine, piece, edited, tried, known=guide.spotter.phrases)
-        if _skips_speech(heard, edited.words) or (
+        if _loops(edited.text) or _skips_speech(heard, edited.words) or (
             not _adds_vocabulary(heard, edited, guide.vocabulary)
             and (
                 _strays(engine, piece, heard, edited, ", ".join(phrases) or None, STRAY_NATS)
@@ -247,6 +256,19 @@ def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
                     return True
         lost_from, kept_from = i2, j2
     return False
+
+
+def _loops(text: str) -> bool:
+    """True when a decode repeats itself as Whisper's own check defines it (its text compresses
+    more than faster-whisper's `compression_ratio_threshold`): a beam stuck on one syllable
+    ("Velero-mi-me-me-me..."), which may well hold one of the customer's words and so would pass
+    `_strays`. faster-whisper falls back to sampling on such a decode and returns it only when
+    every temperature failed, so this is rare; the first pass then stands."""
+    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
+
+
+LOOP_COMPRESSION_RATIO = 2.4
+"""faster-whisper's default `compression_ratio_threshold`."""
 
 
 def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:

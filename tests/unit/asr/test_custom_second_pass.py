@@ -177,6 +177,28 @@ def test_a_phrase_list_decode_that_writes_none_of_its_terms_is_judged_without_it
             assert seen[-1] is None  # scored by the engine alone
 
 
+def test_a_second_decode_stuck_in_a_loop_gives_way_to_the_first_pass_even_with_a_term() -> None:
+    # When every temperature of its fallback failed, faster-whisper returns a decode stuck on a
+    # syllable as it is; this one holds a term, which alone would let it stand.
+    artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
+    heard = words(("the", 0, 300, 0.9), ("notes", 300, 600, 0.9), ("for", 600, 800, 0.9), ("Pulumi.", 800, 1300, 0.3))
+    loop = "the notes for Velero-" + "me-" * 40 + "me."
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(loop.split())))))
+
+    out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == "the notes for Pulumi."
+
+
+def test_second_decodes_follow_the_requests_temperature() -> None:
+    artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
+    heard = words(("we", 0, 300, 0.9), ("moved", 300, 600, 0.9), ("Kefka.", 600, 1300, 0.3))
+    for request, expected in ((RequestOptions(), None), (RequestOptions(temperature=0.6), (0.6, 0.8, 1.0))):
+        engine = FakeEngine(result(words(("we", 0, 300, 0.9), ("moved", 300, 600, 0.9), ("Kafka.", 600, 1300, 0.9))))
+        second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, request))
+        assert [options.temperature for _, options in engine.calls] == [expected]
+
+
 def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_first_pass() -> None:
     said = "Call Kavanaugh Biolabs. He hoped there would be stew for dinner and fat mutton."
     heard = words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(said.split())))
