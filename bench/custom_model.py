@@ -26,6 +26,9 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
   recall is the share of spoken terms found; "no-term WER" is the WER of the 15 sentences
   without any term.
 
+- <set>_list (any set but the synthetic ones, e.g. twitter_list, atc_test_list): the same audio
+  with a phrase-list model of up to 1,000 phrases mined from the set's text, no sentences.
+
 Scoring: whisper-normalizer + jiwer (sagemaker_jobs.train.scoring). Decode time is summed per
 condition; the build time for 350k words is measured on the radio and call text repeated.
 """
@@ -59,6 +62,7 @@ PROMPT_CHARS = 400
 prompted tiny.en append runs of ". . ." to most clips)."""
 TEXT_PROMPT_WORDS = 80
 GAP_S = 0.6
+LIST_PHRASES = 1000
 
 
 @dataclass
@@ -162,6 +166,13 @@ def synthetic(customer: str, model: str, long: bool = False) -> BenchSet:
 
 
 def make_set(name: str, atc_clips: int) -> BenchSet:
+    if name.endswith("_list") and not name.startswith("syn_"):
+        # The same audio with a phrase-list model instead: up to 1,000 phrases mined from the
+        # set's text, no sentences (a customer's keyword list, long enough not to fit a window).
+        s = make_set(name.removesuffix("_list"), atc_clips)
+        corpus = parse(s.texts, s.phrases)
+        phrases = [p.text for p in mine(corpus.sentences, corpus.phrases, limit=LIST_PHRASES)]
+        return replace(s, name=name, texts=[], phrases=phrases)
     if name == "twitter":
         s = earnings("Twitter_2016Q4")
         s.name, s.role = name, "TUNE"
