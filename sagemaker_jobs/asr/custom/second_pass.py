@@ -1,7 +1,8 @@
 """The second pass of custom-model decoding: each window of the engine's own decode decoded
 again with a prompt of its own (the customer's sentences most like what was heard there, and the
-phrases spotted in it), then checked against the first pass (`_loops`, `_skips_speech`, `_strays_from_first`) before
-it replaces it. See `apply` for the whole flow and how these were chosen."""
+phrases spotted in it), then checked against the first pass (`_loops`, `_skips_speech`,
+`_strays_from_first`) before it replaces it. See `apply` for the whole flow and how these were
+chosen."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
