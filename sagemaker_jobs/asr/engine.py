@@ -25,7 +25,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from sagemaker_jobs.asr import speech_models
-from sagemaker_jobs.asr.batch import Decoded, Window, decode_all, split_into_lanes
+from sagemaker_jobs.asr.batch import TRIM_MARGIN_FRAMES, TRIM_MIN_FRAMES, Decoded, Window, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
@@ -242,9 +242,15 @@ class Engine:
         # out the last frame), so the encoder's output is the decode's, from the model's cache.
         frames = min(features.shape[1] - 1, model.feature_extractor.nb_max_frames)
         encoded = model.encode(pad_or_trim(features[:, :frames], model.feature_extractor.nb_max_frames))
-        # The decoder attends to the encoder's output of the audio and a second after it, not
-        # to the 30 s window's padding: scoring costs shrink with short audio (see SCORED_*).
-        keep = min(encoded.shape[1], max(SCORED_MIN_FRAMES, frames // 2 + SCORED_MARGIN_FRAMES))
+        # The decoder attends to the encoder's output of the audio and a second after it (at
+        # least 10 s: the bounds of live streams' trimmed encoder input, `batch.TRIM_*`), not to
+        # the 30 s window's padding; the encoder still reads the full window, so its output is
+        # still the decode's, from the cache. Scores move by 1-3 nats. Chosen on the TUNE sets of
+        # bench/custom_model.py (paired A/B, 2026-12-05): devops 30 terms -27.9 -> -28.3 %, decode
+        # time 1.91 -> 1.76x no model; Twitter clips -18.2 % both, 1.34 -> 1.26x; devops 1,000
+        # phrases -20.5 -> -20.2 %, recall 0.50 -> 0.46 (Kustomize confirmed in 2 clips fewer),
+        # 1.77 -> 1.63x. The encoder halves the frames, hence the // 2.
+        keep = min(encoded.shape[1], max(TRIM_MIN_FRAMES, frames + TRIM_MARGIN_FRAMES) // 2)
         if keep < encoded.shape[1]:
             encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[:, :keep]))
             frames = min(frames, 2 * keep)
@@ -274,17 +280,6 @@ class Engine:
             return Decoded(result.text, result.words)
 
         return decode_alone
-
-
-SCORED_MARGIN_FRAMES = 50
-"""Encoder output frames (20 ms each) after the audio that `log_likelihoods` keeps (1 s)..."""
-SCORED_MIN_FRAMES = 500
-"""...and never fewer than 10 s of them. The encoder still reads the full 30 s window (its output
-is the decode's, from the cache); only the decoder's cross-attention is cut. Teacher-forced
-scores move by 1-3 nats. Chosen on the TUNE sets of bench/custom_model.py (paired A/B,
-2026-12-05): devops 30 terms -27.9 -> -28.3 %, decode time 1.91 -> 1.76x no model; Twitter clips
--18.2 % both, 1.34 -> 1.26x; devops 1,000 phrases -20.5 -> -20.2 %, recall 0.50 -> 0.46 (Kustomize
-confirmed in 2 clips fewer), 1.77 -> 1.63x."""
 
 
 def _joined_result(pieces: Sequence[tuple[int, Decoded]], duration_s: float, model_name: str) -> TranscriptionResult:

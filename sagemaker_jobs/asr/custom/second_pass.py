@@ -260,8 +260,8 @@ def _loops(text: str) -> bool:
     """True when a decode repeats itself as Whisper's own check defines it (its text compresses
     more than faster-whisper's `compression_ratio_threshold`): a beam stuck on one syllable
     ("Velero-mi-me-me-me..."), which may well hold one of the customer's words and so would pass
-    `_strays_from_first`. faster-whisper falls back to sampling on such a decode and returns it only when
-    every temperature failed, so this is rare; the first pass then stands."""
+    `_strays_from_first`. faster-whisper falls back to sampling on such a decode and returns it
+    only when every temperature failed, so this is rare; the first pass then stands."""
     return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
 
 
