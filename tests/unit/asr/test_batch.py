@@ -82,6 +82,24 @@ def test_a_trimmed_encoder_input_transcribes_turns_as_well_and_keeps_their_word_
         assert partial.words[0].text.lower().strip(",.") == result.words[0].text.lower().strip(",.")
 
 
+def test_text_the_decoder_writes_past_the_speech_is_left_out(
+    engine: Engine, audio_dir: Path, references: dict[str, str]
+) -> None:
+    # A live turn as the streaming service cut it from a stream with digital silence between
+    # utterances (0.52 s of it before the clip, the clip's last 0.2 s of room tone cut off):
+    # decoded with the trimmed encoder input, the sentence came twice, the second time as a
+    # segment whose words all aligned to 6.80-6.80 s. faster-whisper's own loop drops such
+    # segments; the batched path does too.
+    name = "ls_1089-134686-0002.flac"
+    clip = _load(audio_dir, name)
+    turn = np.concatenate([np.zeros(8288, dtype=np.float32), clip[:102816]])
+
+    result = engine.transcribe_many([(turn, DecodeOptions())], trim_encoder=True)[0]
+
+    assert len(result.words) <= len(references[name].split()) + 2, result.text
+    assert all(w.end > w.start for w in result.words)
+
+
 @pytest.mark.slow
 def test_a_recording_longer_than_a_window_is_decoded_to_its_end(engine: Engine, audio_dir: Path) -> None:
     clips = [_load(audio_dir, name) for name in CLIPS]
