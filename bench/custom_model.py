@@ -19,7 +19,8 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
 - atc_test / atc_test_long (REPORT): radio of the 3 test regions (clips: the first N per region;
   long: each region's clips joined, 3.4-6 min), model from all 28 train regions' text.
 - librispeech (REPORT): 8 read-speech clips with the UNRELATED Twitter model.
-- syn_<customer>_<model> (devops TUNE; pharmacy, brands, insurance REPORT): espeak-ng customers
+- syn_<customer>_<model> (devops TUNE; pharmacy, brands, insurance, vet REPORT; vet was added
+  after the others had been looked at, to report a choice on a customer nobody had seen): espeak-ng customers
   (bench/synthetic.py); model `text` from 80 transcript sentences, `t30` from the 30-32 term list,
   `t1000` from the terms hidden among 970 distractors (shuffled), `s5` (any `sN`) from only the
   first 5 of the 80 transcript sentences (does a model from a handful of transcripts still gain?). Term

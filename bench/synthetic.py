@@ -3,8 +3,9 @@
     python -m bench.synthetic [--force]
 
 A customer uploads text (here: `train_texts`, made-up historical call transcripts) and the
-model built from it must then recognise the customer's rare TERMS in audio. Four customers
-(devops, pharmacy, brands, insurance) each have 30-32 hand-written terms that a generic
+model built from it must then recognise the customer's rare TERMS in audio. Five customers
+(devops, pharmacy, brands, insurance, and vet: a veterinary practice written on 2026-12-05 as a
+customer no choice had yet seen) each have 30-32 hand-written terms that a generic
 recogniser gets wrong, about 80 training sentences, 55 test clips (40 with terms, 15 without)
 spoken by espeak-ng in rotating voices and degraded with sox (pink noise, telephone band),
 the same clips joined into 2.5-4 minute recordings, and 970 DISTRACTORS: domain-looking
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 VERSION = 2
-CUSTOMERS: tuple[str, ...] = ("devops", "pharmacy", "brands", "insurance")
+CUSTOMERS: tuple[str, ...] = ("devops", "pharmacy", "brands", "insurance", "vet")
 
 TRAIN_SENTENCES = 80
 TERM_CLIPS = 40
@@ -432,8 +433,112 @@ _INSURANCE = _Domain(
     },
 )
 
+_VET_DRUGS = (
+    "Apoquel", "Bravecto", "Cytopoint", "Simparica", "NexGard", "Rimadyl", "meloxicam",
+    "Convenia", "Librela", "Solensia", "Credelio", "Vetmedin", "pimobendan", "Clavamox",
+)
+_VET_BREEDS = ("Weimaraner", "Xoloitzcuintli", "Lagotto Romagnolo", "Schipperke", "Vizsla", "Borzoi")
+_VET_CONDITIONS = ("pyometra", "leptospirosis", "brachycephalic", "giardiasis", "hyperthyroidism", "pancreatitis")
+_VET_PEOPLE = ("Dr Anneliese Vogt", "Dr Kwabena Asante", "Dr Saoirse Quigley", "Dr Priyanka Raghunathan",
+               "Dr Ruairi Doherty")
+
+_VET = _Domain(
+    terms={**{t: "drug" for t in _VET_DRUGS}, **{t: "breed" for t in _VET_BREEDS},
+           **{t: "condition" for t in _VET_CONDITIONS}, **{t: "person" for t in _VET_PEOPLE}},
+    say={"Xoloitzcuintli": "Show lo eets kweent lee", "Lagotto Romagnolo": "La gotto Roman yolo",
+         "Schipperke": "Skipper key", "Vizsla": "Veezh la", "Saoirse": "Seer sha",
+         "Dr Saoirse Quigley": "Doctor Seer sha Quigley", "Dr Ruairi Doherty": "Doctor Roory Doherty",
+         "Dr Anneliese Vogt": "Doctor Anna leeza Vogt", "Dr Kwabena Asante": "Doctor Kwa bay na Asantay",
+         "Dr Priyanka Raghunathan": "Doctor Pree yanka Raghoo nathan", "Cytopoint": "Sigh toe point",
+         "Solensia": "So len see a", "Credelio": "Cre dell ee oh", "pimobendan": "pimo ben dan",
+         "pyometra": "pie oh meetra", "giardiasis": "jee are die a sis"},
+    train={
+        "drug": (
+            "We've started him on {a} and the itching has calmed down a lot.",
+            "The vet prescribed {a} after the last check up.",
+            "Can I get a repeat prescription of {a} for my dog?",
+            "She had a reaction the first time we gave her {a}.",
+            "The {a} is due again at the end of the month.",
+            "Please give the {a} with food, once a day.",
+        ),
+        "breed": (
+            "We have a young {a} booked in for vaccinations.",
+            "My {a} is nearly nine years old now.",
+            "The {a} puppy was very nervous in the waiting room.",
+            "Is the {a} prone to any joint problems?",
+            "A {a} came in this morning with a sore paw.",
+        ),
+        "condition": (
+            "The blood tests ruled out {a}, which is good news.",
+            "We're treating her for {a} at the moment.",
+            "The surgeon explained the risks of {a} before the operation.",
+            "His brother was diagnosed with {a} last spring.",
+            "Can you tell me the early signs of {a}?",
+        ),
+        "person": (
+            "{a} will see you in consulting room two.",
+            "I'd like to book a follow up with {a}, please.",
+            "{a} did the dental work on our cat last year.",
+            "The results will be phoned through by {a} this afternoon.",
+            "{a} is on call this weekend for emergencies.",
+        ),
+        "pair": (
+            "Last visit we talked about {a}, and you also mentioned {b}.",
+            "The notes mention {a} next to a line about {b}.",
+            "I have questions about {a} and about {b} as well.",
+            "The invoice lists {a} and then {b} underneath.",
+        ),
+        "plain": (
+            "Good morning, you're through to the surgery, how can I help?",
+            "Can I take the pet's name and your postcode, please?",
+            "The nurse will weigh her before the appointment.",
+            "We close at six on weekdays and at noon on Saturdays.",
+            "Please keep him on a lead in the waiting area.",
+        ),
+    },
+    test={
+        "drug": (
+            "Is it safe to give {a} together with his heart tablets?",
+            "The pharmacy said {a} is out of stock until next week.",
+            "How long does {a} take to start working?",
+            "My dog won't swallow the {a} even in cheese.",
+        ),
+        "breed": (
+            "I'm thinking of adopting a {a} from the rescue centre.",
+            "Our {a} keeps scratching at her ears at night.",
+            "Do you see many {a} dogs at this practice?",
+            "The {a} next door barks whenever the post arrives.",
+        ),
+        "condition": (
+            "The leaflet about {a} didn't answer all my questions.",
+            "Could the vomiting be a sign of {a}?",
+            "We caught the {a} early, according to the scan.",
+            "What does the treatment for {a} usually cost?",
+        ),
+        "person": (
+            "Could I speak to {a} about the test results?",
+            "Our cat was seen by {a} on Tuesday evening.",
+            "Is {a} working at the branch on Friday?",
+            "I'd like to thank {a} for staying late with us.",
+        ),
+        "pair": (
+            "I need to ask about {a} and {b} before the operation.",
+            "The discharge sheet lists {a} together with {b}.",
+            "Could someone explain {a} and {b} in plain words?",
+            "My notes from the phone call say {a}, then {b}.",
+        ),
+        "plain": (
+            "He hasn't eaten properly since yesterday lunchtime.",
+            "The cat carrier broke in the car park, so we're running late.",
+            "Can we pay the bill in two parts this month?",
+            "She seems a bit quieter than usual after the walk.",
+            "I found a tick on his neck when I was brushing him.",
+        ),
+    },
+)
+
 _DOMAINS: dict[str, _Domain] = {
-    "pharmacy": _PHARMACY, "devops": _DEVOPS, "brands": _BRANDS, "insurance": _INSURANCE,
+    "pharmacy": _PHARMACY, "devops": _DEVOPS, "brands": _BRANDS, "insurance": _INSURANCE, "vet": _VET,
 }
 
 # Ordinary lines any call centre hears; training and test draw from separate pools.
@@ -705,9 +810,25 @@ def _insurance_candidates(rng: random.Random) -> Iterator[str]:
             yield f"{rng.choice(firsts)} {rng.choice(lasts)}"
 
 
+def _vet_candidates(rng: random.Random) -> Iterator[str]:
+    onsets = ("Apo", "Bra", "Cy", "Sim", "Nex", "Ri", "Con", "Li", "So", "Cre", "Vet", "Cla", "Pro", "Dera",
+              "Feli", "Cani", "Equi", "Lu", "Mar", "Tor")
+    middles = ("que", "vec", "to", "pa", "ga", "ma", "ve", "bre", "len", "de", "me", "vo", "ri", "ca")
+    ends = ("l", "to", "point", "rica", "rd", "dyl", "nia", "la", "sia", "lio", "din", "mox", "zol", "fen")
+    names = ("Anneke", "Bartholomew", "Caoimhe", "Dmitri", "Eoghan", "Folasade", "Grainne", "Hamish",
+             "Ingrid", "Jolanta", "Kofi", "Lachlan", "Maeve", "Niamh", "Oisin", "Radhika", "Sunniva", "Tomasz")
+    surnames = ("Achterberg", "Brannigan", "Czerwinski", "Dunleavy", "Eriksen", "Fitzmaurice", "Gallagher",
+                "Holmqvist", "Iwuchukwu", "Jablonski", "Kowalczyk", "Lindqvist", "MacAulay", "Nakamura")
+    while True:
+        if rng.random() < 0.75:
+            yield rng.choice(onsets) + rng.choice(middles) + rng.choice(ends)
+        else:
+            yield f"Dr {rng.choice(names)} {rng.choice(surnames)}"
+
+
 _CANDIDATES: dict[str, Callable[[random.Random], Iterator[str]]] = {
     "pharmacy": _pharmacy_candidates, "devops": _devops_candidates,
-    "brands": _brands_candidates, "insurance": _insurance_candidates,
+    "brands": _brands_candidates, "insurance": _insurance_candidates, "vet": _vet_candidates,
 }
 
 

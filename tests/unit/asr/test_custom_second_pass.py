@@ -116,6 +116,15 @@ def test_a_phrase_list_of_a_thousand_fills_the_budget_with_spotted_phrases_first
     assert sum(len(p) + 2 for p in hot) <= 600
 
 
+def test_a_list_that_fits_the_budget_goes_whole_in_its_own_order() -> None:
+    phrases = ("Zentrix Omniflow", "Kyverno", "Cilium", "Argo CD")
+    guide = Guide.of(Artifact(phrases=phrases, prompt=""), RequestOptions())
+
+    hot = guide.hotwords(words(("Celiam", 0, 400, 0.2)))
+
+    assert hot[0] == "Cilium" and hot[1:] == ["Zentrix Omniflow", "Kyverno", "Argo CD"]
+
+
 def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
     heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
