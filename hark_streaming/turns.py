@@ -23,6 +23,7 @@ from hark_streaming.protocol import StreamWord, TurnSettings
 from hark_streaming.vad import FRAME, StreamingVad
 from sagemaker_jobs.asr.audio import SAMPLE_RATE
 from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.asr.timing import in_order
 
 FRAME_MS = FRAME * 1000 // SAMPLE_RATE
 LEFT_PAD_MS = 1000
@@ -154,7 +155,7 @@ class TurnTracker:
     ) -> dict[str, Any]:
         offset = self._turn_start * 1000 // SAMPLE_RATE
         words = []
-        for w in result.words:
+        for w in in_order(result.words):
             text = w.text if formatted else restyle(w.text, punctuate=False, format_text=False)
             if text:
                 words.append(StreamWord(w.start + offset, w.end + offset, text, round(w.confidence, 4), end_of_turn))

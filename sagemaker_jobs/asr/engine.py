@@ -29,7 +29,6 @@ from sagemaker_jobs.asr.batch import TRIM_MARGIN_FRAMES, TRIM_MIN_FRAMES, Decode
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
-from sagemaker_jobs.asr.timing import in_order
 from sagemaker_jobs.env import int_from_env
 
 logger = logging.getLogger(__name__)
@@ -286,13 +285,10 @@ class Engine:
 def _joined_result(pieces: Sequence[tuple[int, Decoded]], duration_s: float, model_name: str) -> TranscriptionResult:
     """One result from decoded pieces at their offsets (in samples) in the recording."""
     pieces = sorted(pieces, key=lambda pair: pair[0])
-    words = in_order(
-        (
-            replace(w, start=w.start + offset * 1000 // SAMPLE_RATE, end=w.end + offset * 1000 // SAMPLE_RATE)
-            for offset, piece in pieces
-            for w in piece.words
-        ),
-        round(duration_s * 1000),
+    words = tuple(
+        replace(w, start=w.start + offset * 1000 // SAMPLE_RATE, end=w.end + offset * 1000 // SAMPLE_RATE)
+        for offset, piece in pieces
+        for w in piece.words
     )
     return TranscriptionResult(
         text=" ".join(piece.text for _, piece in pieces if piece.text),
@@ -385,18 +381,15 @@ def _until_tail(segments: Iterable[Segment], tail_start_s: float) -> Iterable[Se
 def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:
     # Decoding happens while the segments generator is consumed, so consume it once.
     segments = list(segments)
-    words = in_order(
-        (
-            Word(
-                text=word.word.strip(),
-                start=round(word.start * 1000),
-                end=round(word.end * 1000),
-                confidence=float(word.probability),
-            )
-            for segment in segments
-            for word in segment.words or ()
-        ),
-        round(info.duration * 1000),
+    words = tuple(
+        Word(
+            text=word.word.strip(),
+            start=round(word.start * 1000),
+            end=round(word.end * 1000),
+            confidence=float(word.probability),
+        )
+        for segment in segments
+        for word in segment.words or ()
     )
     return TranscriptionResult(
         text="".join(segment.text for segment in segments).strip(),

@@ -6,6 +6,7 @@ from typing import Optional
 
 from hark_core.inference import Entity as FoundEntity
 from hark_core.inference import InferenceResult, Word
+from sagemaker_jobs.asr.timing import in_order
 
 __all__ = ["Entity", "TranscriptionResult", "Word"]
 
@@ -47,9 +48,12 @@ class TranscriptionResult:
     """With entity_detection: what was found, unredacted."""
 
     def to_contract(self) -> InferenceResult:
+        # Ordered here, at the boundary, not where the engine builds results: the custom-model
+        # passes read the decoder's own times (re-timing them there cost an e2e word-boost
+        # test its "Zentrix" on this machine).
         return InferenceResult(
             text=self.text,
-            words=list(self.words),
+            words=list(in_order(self.words, round(self.audio_duration_s * 1000))),
             confidence=self.confidence,
             audio_duration=self.audio_duration_s,
             language_code=self.language_code,

@@ -1,6 +1,6 @@
 """Word times that read in order: every word starts no earlier than the one before it and ends
-after it starts, as AssemblyAI's words do and as subtitles, speaker labels and redacted audio
-need.
+after it starts, as AssemblyAI's words do and as subtitles need. Applied where results leave the
+engine (the inference contract, live turns); the custom-model passes read the decoder's own times.
 
 faster-whisper's word alignment (cross-attention DTW, then its own heuristics around segment
 boundaries) now and then places a segment's first words at a wrong timestamp token: on a
