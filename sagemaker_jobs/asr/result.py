@@ -49,8 +49,7 @@ class TranscriptionResult:
 
     def to_contract(self) -> InferenceResult:
         # Ordered here, at the boundary, not where the engine builds results: the custom-model
-        # passes read the decoder's own times (re-timing them there cost an e2e word-boost
-        # test its "Zentrix" on this machine).
+        # passes cut windows and score edits by the decoder's own times, and keep reading them.
         return InferenceResult(
             text=self.text,
             words=list(in_order(self.words, round(self.audio_duration_s * 1000))),
