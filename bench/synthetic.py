@@ -446,7 +446,7 @@ _VET = _Domain(
     terms={**{t: "drug" for t in _VET_DRUGS}, **{t: "breed" for t in _VET_BREEDS},
            **{t: "condition" for t in _VET_CONDITIONS}, **{t: "person" for t in _VET_PEOPLE}},
     say={"Xoloitzcuintli": "Show lo eets kweent lee", "Lagotto Romagnolo": "La gotto Roman yolo",
-         "Schipperke": "Skipper key", "Vizsla": "Veezh la", "Saoirse": "Seer sha",
+         "Schipperke": "Skipper key", "Vizsla": "Veezh la",
          "Dr Saoirse Quigley": "Doctor Seer sha Quigley", "Dr Ruairi Doherty": "Doctor Roory Doherty",
          "Dr Anneliese Vogt": "Doctor Anna leeza Vogt", "Dr Kwabena Asante": "Doctor Kwa bay na Asantay",
          "Dr Priyanka Raghunathan": "Doctor Pree yanka Raghoo nathan", "Cytopoint": "Sigh toe point",
@@ -999,6 +999,8 @@ def _generate(name: str, directory: Path) -> float:
     domain = _DOMAINS[name]
     terms = list(domain.terms)
     _check(30 <= len(terms) <= 32, f"{name}: {len(terms)} terms")
+    # `say` is looked up by whole term: a key that is not one is never used.
+    _check(set(domain.say) <= set(terms), f"{name}: pronunciations for non-terms {set(domain.say) - set(terms)}")
 
     train = _train_texts(name, domain)
     tests = _test_sentences(name, domain)
