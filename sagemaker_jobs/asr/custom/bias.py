@@ -20,12 +20,30 @@ class BoostLevel:
     """Only a span whose least confident word is below this may be respelled."""
     correction_similarity: float
     """Minimum phonetic + spelling similarity (0-1) for a respelling."""
+    prior_nats: float = 4.0
+    """How much less likely than the decode's own text a phrase put in its place may be
+    (`verify.confirm`): the prior that a phrase of the list was said."""
+    joint_pairs: bool = False
+    """Also try two phrases that stand next to each other in the decode as one substitution
+    ("Zentrix Omniflow" where the decode has "metric sum if low"): a name said next to another
+    is likelier with its neighbour in place than alone (`verify.confirm`)."""
 
 
 BOOST_LEVELS = {
     "low": BoostLevel(model_phrases=6, max_chars=200, correction_confidence=0.4, correction_similarity=0.88),
     "default": BoostLevel(model_phrases=20, max_chars=400, correction_confidence=0.6, correction_similarity=0.84),
-    "high": BoostLevel(model_phrases=30, max_chars=600, correction_confidence=0.8, correction_similarity=0.8),
+    # `high` is a request's own statement that its words are said: a larger prior, and pairs.
+    # Chosen on the e2e word-boost clip decoded under other CPUs' numerics (CTranslate2's
+    # CT2_FORCE_CPU_ISA, 1-4 threads), where the substitutions it needs cost 5-22 nats and
+    # "Zentrix" came only with its neighbour; see bench/README for what it costs.
+    "high": BoostLevel(
+        model_phrases=30,
+        max_chars=600,
+        correction_confidence=0.8,
+        correction_similarity=0.8,
+        prior_nats=10.0,
+        joint_pairs=True,
+    ),
 }
 
 

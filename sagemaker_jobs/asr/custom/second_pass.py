@@ -173,7 +173,15 @@ def second_pass(
             # with 1,000 phrases (lab, one run: spoken terms 16 -> 17 of 34, WER 27.34 -> 27.10 %;
             # 30 terms unchanged); reported on pharmacy's 1,000: 15 -> 24 of 50, 32.39 -> 30.58 %.
             tried = dedupe([*phrases, *guide.spotter.spot(edited.words, limit=SPOTTED_PER_WINDOW)])
-            edited = confirm(engine, piece, edited, tried, known=guide.spotter.phrases)
+            edited = confirm(
+                engine,
+                piece,
+                edited,
+                tried,
+                known=guide.spotter.phrases,
+                prior_nats=guide.level.prior_nats,
+                joint_pairs=guide.level.joint_pairs,
+            )
         if (
             _loops(edited.text)
             or _skips_speech(heard, edited.words)

@@ -63,9 +63,10 @@ class Candidate:
     similarity: float
 
 
-def bonus_nats(list_size: int) -> float:
-    """The prior a phrase of a list of `list_size` gets (`BONUS_NATS`, `LIST_PRIOR_PHRASES`)."""
-    return max(MIN_BONUS_NATS, BONUS_NATS - max(0.0, math.log(max(list_size, 1) / LIST_PRIOR_PHRASES)))
+def bonus_nats(list_size: int, prior_nats: float = BONUS_NATS) -> float:
+    """The prior a phrase of a list of `list_size` gets (`prior_nats`, less for a list longer
+    than `LIST_PRIOR_PHRASES`)."""
+    return max(MIN_BONUS_NATS, prior_nats - max(0.0, math.log(max(list_size, 1) / LIST_PRIOR_PHRASES)))
 
 
 def confirm(
@@ -74,31 +75,39 @@ def confirm(
     result: TranscriptionResult,
     phrases: Sequence[str],
     known: Collection[str] = (),
+    *,
+    prior_nats: float = BONUS_NATS,
+    joint_pairs: bool = False,
 ) -> TranscriptionResult:
     """`result` (of `samples`, at most 30 s) with the phrases the decoder confirms put in place
     of what it heard. Words that already spell a `known` phrase are never replaced; `known` is
-    the whole list, whose length sets each phrase's prior (`bonus_nats`)."""
-    bonus = bonus_nats(len(known) or len(phrases))
+    the whole list, whose length sets each phrase's prior (`bonus_nats` of `prior_nats`).
+    `joint_pairs`: two candidates on neighbouring spans are also scored as one substitution
+    with both priors (`bias.BoostLevel.joint_pairs`)."""
+    bonus = bonus_nats(len(known) or len(phrases), prior_nats)
     words = list(result.words)
     candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
     if not candidates:
         return result
-    texts = [_text(words)] + [_substituted(words, c) for c in candidates]
+    options: list[tuple[Candidate, ...]] = [(c,) for c in candidates]
+    if joint_pairs:
+        options += [(a, b) for a in candidates for b in candidates if a.start + a.length == b.start]
+    texts = [_text(words)] + [_substituted(words, *option) for option in options]
     # Scored under a prompt of the phrases tried, as a hotword decode would be: the decoder then
     # expects them, and a phrase that was said scores near the decode's own text.
     scores = scorer.log_likelihoods(samples, texts, prompt=", ".join(c.phrase for c in candidates))
     gains = sorted(
-        ((score - scores[0] + bonus, c) for score, c in zip(scores[1:], candidates)),
+        ((score - scores[0] + bonus * len(option), option) for score, option in zip(scores[1:], options)),
         key=lambda pair: -pair[0],
     )
     chosen: list[Candidate] = []
     taken: set[int] = set()
-    for gain, candidate in gains:
+    for gain, option in gains:
         if gain <= 0:
             break
-        span = set(range(candidate.start, candidate.start + candidate.length))
+        span = {k for c in option for k in range(c.start, c.start + c.length)}
         if not span & taken:
-            chosen.append(candidate)
+            chosen.extend(option)
             taken |= span
     if not chosen:
         return result
@@ -142,9 +151,9 @@ def _text(words: Sequence[Word]) -> str:
     return " ".join(w.text for w in words)
 
 
-def _substituted(words: Sequence[Word], c: Candidate) -> str:
+def _substituted(words: Sequence[Word], *candidates: Candidate) -> str:
     texts = [w.text for w in words]
-    first, last = texts[c.start], texts[c.start + c.length - 1]
-    return " ".join(
-        [*texts[: c.start], leading_punct(first) + c.phrase + trailing_punct(last), *texts[c.start + c.length :]]
-    )
+    for c in sorted(candidates, key=lambda c: -c.start):  # right to left: indices stay valid
+        first, last = texts[c.start], texts[c.start + c.length - 1]
+        texts[c.start : c.start + c.length] = [leading_punct(first) + c.phrase + trailing_punct(last)]
+    return " ".join(texts)

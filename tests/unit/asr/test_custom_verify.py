@@ -58,6 +58,21 @@ def test_a_phrase_of_a_long_list_needs_more_support_from_the_audio() -> None:
     assert confirm(scorer, samples, result, ["Kafka"], known=long).text == result.text
 
 
+def test_a_stronger_prior_and_neighbouring_phrases_scored_together() -> None:
+    """boost_param high: a larger prior, and two phrases on neighbouring spans tried as one
+    substitution (each alone scoring too far below what was heard, both together not)."""
+    result = _result("reset the metric sum if low router now.")
+    scorer = ScriptedScorer(
+        {"Zentrix Omniflow": -30 - 3.0, "Zentrix sum": -30 - 12.0, "metric Omniflow": -30 - 9.0, "metric sum": -30}
+    )
+    samples = np.zeros(16000, np.float32)
+    phrases = ["Zentrix", "Omniflow"]
+    assert confirm(scorer, samples, result, phrases).text == result.text
+    assert confirm(scorer, samples, result, phrases, prior_nats=10.0).text == "reset the metric Omniflow router now."
+    both = confirm(scorer, samples, result, phrases, prior_nats=10.0, joint_pairs=True)
+    assert both.text == "reset the Zentrix Omniflow router now."
+
+
 def test_a_phrase_already_said_or_a_span_that_is_another_phrase_is_left_alone() -> None:
     result = _result("we hired Jan Peterson and Kafka")
     scorer = ScriptedScorer({}, default=0.0)
