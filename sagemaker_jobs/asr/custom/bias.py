@@ -23,6 +23,8 @@ class BoostLevel:
     prior_nats: float = 4.0
     """How much less likely than the decode's own text a phrase put in its place may be
     (`verify.confirm`): the prior that a phrase of the list was said."""
+    doubtful_prior_nats: float | None = None
+    """The prior instead where the words replaced hold one the decode doubted (None: the same)."""
     joint_pairs: bool = False
     """Also try two phrases that stand next to each other in the decode as one substitution
     ("Zentrix Omniflow" where the decode has "metric sum if low"): a name said next to another
@@ -32,16 +34,19 @@ class BoostLevel:
 BOOST_LEVELS = {
     "low": BoostLevel(model_phrases=6, max_chars=200, correction_confidence=0.4, correction_similarity=0.88),
     "default": BoostLevel(model_phrases=20, max_chars=400, correction_confidence=0.6, correction_similarity=0.84),
-    # `high` is a request's own statement that its words are said: a larger prior, and pairs.
-    # Chosen on the e2e word-boost clip decoded under other CPUs' numerics (CTranslate2's
-    # CT2_FORCE_CPU_ISA, 1-4 threads), where the substitutions it needs cost 5-22 nats and
-    # "Zentrix" came only with its neighbour; see bench/README for what it costs.
+    # `high` is a request's own statement that its words are said: a larger prior where the decode
+    # itself doubted the words replaced, and neighbouring phrases tried together. Chosen on the
+    # e2e word-boost clip decoded under other CPUs' numerics (CTranslate2's CT2_FORCE_CPU_ISA x
+    # 1-4 threads: "Zentrix" in 11 of 12 instead of 6; the substitutions it needs cost 5-22 nats,
+    # and in some only with its neighbour). What it costs, 30 terms as word_boost (lab, paired,
+    # 2026-12-06; bench/README): recall up on every set, WER down on vet (36.4 -> 34.4 %), up on
+    # devops (24.3 -> 25.3 %, sentences without terms 16.1 -> 19.6 %). `default` is unchanged.
     "high": BoostLevel(
         model_phrases=30,
         max_chars=600,
         correction_confidence=0.8,
         correction_similarity=0.8,
-        prior_nats=10.0,
+        doubtful_prior_nats=10.0,
         joint_pairs=True,
     ),
 }

@@ -12,6 +12,8 @@ nats), so a long list of phrases costs alignments, not accuracy.
 
 Chosen on the synthetic devops customer (bench/custom_model.py's tuning set): spoken-term recall
 0.58 -> 0.70 with its 30-term list (lab); a bonus of 8 gave about the same, 4 is kept as the safer.
+A request's `boost_param: high` raises it where the decode doubted the words, and tries
+neighbouring phrases together (`bias.BOOST_LEVELS`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rapidfuzz import fuzz
 from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.edits import SENTENCE_END, TranscriptEdits, bare, leading_punct, trailing_punct
 from sagemaker_jobs.asr.custom.mining import rarity
-from sagemaker_jobs.asr.custom.spotting import letters, sound
+from sagemaker_jobs.asr.custom.spotting import doubtful_words, letters, sound
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
 BONUS_NATS = 4.0
@@ -77,14 +79,19 @@ def confirm(
     known: Collection[str] = (),
     *,
     prior_nats: float = BONUS_NATS,
+    doubtful_prior_nats: float | None = None,
     joint_pairs: bool = False,
 ) -> TranscriptionResult:
     """`result` (of `samples`, at most 30 s) with the phrases the decoder confirms put in place
     of what it heard. Words that already spell a `known` phrase are never replaced; `known` is
     the whole list, whose length sets each phrase's prior (`bonus_nats` of `prior_nats`).
     `joint_pairs`: two candidates on neighbouring spans are also scored as one substitution
-    with both priors (`bias.BoostLevel.joint_pairs`)."""
-    bonus = bonus_nats(len(known) or len(phrases), prior_nats)
+    with both priors (`bias.BoostLevel.joint_pairs`). `doubtful_prior_nats`: the prior instead
+    where every span replaced holds a word the decode doubted (`spotting.doubtful_words`)."""
+    size = len(known) or len(phrases)
+    bonus = bonus_nats(size, prior_nats)
+    doubted = bonus_nats(size, doubtful_prior_nats) if doubtful_prior_nats is not None else bonus
+    doubtful = doubtful_words(result.words)
     words = list(result.words)
     candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
     if not candidates:
@@ -97,7 +104,10 @@ def confirm(
     # expects them, and a phrase that was said scores near the decode's own text.
     scores = scorer.log_likelihoods(samples, texts, prompt=", ".join(c.phrase for c in candidates))
     gains = sorted(
-        ((score - scores[0] + bonus * len(option), option) for score, option in zip(scores[1:], options)),
+        (
+            (score - scores[0] + sum(doubted if any(doubtful[c.start : c.start + c.length]) else bonus for c in option), option)
+            for score, option in zip(scores[1:], options)
+        ),
         key=lambda pair: -pair[0],
     )
     chosen: list[Candidate] = []
