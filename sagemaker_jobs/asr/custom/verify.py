@@ -87,7 +87,7 @@ def confirm(
     the whole list, whose length sets each phrase's prior (`bonus_nats` of `prior_nats`).
     `joint_pairs`: two candidates on neighbouring spans are also scored as one substitution
     with both priors (`bias.BoostLevel.joint_pairs`). `doubtful_prior_nats`: the prior instead
-    where every span replaced holds a word the decode doubted (`spotting.doubtful_words`)."""
+    for a span that holds a word the decode doubted (`spotting.doubtful_words`)."""
     size = len(known) or len(phrases)
     bonus = bonus_nats(size, prior_nats)
     doubted = bonus_nats(size, doubtful_prior_nats) if doubtful_prior_nats is not None else bonus
@@ -103,11 +103,11 @@ def confirm(
     # Scored under a prompt of the phrases tried, as a hotword decode would be: the decoder then
     # expects them, and a phrase that was said scores near the decode's own text.
     scores = scorer.log_likelihoods(samples, texts, prompt=", ".join(c.phrase for c in candidates))
+    def prior(c: Candidate) -> float:
+        return doubted if any(doubtful[c.start : c.start + c.length]) else bonus
+
     gains = sorted(
-        (
-            (score - scores[0] + sum(doubted if any(doubtful[c.start : c.start + c.length]) else bonus for c in option), option)
-            for score, option in zip(scores[1:], options)
-        ),
+        ((score - scores[0] + sum(map(prior, option)), option) for score, option in zip(scores[1:], options)),
         key=lambda pair: -pair[0],
     )
     chosen: list[Candidate] = []
