@@ -20,11 +20,10 @@ class BoostLevel:
     """Only a span whose least confident word is below this may be respelled."""
     correction_similarity: float
     """Minimum phonetic + spelling similarity (0-1) for a respelling."""
-    prior_nats: float = 4.0
-    """How much less likely than the decode's own text a phrase put in its place may be
-    (`verify.confirm`): the prior that a phrase of the list was said."""
     doubtful_prior_nats: float | None = None
-    """The prior instead where the words replaced hold one the decode doubted (None: the same)."""
+    """The prior a phrase put in place of words the decode doubted gets in `verify.confirm`
+    (how much less likely than the decode's own text it may be); None: `verify.BONUS_NATS`, as
+    every other substitution."""
     joint_pairs: bool = False
     """Also try two phrases that stand next to each other in the decode as one substitution
     ("Zentrix Omniflow" where the decode has "metric sum if low"): a name said next to another

@@ -179,7 +179,6 @@ def second_pass(
                 edited,
                 tried,
                 known=guide.spotter.phrases,
-                prior_nats=guide.level.prior_nats,
                 doubtful_prior_nats=guide.level.doubtful_prior_nats,
                 joint_pairs=guide.level.joint_pairs,
             )

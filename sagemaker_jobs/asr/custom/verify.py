@@ -88,14 +88,20 @@ def confirm(
     `joint_pairs`: two candidates on neighbouring spans are also scored as one substitution
     with both priors (`bias.BoostLevel.joint_pairs`). `doubtful_prior_nats`: the prior instead
     for a span that holds a word the decode doubted (`spotting.doubtful_words`)."""
-    size = len(known) or len(phrases)
-    bonus = bonus_nats(size, prior_nats)
-    doubted = bonus_nats(size, doubtful_prior_nats) if doubtful_prior_nats is not None else bonus
-    doubtful = doubtful_words(result.words)
     words = list(result.words)
     candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
     if not candidates:
         return result
+    size = len(known) or len(phrases)
+    bonus = bonus_nats(size, prior_nats)
+    if doubtful_prior_nats is None:
+        doubtful, doubted = [False] * len(words), bonus
+    else:
+        doubtful, doubted = doubtful_words(words), bonus_nats(size, doubtful_prior_nats)
+
+    def prior(c: Candidate) -> float:
+        return doubted if any(doubtful[c.start : c.start + c.length]) else bonus
+
     options: list[tuple[Candidate, ...]] = [(c,) for c in candidates]
     if joint_pairs:
         options += [(a, b) for a in candidates for b in candidates if a.start + a.length == b.start]
@@ -103,9 +109,6 @@ def confirm(
     # Scored under a prompt of the phrases tried, as a hotword decode would be: the decoder then
     # expects them, and a phrase that was said scores near the decode's own text.
     scores = scorer.log_likelihoods(samples, texts, prompt=", ".join(c.phrase for c in candidates))
-    def prior(c: Candidate) -> float:
-        return doubted if any(doubtful[c.start : c.start + c.length]) else bonus
-
     gains = sorted(
         ((score - scores[0] + sum(map(prior, option)), option) for score, option in zip(scores[1:], options)),
         key=lambda pair: -pair[0],
