@@ -81,15 +81,17 @@ def confirm(
     prior_nats: float = BONUS_NATS,
     doubtful_prior_nats: float | None = None,
     joint_pairs: bool = False,
+    guessed: Sequence[str] = (),
 ) -> TranscriptionResult:
     """`result` (of `samples`, at most 30 s) with the phrases the decoder confirms put in place
     of what it heard. Words that already spell a `known` phrase are never replaced; `known` is
     the whole list, whose length sets each phrase's prior (`bonus_nats` of `prior_nats`).
     `joint_pairs`: two candidates on neighbouring spans are also scored as one substitution
     with both priors (`bias.BoostLevel.joint_pairs`). `doubtful_prior_nats`: the prior instead
-    for a span that holds a word the decode doubted (`spotting.doubtful_words`)."""
+    for a span that holds a word the decode doubted (`spotting.doubtful_words`). `guessed`:
+    phrases tried as well, but only in place of words the decode doubted (`best_spans`)."""
     words = list(result.words)
-    candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases)})
+    candidates = best_spans(words, phrases, {letters(k) for k in (*known, *phrases, *guessed)}, guessed=guessed)
     if not candidates:
         return result
     size = len(known) or len(phrases)
@@ -130,19 +132,24 @@ def confirm(
     return edits.result()
 
 
-def best_spans(words: Sequence[Word], phrases: Sequence[str], keep: set[str]) -> list[Candidate]:
+def best_spans(
+    words: Sequence[Word], phrases: Sequence[str], keep: set[str], guessed: Sequence[str] = ()
+) -> list[Candidate]:
     """For each phrase not already in `words`, the span most like it (1 word fewer to 2 more
     than the phrase), most similar first; words spelling one of `keep` ("Jan Peterson", itself
-    a customer's name) are left alone."""
+    a customer's name) are left alone. A `guessed` phrase (not spotted in this window) is tried
+    only on a span that holds a word the decode doubted (`spotting.doubtful_words`)."""
     bare_words = [bare(w.text) for w in words]
     spans = [(i, n, letters(" ".join(bare_words[i : i + n]))) for n in range(1, 5) for i in range(len(words) - n + 1)]
     present = {key for _, _, key in spans}
     protected = {k for i, n, key in spans if key and key in keep for k in range(i, i + n)}
+    doubtful = doubtful_words(words) if guessed else []
     out = []
-    for phrase in phrases:
+    for phrase in dict.fromkeys([*phrases, *guessed]):
         key = letters(phrase)
         if not key or key in present or max(map(rarity, split_words(phrase)), default=0.0) < MIN_RARITY:
             continue
+        only_doubted = phrase not in phrases
         size = len(phrase.split())
         best: Candidate | None = None
         for length in sorted({max(1, size - 1), size, size + 1, size + 2}):
@@ -152,12 +159,30 @@ def best_spans(words: Sequence[Word], phrases: Sequence[str], keep: set[str]) ->
                 span = " ".join(bare_words[start : start + length])
                 if not letters(span) or protected.intersection(range(start, start + length)):
                     continue
+                if only_doubted and not any(doubtful[start : start + length]):
+                    continue
+                if _inflects(bare_words[start : start + length], phrase):
+                    continue  # "reaccelerate" for "reaccelerated": the decoder tells these apart
                 similarity = (fuzz.ratio(letters(span), key) + fuzz.ratio(sound(span), sound(phrase))) / 2
                 if similarity >= MIN_SIMILARITY and (best is None or similarity > best.similarity):
                     best = Candidate(phrase, start, length, similarity)
         if best:
             out.append(best)
     return sorted(out, key=lambda c: -c.similarity)[:MAX_CANDIDATES]
+
+
+def _inflects(span: Sequence[str], phrase: str) -> bool:
+    """True when a word of `span` is a word of `phrase` with another ending ("reaccelerate" and
+    "reaccelerated"; not "turn" and "turnips")."""
+    for a in map(letters, span):
+        for b in map(letters, phrase.split()):
+            short, long = sorted((a, b), key=len)
+            if len(short) >= 4 and long.startswith(short) and long[len(short) :] in _ENDINGS:
+                return True
+    return False
+
+
+_ENDINGS = frozenset({"s", "es", "d", "ed", "ing", "er", "ers", "ly"})
 
 
 def _text(words: Sequence[Word]) -> str:

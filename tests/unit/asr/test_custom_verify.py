@@ -35,6 +35,20 @@ def test_a_phrase_is_tried_on_the_span_that_sounds_most_like_it() -> None:
     assert {(c.phrase, c.start, c.length) for c in spans} == {("Kafka", 2, 1), ("Cilium", 4, 1)}
 
 
+def test_a_phrase_not_spotted_is_tried_only_where_the_decode_doubted_what_it_heard() -> None:
+    sure = [Word(t, 500 * i, 500 * i + 400, 0.95) for i, t in enumerate("Thanks we moved Kefka behind.".split())]
+    words = [*sure[:3], Word("Kefka", 1500, 1900, 0.3), sure[4]]
+    guessed = best_spans(words, [], keep=set(), guessed=["Kafka", "Thanos"])
+    assert [(c.phrase, c.start) for c in guessed] == [("Kafka", 3)]
+    spotted = best_spans(words, ["Thanos"], keep=set(), guessed=["Kafka", "Thanos"])
+    assert {(c.phrase, c.start) for c in spotted} == {("Kafka", 3), ("Thanos", 0)}
+
+
+def test_a_phrase_is_not_tried_on_its_own_inflection() -> None:
+    words = _result("to actually reaccelerate our growth").words
+    assert best_spans(words, ["reaccelerated"], keep=set()) == []
+
+
 def test_a_substitution_within_the_bonus_is_kept_and_one_far_below_is_not() -> None:
     result = _result("we moved Kefka behind Celiam for extra safety.")
     scorer = ScriptedScorer(
