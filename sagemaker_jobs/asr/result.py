@@ -1,7 +1,7 @@
 """What a transcription returns; `to_contract()` is the inference container's response body
 (`hark_core.inference.InferenceResult`). Words are the contract's `Word` (times in ms)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from hark_core.inference import Entity as FoundEntity
@@ -47,12 +47,17 @@ class TranscriptionResult:
     entities: Optional[tuple[Entity, ...]] = None
     """With entity_detection: what was found, unredacted."""
 
+    def ordered(self) -> "TranscriptionResult":
+        """This result with word times that read in order (`timing.in_order`). Not applied where
+        the engine builds results: the custom-model passes cut windows and score edits by the
+        decoder's own times. The container orders a result once decoding is done, before speaker
+        labels and PII (a bleep needs an entity's end after its start), and the contract again."""
+        return replace(self, words=in_order(self.words, round(self.audio_duration_s * 1000)))
+
     def to_contract(self) -> InferenceResult:
-        # Ordered here, at the boundary, not where the engine builds results: the custom-model
-        # passes cut windows and score edits by the decoder's own times, and keep reading them.
         return InferenceResult(
             text=self.text,
-            words=list(in_order(self.words, round(self.audio_duration_s * 1000))),
+            words=list(self.ordered().words),
             confidence=self.confidence,
             audio_duration=self.audio_duration_s,
             language_code=self.language_code,

@@ -177,10 +177,13 @@ class Transcriber:
         speaking = engine.speaking(language)
         started = time.perf_counter()
         if options.multichannel:
-            heard = [self._decode(speaking, part, model, hints, turn) for part, _ in ranged]
+            # Word times put in order per channel, before the channels are merged: speaker labels
+            # and bleeps read them (`TranscriptionResult.ordered`).
+            heard = [self._decode(speaking, part, model, hints, turn).ordered() for part, _ in ranged]
             result = _shifted(_by_channel(heard), offset_ms, len(channels[0]))
         else:
-            result = _shifted(self._decode(speaking, samples, model, hints, turn), offset_ms, len(channels[0]))
+            heard_one = self._decode(speaking, samples, model, hints, turn).ordered()
+            result = _shifted(heard_one, offset_ms, len(channels[0]))
         if detect:
             result = replace(result, language_confidence=round(language_confidence, 4))
         logger.info("transcribed %.1f s of audio in %.2f s", result.audio_duration_s, time.perf_counter() - started)

@@ -1,4 +1,5 @@
 from hark_core.inference import Word
+from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.asr.timing import in_order
 
 
@@ -44,3 +45,13 @@ def test_neighbours_that_touch_still_leave_every_word_a_positive_length_in_order
     fixed = in_order(words)
     starts = [x.start for x in fixed]
     assert starts == sorted(starts) and all(x.end > x.start for x in fixed)
+
+
+def test_a_result_is_ordered_before_its_word_times_are_read_for_speakers_and_bleeps() -> None:
+    words = (w("card", 0, 400), w("four", 7580, 7580), w("one", 7580, 7580), w("one", 1200, 1500))
+    result = TranscriptionResult("card four one one", words, 0.9, 8.0, "en_us", "test")
+    ordered = result.ordered()
+    assert times(ordered.words) == [(0, 400), (400, 800), (800, 1200), (1200, 1500)]
+    # An entity over "four one" now has its end after its start, so its bleep has a length.
+    assert ordered.words[2].end > ordered.words[1].start
+    assert result.to_contract().words == list(ordered.words)
