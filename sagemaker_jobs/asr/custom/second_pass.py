@@ -154,6 +154,7 @@ def second_pass(
             engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
             for piece, options in redo
         )
+    guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
     out: list[Word] = []
     texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
     for heard, lo, hi, phrases, options in planned:
@@ -166,7 +167,6 @@ def second_pass(
         edits.respell(phrases, guide.level)
         edited = edits.result()
         piece = cut(lo, hi)
-        guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
         if (phrases or guessed) and edited.words:
             # Tried too: the phrases spotted again in the second decode, which often writes a
             # name nearer its spelling than the first pass did, so that in a long list the right
