@@ -140,16 +140,19 @@ def best_spans(
     a customer's name) are left alone. A `guessed` phrase (not spotted in this window) is tried
     only on a span that holds a word the decode doubted (`spotting.doubtful_words`)."""
     bare_words = [bare(w.text) for w in words]
+    word_keys = [letters(w) for w in bare_words]
     spans = [(i, n, letters(" ".join(bare_words[i : i + n]))) for n in range(1, 5) for i in range(len(words) - n + 1)]
     present = {key for _, _, key in spans}
     protected = {k for i, n, key in spans if key and key in keep for k in range(i, i + n)}
     doubtful = doubtful_words(words) if guessed else []
+    spotted = set(phrases)
     out = []
     for phrase in dict.fromkeys([*phrases, *guessed]):
         key = letters(phrase)
         if not key or key in present or max(map(rarity, split_words(phrase)), default=0.0) < MIN_RARITY:
             continue
-        only_doubted = phrase not in phrases
+        only_doubted = phrase not in spotted
+        phrase_keys = [letters(w) for w in phrase.split()]
         size = len(phrase.split())
         best: Candidate | None = None
         for length in sorted({max(1, size - 1), size, size + 1, size + 2}):
@@ -161,7 +164,7 @@ def best_spans(
                     continue
                 if only_doubted and not any(doubtful[start : start + length]):
                     continue
-                if _inflects(bare_words[start : start + length], phrase):
+                if _inflects(word_keys[start : start + length], phrase_keys):
                     continue  # "reaccelerate" for "reaccelerated": the decoder tells these apart
                 similarity = (fuzz.ratio(letters(span), key) + fuzz.ratio(sound(span), sound(phrase))) / 2
                 if similarity >= MIN_SIMILARITY and (best is None or similarity > best.similarity):
@@ -171,11 +174,11 @@ def best_spans(
     return sorted(out, key=lambda c: -c.similarity)[:MAX_CANDIDATES]
 
 
-def _inflects(span: Sequence[str], phrase: str) -> bool:
+def _inflects(span: Sequence[str], phrase: Sequence[str]) -> bool:
     """True when a word of `span` is a word of `phrase` with another ending ("reaccelerate" and
-    "reaccelerated"; not "turn" and "turnips")."""
-    for a in map(letters, span):
-        for b in map(letters, phrase.split()):
+    "reaccelerated"; not "turn" and "turnips"). Both as `letters` keys, word by word."""
+    for a in span:
+        for b in phrase:
             short, long = sorted((a, b), key=len)
             if len(short) >= 4 and long.startswith(short) and long[len(short) :] in _ENDINGS:
                 return True
