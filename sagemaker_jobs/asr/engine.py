@@ -378,22 +378,34 @@ def _until_tail(segments: Iterable[Segment], tail_start_s: float) -> Iterable[Se
             return
 
 
+_CONTINUES = "-'’"
+"""The characters that join a word's continuation to it without a space ("follow-up", "rock'n'roll")."""
+
+
 def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:
     # Decoding happens while the segments generator is consumed, so consume it once.
     segments = list(segments)
-    words = tuple(
-        Word(
-            text=word.word.strip(),
-            start=round(word.start * 1000),
-            end=round(word.end * 1000),
-            confidence=float(word.probability),
-        )
-        for segment in segments
-        for word in segment.words or ()
-    )
+    words: list[Word] = []
+    for segment in segments:
+        for word in segment.words or ():
+            item = Word(
+                text=word.word.strip(),
+                start=round(word.start * 1000),
+                end=round(word.end * 1000),
+                confidence=float(word.probability),
+            )
+            # A word that does not start with a space continues the one before it in the text:
+            # "follow-up" comes out as "follow" and "-up" (a hyphen is a token of its own).
+            # One word, as the text has it.
+            if words and item.text and not word.word[:1].isspace() and item.text[0] in _CONTINUES:
+                last = words[-1]
+                item = Word(last.text + item.text, last.start, item.end, min(last.confidence, item.confidence))
+                words[-1] = item
+            else:
+                words.append(item)
     return TranscriptionResult(
         text="".join(segment.text for segment in segments).strip(),
-        words=words,
+        words=tuple(words),
         confidence=fmean(word.confidence for word in words) if words else 0.0,
         audio_duration_s=round(info.duration, 3),
         language_code=_assemblyai_language_code(info.language),

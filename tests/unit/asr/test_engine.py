@@ -34,6 +34,18 @@ def test_engine_equals_faster_whisper_called_directly(engine: Engine, audio_dir:
 
 
 @pytest.mark.slow
+def test_a_hyphenated_word_is_one_word_as_in_the_text(engine: Engine, audio_dir: Path) -> None:
+    # faster-whisper gives "follow-up." as the words "follow" and "-up." (the hyphen is a token
+    # of its own); the result keeps the text's words, so the words joined are the text.
+    result = engine.transcribe(audio.decode((audio_dir / "house_style.ogg").read_bytes()))
+
+    assert "follow-up." in [word.text for word in result.words], result.words
+    assert " ".join(word.text for word in result.words) == result.text
+    joined = next(word for word in result.words if word.text == "follow-up.")
+    assert joined.start < joined.end
+
+
+@pytest.mark.slow
 def test_result_json_has_the_invocation_contract(engine: Engine, audio_dir: Path, references: dict[str, str]) -> None:
     result = engine.transcribe(audio.decode((audio_dir / CLIP).read_bytes()))
 
