@@ -67,12 +67,14 @@ def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(
     with_model = transcribe(engine, samples, artifact, RequestOptions())
 
     assert "Zentrix" not in without.text and "Omniflow" not in without.text, without.text
-    # The last window (past the LibriSpeech sentences) is decoded again with the product's name.
-    # Whether that decode is kept is the second pass's guards' call on tiny.en's reading of
-    # synthetic speech, which differs between CPUs (int8 kernels): in the lab the second window
-    # had "Omniflow router" in 16 runs of 16 on one machine and was kept as first heard on another.
-    assert len(given) >= 2 and given[-1][0] > 35, given
-    assert any("Omniflow" in p for p in given[-1][1]), given
+    # A window past the LibriSpeech sentences is decoded again with the model's names spotted
+    # there. Which names, and where the windows are cut, depend on the first pass, and that
+    # differs from run to run (faster-whisper falls back to sampling on parts of this synthetic
+    # speech: "metric, some if low router" in one run, "Kavanaugh" alone spotted in another).
+    # Whether the second decode is kept is the guards' call on tiny.en's reading, which also
+    # differs between CPUs (int8 kernels).
+    late = [phrase for start, phrases in given if start > 20 for phrase in phrases]
+    assert any(name in phrase for phrase in late for name in NAMES), given
     # The unrelated speech in between comes through whole, and the transcript reaches the end.
     for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
         assert fragment in with_model.text, with_model.text
@@ -94,3 +96,28 @@ def test_hotwords_and_the_carried_transcript_share_half_the_decoder_context(
     assert len(prompt) - 1 - len(tokenizer.sot_sequence) <= half
     assert prompt[-len(tokenizer.sot_sequence) - 1 : -len(tokenizer.sot_sequence)] == previous[-1:]
     assert len(unbiased) - 1 - len(tokenizer.sot_sequence) == half  # no hotwords: faster-whisper's own
+
+
+# A customer whose transcribers write "OK" and "e-mail" (the test audio says "Okay ... email").
+HOUSE_STYLE_TEXT = [
+    "OK, the e-mail went out this morning.",
+    "OK. I'll check the X-ray results.",
+    "All right, your followup is on Monday.",
+    "We sent an e-mail with the followup date, OK?",
+    "All right. The X-ray was clear.",
+    "Did you get my e-mail? All right.",
+]
+
+
+@pytest.mark.slow
+def test_a_model_writes_the_customers_own_forms_of_words(engine: Engine, audio_dir: Path) -> None:
+    samples = audio.decode((audio_dir / "house_style.ogg").read_bytes())
+
+    without = engine.transcribe(samples)
+    artifact, _ = build(HOUSE_STYLE_TEXT)
+    with_model = transcribe(engine, samples, artifact, RequestOptions())
+
+    assert "Okay" in without.text and "email" in without.text, without.text
+    assert with_model.text.startswith("OK,") and "e-mail" in with_model.text, with_model.text
+    assert "Okay" not in with_model.text and " email" not in with_model.text, with_model.text
+    assert " ".join(w.text for w in with_model.words) == with_model.text
