@@ -166,6 +166,8 @@ def correct(
     lexicon = dedupe([*request.keyterms_prompt, *request.word_boost, *(artifact.lexicon if artifact else ())])
     if lexicon and respell:
         edits.respell(lexicon, BOOST_LEVELS[request.boost_param])
+    if artifact is not None:
+        edits.restyle(artifact.house_style)
     for rule in request.custom_spelling:
         edits.spell(rule.sources, rule.target)
     return edits.result()

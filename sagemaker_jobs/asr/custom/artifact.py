@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sagemaker_jobs.asr.custom.context import ContextIndex
+from sagemaker_jobs.asr.custom.style import HouseStyle
 from sagemaker_jobs.asr.errors import AsrError
 
 if TYPE_CHECKING:
@@ -103,6 +104,12 @@ class Artifact:
             params=dict(body.get("params") or {}),
             metrics=dict(body.get("metrics") or {}),
         )
+
+    @cached_property
+    def house_style(self) -> HouseStyle:
+        """The written forms the customer's sentences prefer (computed once per loaded model,
+        so models built before it have it too)."""
+        return HouseStyle.of(self.sentences)
 
     @cached_property
     def context(self) -> ContextIndex:

@@ -11,6 +11,7 @@ from sagemaker_jobs.asr.custom.bias import BoostLevel
 from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.mining import zipf
 from sagemaker_jobs.asr.custom.spotting import letters
+from sagemaker_jobs.asr.custom.style import HouseStyle
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
 
 FUNCTION_WORD_ZIPF = 6.0
@@ -77,7 +78,9 @@ class TranscriptEdits:
             self.replace_span(index, span, tokens)
             index += len(tokens)
 
-    def spell(self, sources: Sequence[str], target: str) -> None:
+    def spell(self, sources: Sequence[str], target: str, *, keep_capital: bool = False) -> None:
+        """Every occurrence of a source (words, any case) becomes `target`. ``keep_capital``:
+        a capitalised occurrence ("All right," at a sentence start) gets a capitalised target."""
         target_tokens = target.split()
         for source in sources:
             source_tokens = [t.casefold() for t in split_words(source)]
@@ -87,10 +90,24 @@ class TranscriptEdits:
             while index + len(source_tokens) <= len(self.words):
                 window = [bare(w.text).casefold() for w in self.words[index : index + len(source_tokens)]]
                 if window == source_tokens:
-                    self.replace_span(index, len(source_tokens), target_tokens)
+                    tokens = target_tokens
+                    if keep_capital and bare(self.words[index].text)[:1].isupper() and tokens[0][:1].islower():
+                        tokens = [tokens[0][:1].upper() + tokens[0][1:], *tokens[1:]]
+                    self.replace_span(index, len(source_tokens), tokens)
                     index += len(target_tokens)
                 else:
                     index += 1
+
+    def restyle(self, style: HouseStyle) -> None:
+        """The customer's written forms (`style.HouseStyle`) in place of the decoder's."""
+        for variant, preferred in style.spellings:
+            self.spell([variant], preferred, keep_capital=True)
+        for index, word in enumerate(self.words):
+            closed = style.closed_form(bare(word.text))
+            if closed is not None:
+                if bare(word.text)[:1].isupper():
+                    closed = closed[:1].upper() + closed[1:]
+                self.replace_span(index, 1, [closed])
 
     def replace_span(self, index: int, span: int, tokens: Sequence[str]) -> None:
         """Words `index` .. `index + span - 1` become `tokens`, timed evenly over the old span."""
