@@ -36,7 +36,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from sagemaker_jobs.asr.result import Word
+from sagemaker_jobs.asr.result import Word, decoder_words
 
 SAMPLE_RATE = 16000
 # faster-whisper's defaults for a decode that needs its fallback (transcribe()'s thresholds).
@@ -171,13 +171,8 @@ def decode_windows(
         # live turn of LibriSpeech ending in digital silence, the whole sentence came again, all
         # at 6.80-6.80 s of a 6.94 s turn.
         segments = [s for s in segments if s["start"] != s["end"]]
-        words = tuple(
-            Word(
-                text=word["word"].strip(),
-                start=round(word["start"] * 1000),
-                end=round(word["end"] * 1000),
-                confidence=float(word["probability"]),
-            )
+        words = decoder_words(
+            (word["word"], word["start"], word["end"], word["probability"])
             for segment in segments
             for word in segment.get("words", ())
         )

@@ -28,7 +28,7 @@ from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.batch import TRIM_MARGIN_FRAMES, TRIM_MIN_FRAMES, Decoded, Window, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.rerank import RerankingWhisper
-from sagemaker_jobs.asr.result import TranscriptionResult, Word
+from sagemaker_jobs.asr.result import TranscriptionResult, decoder_words
 from sagemaker_jobs.env import int_from_env
 
 logger = logging.getLogger(__name__)
@@ -378,34 +378,15 @@ def _until_tail(segments: Iterable[Segment], tail_start_s: float) -> Iterable[Se
             return
 
 
-_CONTINUES = "-'’"
-"""The characters that join a word's continuation to it without a space ("follow-up", "rock'n'roll")."""
-
-
 def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:
     # Decoding happens while the segments generator is consumed, so consume it once.
     segments = list(segments)
-    words: list[Word] = []
-    for segment in segments:
-        for word in segment.words or ():
-            item = Word(
-                text=word.word.strip(),
-                start=round(word.start * 1000),
-                end=round(word.end * 1000),
-                confidence=float(word.probability),
-            )
-            # A word that does not start with a space continues the one before it in the text:
-            # "follow-up" comes out as "follow" and "-up" (a hyphen is a token of its own).
-            # One word, as the text has it.
-            if words and item.text and not word.word[:1].isspace() and item.text[0] in _CONTINUES:
-                last = words[-1]
-                item = Word(last.text + item.text, last.start, item.end, min(last.confidence, item.confidence))
-                words[-1] = item
-            else:
-                words.append(item)
+    words = decoder_words(
+        (word.word, word.start, word.end, word.probability) for segment in segments for word in segment.words or ()
+    )
     return TranscriptionResult(
         text="".join(segment.text for segment in segments).strip(),
-        words=tuple(words),
+        words=words,
         confidence=fmean(word.confidence for word in words) if words else 0.0,
         audio_duration_s=round(info.duration, 3),
         language_code=_assemblyai_language_code(info.language),

@@ -1,6 +1,7 @@
 """What a transcription returns; `to_contract()` is the inference container's response body
 (`hark_core.inference.InferenceResult`). Words are the contract's `Word` (times in ms)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -8,7 +9,28 @@ from hark_core.inference import Entity as FoundEntity
 from hark_core.inference import InferenceResult, Word
 from sagemaker_jobs.asr.timing import in_order
 
-__all__ = ["Entity", "TranscriptionResult", "Word"]
+__all__ = ["Entity", "TranscriptionResult", "Word", "decoder_words"]
+
+_CONTINUES = "-'’"
+"""What a word's continuation starts with when it joins it without a space ("follow-up")."""
+
+
+def decoder_words(pieces: Iterable[tuple[str, float, float, float]]) -> tuple[Word, ...]:
+    """Words from the decoder's (text, start s, end s, probability), as the text has them.
+
+    faster-whisper gives "follow-up" as "follow" and "-up" (the hyphen is a token of its own,
+    and its words begin at tokens with a leading space, merging punctuation forward): a piece
+    that does not start with a space and starts with a joining mark continues the word before."""
+    words: list[Word] = []
+    for text, start, end, probability in pieces:
+        word = Word(text=text.strip(), start=round(start * 1000), end=round(end * 1000), confidence=float(probability))
+        if words and word.text[:1] in _CONTINUES and word.text and not text[:1].isspace():
+            last = words[-1]
+            word = Word(last.text + word.text, last.start, word.end, min(last.confidence, word.confidence))
+            words[-1] = word
+        else:
+            words.append(word)
+    return tuple(words)
 
 
 @dataclass(frozen=True)

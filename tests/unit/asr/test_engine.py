@@ -13,6 +13,7 @@ from sagemaker_jobs.asr.engine import (
     raw_model_kwargs,
 )
 from sagemaker_jobs.asr.errors import InvalidOptionsError
+from sagemaker_jobs.asr.result import decoder_words
 
 CLIP = "ls_1089-134686-0002.flac"
 
@@ -169,3 +170,16 @@ def test_a_window_is_encoded_once_for_its_decodes_and_scores(
     # first window is encoded once.
     first = encoded[0]
     assert sum(1 for features in encoded if np.array_equal(features, first)) == 1
+
+
+def test_decoder_word_pieces_join_as_the_text_has_them() -> None:
+    pieces = [
+        (" a", 0.0, 0.2, 0.9),
+        (" follow", 0.2, 0.5, 0.8),
+        ("-up.", 0.5, 0.7, 0.6),
+        (" -", 0.8, 0.9, 0.5),
+        (" it", 1.0, 1.1, 0.9),
+    ]
+    words = decoder_words(pieces)
+    assert [w.text for w in words] == ["a", "follow-up.", "-", "it"]  # a spaced dash stays a word
+    assert (words[1].start, words[1].end, words[1].confidence) == (200, 700, 0.6)
