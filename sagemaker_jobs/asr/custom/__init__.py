@@ -14,6 +14,7 @@
   single-pass decodes `decode_options`, `recover_tail`).
 - ``second_pass``: each window decoded again with its own context and phrases (`Guide`).
 - ``edits``: the edit buffer over a result's words, and respelling by sound.
+- ``style``: the customer's house spellings ("OK", "e-mail"), learned from their text.
 
 The names of ``apply`` are imported lazily, so building a model (the training job) does not
 load faster-whisper.

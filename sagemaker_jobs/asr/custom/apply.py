@@ -9,7 +9,7 @@ With a model or request phrases, decoding takes two passes:
 
     first = engine.transcribe(samples)            # the engine's own decode, unbiased
     result = second_pass(engine, samples, first, Guide.of(artifact, request))
-    result = correct(result, artifact, request, respell=False)   # custom_spelling
+    result = correct(result, artifact, request, respell=False)   # house spellings, custom_spelling
 
 `second_pass` cuts the first decode into windows of at most 28 s at its longest pauses and
 decodes each window again with a prompt of its own: the customer's sentences most like what
