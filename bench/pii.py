@@ -18,6 +18,8 @@ from one of these sets of phrasings:
 - UNSEEN (`--phrasings unseen`): written after LATE was read, before the change for it (cue
   words for the card code); its e-mail misses were read afterwards;
 - NOVEL (`--phrasings novel`): written after that, before the e-mail change.
+- PAIRED (`--phrasings paired`): the card number and its code in one sentence, written with the
+  rule for a code said right after the card (`pii.CODE_AFTER_CARD_WORDS`), before it was run.
 
 plus one sentence with ordinary numbers and no personal data. Values are drawn at random (valid
 card numbers by Luhn, ten-digit phone numbers, dates of birth); numbers are read out digit by
@@ -184,7 +186,24 @@ NOVEL = {
     "credit_card_cvv": ("CVV {cvv}.",),
     "email_address": ("Please email the invoice to {email}.", "Contact address, {email}."),
 }
-PHRASINGS = {"dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE, "unseen": UNSEEN, "novel": NOVEL}
+# Written on 2026-12-06 with the rule for a code said right after the card number (whatever its
+# cue word was heard as), before that rule was run on any call: the card and its code in one
+# breath, as callers give them. Select with --phrasings paired.
+PAIRED = {
+    "person_name": ("It's {name}, I'd like to pay my bill.", "The card holder is {name}."),
+    "location": ("The billing address is in {city}.",),
+    "credit_card_number": (
+        "The card number is {card}, and the CVV is {cvv}.",
+        "Okay, {card}. The code on the back is {cvv}.",
+        "It's a Visa, {card}, security code {cvv}.",
+        "My card is {card} and the three digits are {cvv}.",
+    ),
+    "phone_number": ("Call me on {phone} if it fails.",),
+    "date_of_birth": ("Date of birth {dob}.",),
+}
+PHRASINGS = {
+    "dev": DEV, "held_out": HELD_OUT, "fresh": FRESH, "late": LATE, "unseen": UNSEEN, "novel": NOVEL, "paired": PAIRED,
+}  # fmt: skip
 DEFAULT_PHRASINGS = ("dev", "held_out", "fresh")
 """The calls of runs before LATE existed: the same calls for the same seed."""
 PLAIN = (

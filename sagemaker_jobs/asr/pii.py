@@ -304,9 +304,14 @@ class Finder:
                         float(result.score),
                     )
                 )
+        card_at = None  # the token of the last card number said
         for i, token in enumerate(tokens):
             if token.digits:
                 kinds = _number_kinds(token.text, _said_before(tokens, i))
+                if kinds[:1] == ("credit_card_number",):
+                    card_at = i
+                elif card_at is not None and i - card_at <= CODE_AFTER_CARD_WORDS and _may_be_card_code(tokens, i):
+                    kinds = ("credit_card_cvv", *(k for k in kinds if k != "credit_card_cvv"))
                 if kinds:
                     found.append((kinds, i, i, 0.9))
         for match in (*_SPOKEN_EMAIL.finditer(text), *_IP.finditer(text)):
@@ -333,6 +338,23 @@ def _date_kinds(tokens: Sequence[_Token], covered: Sequence[int]) -> tuple[str, 
 
 def _is_keyword(tokens: Sequence[_Token], covered: Sequence[int]) -> bool:
     return all(_core(tokens[i].text).lower() in _NOT_NAMES for i in covered)
+
+
+CODE_AFTER_CARD_WORDS = 20
+"""Three or four digits said this soon after a card number are its security code, even when
+the words that name it were misheard ("and the CVV is 768" heard as "and must see me meeting
+768"): callers read the code right after the number."""
+_AMOUNT_WORDS = {"dollars", "dollar", "cents", "percent", "pounds", "euros", "bucks"}
+
+
+def _may_be_card_code(tokens: Sequence[_Token], index: int) -> bool:
+    """Three or four digits that are not an amount ("$250", "250 dollars")."""
+    token = tokens[index]
+    digits = re.sub(r"\D", "", token.text)
+    if len(digits) not in (3, 4) or token.text.lstrip("+-").startswith("$"):
+        return False
+    after = _core(tokens[index + 1].text).lower() if index + 1 < len(tokens) else ""
+    return after not in _AMOUNT_WORDS
 
 
 def _names_card_code(before: set[str]) -> bool:

@@ -81,6 +81,16 @@ def test_an_area_code_or_the_digits_of_a_social_are_not_a_card_code(finder: pii.
     assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, "last digits of my social, 4471")]
 
 
+def test_three_digits_soon_after_a_card_number_are_its_code_even_with_the_cue_misheard(finder: pii.Finder) -> None:
+    card = "My card number is 4111 1111 1111 1111"
+    assert ("credit_card_cvv", "768") in _found(finder, f"{card} and must see me meeting 768.")
+    # An amount is not a code, nor are digits said long after the card.
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, f"{card} and I paid 250 dollars.")]
+    talk = "We talked about the weather and the game for a while after that, and then about the kids. "
+    later = f"{card}. {talk}The room was 447."
+    assert "credit_card_cvv" not in [kind for kind, _ in _found(finder, later)]
+
+
 def test_years_and_small_numbers_are_left_alone(finder: pii.Finder) -> None:
     kinds = [kind for kind, _ in _found(finder, "We sold 12 units in 2019 and 45 more last week.")]
     assert "number_sequence" not in kinds and "phone_number" not in kinds
