@@ -27,6 +27,7 @@ cut at the longest pauses, 5.74 % with lanes of 60 s (1.6x faster).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +60,8 @@ class Window:
     min_rest_s: float = 0.5
     """Where the decoder stops less than this before the end, the rest is not decoded (a prompted
     Whisper reads a short tail as a window of its own and mostly invents words there)."""
+    continued: bool = False
+    """The rest of a window whose decode stopped short of its end (`decode_all`)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,14 @@ them, slower than no trimming); from 10 s none did."""
 
 
 def decode_windows(
-    model: Any, windows: Sequence[Window], beam_size: int, fallback: Fallback | None, *, trim_encoder: bool = False
+    model: Any,
+    windows: Sequence[Window],
+    beam_size: int,
+    fallback: Fallback | None,
+    *,
+    trim_encoder: bool = False,
+    rerank: bool = False,
+    keep_encodings: bool = False,
 ) -> list[Decoded]:
     """Decodes `windows` as one batch with `model` (a faster-whisper `WhisperModel`); a window
     that fails the quality checks goes to `fallback` instead (with no `fallback`, it keeps its
@@ -98,7 +108,12 @@ def decode_windows(
     4.68 %, 34 earnings-call clips 7.00 -> 6.43 %, 1.4-1.8x faster; greedy, the 8 LibriSpeech
     clips whole and their first 1.1 and 2.5 s, 2.4x faster, whole clips 4.09 -> 4.68 %. Batch
     transcription keeps 30 s: trimmed inputs are not what Whisper was trained on, and these
-    samples are small."""
+    samples are small.
+
+    `rerank`: the windows with hotwords have their beam re-ranked by the unprompted model, as
+    each would be decoded on its own (`rerank`; a custom model's second pass). `keep_encodings`:
+    the encoder outputs of the windows that start a recording (not a continuation of one) are
+    kept by the model for a later `Engine.log_likelihoods` of the same window."""
     if not windows:
         return []
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
@@ -110,6 +125,8 @@ def decode_windows(
         input_frames += input_frames % 2  # the encoder's first layers halve the frames
     features = np.stack([pad_or_trim(f, input_frames) for f in spectra])
     encoder_output = model.encode(features)
+    if keep_encodings and hasattr(model, "keep_encodings"):
+        model.keep_encodings(features, encoder_output, [i for i, w in enumerate(windows) if not w.continued])
     prompts = [
         model.get_prompt(
             tokenizer,
@@ -118,27 +135,35 @@ def decode_windows(
         )
         for w in windows
     ]
-    prompts = _same_start(prompts, tokenizer)
+    heads = [
+        1 + min(len(tokenizer.encode(" " + w.hotwords.strip())), model.max_length // 2 - 1) if w.hotwords else 1
+        for w in windows
+    ]
+    prompts = _same_start(prompts, tokenizer, heads)
     max_length = model.max_length
     if trim_encoder:
         # A loop of repeated tokens (which a short input makes likelier) stops at about ten
         # tokens a second of input instead of running to 448: speech has fewer than seven.
         max_length = min(max_length, max(len(p) for p in prompts) + input_frames // 10 + 20)
-    results = model.model.generate(
-        encoder_output,
-        prompts,
-        beam_size=beam_size,
-        max_length=max_length,
-        return_scores=True,
-        return_no_speech_prob=True,
-        suppress_blank=True,
-        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
-        max_initial_timestamp_index=int(round(MAX_INITIAL_TIMESTAMP_S / model.time_precision)),
-    )
+    chosen = [rerank and bool(w.hotwords) for w in windows]
+    reranking = getattr(model.model, "reranking", None)
+    with reranking(tokenizer.sot_sequence, tokenizer.eot, chosen) if reranking and any(chosen) else nullcontext():
+        results = model.model.generate(
+            encoder_output,
+            prompts,
+            beam_size=beam_size,
+            max_length=max_length,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+            max_initial_timestamp_index=int(round(MAX_INITIAL_TIMESTAMP_S / model.time_precision)),
+        )
     segmented: list[list[dict[str, Any]]] = []
     frames: list[int] = []
     verdicts: list[str] = []
-    resumes: list[float | None] = []
+    seeks: list[float] = []  # where each decode's own timestamps say to go on, in seconds
+    endings: list[bool] = []  # closed with a single timestamp: the decoder heard all there was
     for window, result in zip(windows, results):
         tokens = list(result.sequences_ids[0])
         verdict = _verdict(tokenizer, tokens, result.scores[0], result.no_speech_prob)
@@ -146,7 +171,7 @@ def decode_windows(
         duration = len(window.samples) / SAMPLE_RATE
         size = min(int(np.ceil(duration * model.frames_per_second)), model.feature_extractor.nb_max_frames)
         frames.append(size)
-        segments, seek, _ = model._split_segments_by_timestamps(
+        segments, seek, finished = model._split_segments_by_timestamps(
             tokenizer=tokenizer,
             tokens=tokens if verdicts[-1] == "ok" else [],
             time_offset=0.0,
@@ -154,13 +179,28 @@ def decode_windows(
             segment_duration=duration,
             seek=0,
         )
-        resume = seek / model.frames_per_second
-        resumes.append(resume if 0 < resume < duration - window.min_rest_s and verdicts[-1] == "ok" else None)
+        seeks.append(seek / model.frames_per_second)
+        endings.append(finished)
         segmented.append(segments)
     if any(any(s["tokens"] for s in segments) for segments in segmented):
         model.add_word_timestamps(
             segmented, tokenizer, encoder_output, frames, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS, 0.0
         )
+    resumes: list[float | None] = []
+    for index, (window, segments) in enumerate(zip(windows, segmented)):
+        # A decode that did not close with a single timestamp (Whisper's "nothing more here")
+        # resumes from its last word's end, as faster-whisper's own loop does with word
+        # timestamps: a prompted decode often stops after a sentence with no timestamp at all,
+        # which without this lost the rest of the window (devops recordings, model from text,
+        # second pass batched: WER 43.5 %, one window at a time 28.4 %). Not for live partials
+        # (no `fallback`): a lost tail there is decoded again within a second anyway.
+        ends = [w["end"] for s in segments for w in s.get("words", ())]
+        resume = seeks[index]
+        if not endings[index] and ends and ends[-1] > 0 and fallback is not None:
+            resume = round(ends[-1] * model.frames_per_second) / model.frames_per_second
+        duration = len(window.samples) / SAMPLE_RATE
+        ok = verdicts[index] == "ok" and 0 < resume < duration - window.min_rest_s
+        resumes.append(resume if ok else None)
     out = []
     for window, verdict, segments, resume in zip(windows, verdicts, segmented, resumes):
         if verdict == "retry" and fallback is not None:
@@ -181,18 +221,28 @@ def decode_windows(
     return out
 
 
-def _same_start(prompts: list[list[int]], tokenizer: Tokenizer) -> list[list[int]]:
-    """CTranslate2 needs <|startoftranscript|> at the same position in every item of a batch:
-    longer prompts lose their oldest tokens (a custom model's context puts the most relevant
-    last). Padding instead was measured and is worse: repeated <|startofprev|> raised WER on
-    the joined Twitter call from 6.0 % to 13.6 %, spaces to 6.5 %."""
+def _same_start(prompts: list[list[int]], tokenizer: Tokenizer, heads: Sequence[int] | None = None) -> list[list[int]]:
+    """CTranslate2 needs <|startoftranscript|> at the same position in every item of a batch, so
+    longer prompts are cut to the shortest. `heads`: how many tokens each prompt opens with that
+    are to be cut last (<|startofprev|> and the window's hotwords, which faster-whisper puts
+    before the carried text): the oldest text after them goes first, since a custom model's
+    context puts the most relevant last. Cutting from the very front instead dropped the
+    hotwords of a custom model's windows (devops recordings, model from text: WER 28.4 % one
+    window at a time, 40.6 % batched). Padding instead was measured and is worse: repeated
+    <|startofprev|> raised WER on the joined Twitter call from 6.0 % to 13.6 %, spaces to 6.5 %."""
     starts = [p.index(tokenizer.sot) for p in prompts]
     shortest = min(starts)
     if shortest == max(starts):
         return prompts
     if shortest == 0:
         return [p[start:] for p, start in zip(prompts, starts)]
-    return [[p[0], *p[start - shortest + 1 : start], *p[start:]] for p, start in zip(prompts, starts)]
+    out = []
+    for index, (prompt, start) in enumerate(zip(prompts, starts)):
+        head = max(1, min(heads[index] if heads else 1, start))
+        from_text = min(start - shortest, start - head)  # the carried text's oldest tokens first,
+        from_head = start - shortest - from_text  # then the head's last (<|startofprev|> stays)
+        out.append([*prompt[: head - from_head], *prompt[head + from_text :]])
+    return out
 
 
 def _verdict(tokenizer: Tokenizer, tokens: list[int], score: float, no_speech_prob: float) -> str:
@@ -235,6 +285,8 @@ def decode_all(
     batch_size: int,
     *,
     trim_encoder: bool = False,
+    rerank: bool = False,
+    keep_encodings: bool = False,
 ) -> list[list[tuple[int, Decoded]]]:
     """Decodes `windows` (of any length) in batches of up to `batch_size`: each window's first
     30 s, then, where the decoder ended early, the rest again, until every window is done.
@@ -244,14 +296,22 @@ def decode_all(
     lengths = {id(w): _prompt_tokens(model, w) for w in windows}
     while pending:
         batch, pending = _take_batch(pending, batch_size, lambda w: lengths.get(id(w), 0))
-        decoded = decode_windows(model, [w for _, _, w in batch], beam_size, fallback, trim_encoder=trim_encoder)
+        decoded = decode_windows(
+            model,
+            [w for _, _, w in batch],
+            beam_size,
+            fallback,
+            trim_encoder=trim_encoder,
+            rerank=rerank,
+            keep_encodings=keep_encodings,
+        )
         for (index, offset, window), piece in zip(batch, decoded):
             pieces[index].append((offset, piece))
             if piece.resume_s is not None:
                 cut = int(piece.resume_s * SAMPLE_RATE)
                 # Not conditioned on the text before it: measured, carrying it did not help
                 # (joined Twitter call, lanes of 60 s: 5.74 % without, 5.97 % with).
-                rest = replace(window, samples=window.samples[cut:])
+                rest = replace(window, samples=window.samples[cut:], continued=True)
                 lengths[id(rest)] = lengths.get(id(window), 0)
                 pending.append((index, offset + cut, rest))
     return pieces

@@ -196,11 +196,15 @@ class Engine:
         skip_tail_s: float = 0.5,
         trim_encoder: bool = False,
         fallback: bool = True,
+        rerank: bool = False,
+        keep_encodings: bool = False,
     ) -> list[TranscriptionResult]:
         """Transcribes several recordings as batches (see `batch`): short recordings from
         different requests, a custom model's second-pass windows, live streams' turns. All items
         decode with the beam of the first (callers group by beam). `skip_tail_s`: as for
-        `transcribe`; `trim_encoder` and no `fallback`: see `batch.decode_windows` (live partials)."""
+        `transcribe`; `trim_encoder` and no `fallback`: see `batch.decode_windows` (live partials);
+        `rerank`: items with hotwords re-ranked as `transcribe` does; `keep_encodings`: each
+        item's encoder output kept for a `log_likelihoods` of it to reuse (a custom model's windows)."""
         if self.multilingual:  # batches decode English only; detection is per recording
             return [self.transcribe(samples, options) for samples, options in items]
         if not items:
@@ -208,7 +212,14 @@ class Engine:
         beam = items[0][1].beam_size or self.settings.beam_size
         windows = [Window(samples, options.initial_prompt, options.hotwords, skip_tail_s) for samples, options in items]
         pieces = decode_all(
-            self._model, windows, beam, self._fallback(beam) if fallback else None, batch_size, trim_encoder=trim_encoder
+            self._model,
+            windows,
+            beam,
+            self._fallback(beam) if fallback else None,
+            batch_size,
+            trim_encoder=trim_encoder,
+            rerank=rerank,
+            keep_encodings=keep_encodings,
         )
         return [
             _joined_result(parts, len(samples) / SAMPLE_RATE, self.settings.model_name)
@@ -301,8 +312,9 @@ def _joined_result(pieces: Sequence[tuple[int, Decoded]], duration_s: float, mod
     )
 
 
-ENCODER_CACHE_WINDOWS = 4
-"""Encoder outputs kept (about 2.3 MB each for tiny.en, 1500 x 384 floats; 7.7 MB for large)."""
+ENCODER_CACHE_WINDOWS = 8
+"""Encoder outputs kept (about 2.3 MB each for tiny.en, 1500 x 384 floats; 7.7 MB for large):
+one batch of a custom model's second pass (`DEFAULT_BATCH_SIZE`, `keep_encodings`)."""
 
 
 class PromptBudgetWhisperModel(WhisperModel):
@@ -335,19 +347,39 @@ class PromptBudgetWhisperModel(WhisperModel):
         through the encoder three times, the largest single cost of a custom model on clips. The
         key is the window's features themselves, so a hit is the same input, never a near one."""
         if features.ndim != 2:
-            return super().encode(features)  # a batch: its own windows, not worth keeping
-        features = np.ascontiguousarray(features)
-        key = (features.shape, hashlib.blake2b(features.view(np.uint8), digest_size=16).digest())
+            return super().encode(features)  # a batch: see `keep_encodings`
+        key = self._key(features)
         with self._encoded_lock:
             if key in self._encoded:
                 self._encoded.move_to_end(key)
                 return self._encoded[key]
         encoded = super().encode(features)
+        self._remember(key, encoded)
+        return encoded
+
+    def keep_encodings(self, features: np.ndarray, encoded: ctranslate2.StorageView, items: Sequence[int]) -> None:
+        """Remembers the encoder outputs of a batch's `items` (`features`: batch x mels x frames)
+        as `encode` would have for each window alone. A custom model's second pass decodes the
+        windows of a long recording as a batch and then scores each (`log_likelihoods`), which
+        otherwise encoded every window twice (a third of the second pass on a 3-minute recording).
+        On a CPU only, where one output is cut out of the batch's cheaply."""
+        if encoded.device != "cpu":
+            return
+        outputs = np.asarray(encoded)
+        for index in items[-ENCODER_CACHE_WINDOWS:]:
+            output = ctranslate2.StorageView.from_array(np.ascontiguousarray(outputs[index : index + 1]))
+            self._remember(self._key(features[index]), output)
+
+    @staticmethod
+    def _key(features: np.ndarray) -> tuple[Any, ...]:
+        features = np.ascontiguousarray(features)
+        return (features.shape, hashlib.blake2b(features.view(np.uint8), digest_size=16).digest())
+
+    def _remember(self, key: tuple[Any, ...], encoded: ctranslate2.StorageView) -> None:
         with self._encoded_lock:
             self._encoded[key] = encoded
             while len(self._encoded) > ENCODER_CACHE_WINDOWS:
                 self._encoded.popitem(last=False)
-        return encoded
 
     def generate_with_fallback(self, encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
         start = tokenizer.sot_sequence if options.hotwords else None

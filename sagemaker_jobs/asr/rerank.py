@@ -51,9 +51,13 @@ class RerankingWhisper:
         return getattr(self._model, name)
 
     @contextmanager
-    def reranking(self, start_sequence: Sequence[int] | None, end_of_text: int) -> Iterator[None]:
-        """`start_sequence` (the decoder's start tokens without any prompt), or None for off."""
-        self._local.active = (list(start_sequence), end_of_text) if start_sequence else None
+    def reranking(
+        self, start_sequence: Sequence[int] | None, end_of_text: int, items: Sequence[bool] | None = None
+    ) -> Iterator[None]:
+        """`start_sequence` (the decoder's start tokens without any prompt), or None for off.
+        `items`: in a batch, which of its items to re-rank (those decoded with hotwords, as a
+        decode of its own would be); None: every item."""
+        self._local.active = (list(start_sequence), end_of_text, items) if start_sequence else None
         try:
             yield
         finally:
@@ -62,28 +66,44 @@ class RerankingWhisper:
     def generate(self, features: Any, prompts: Any, **kwargs: Any) -> Any:
         active = getattr(self._local, "active", None)
         beam = kwargs.get("beam_size", 1)
-        if active is None or beam < 2 or len(prompts) != 1:
+        if active is None or beam < 2:
             return self._model.generate(features, prompts, **kwargs)
-        start_sequence, end_of_text = active
-        result = self._model.generate(features, prompts, **{**kwargs, "num_hypotheses": beam})[0]
-        order = self._order(features, result, start_sequence, end_of_text)
+        start_sequence, end_of_text, items = active
+        chosen = [True] * len(prompts) if items is None else list(items)
+        if not any(chosen):
+            return self._model.generate(features, prompts, **kwargs)
+        results = self._model.generate(features, prompts, **{**kwargs, "num_hypotheses": beam})
+        orders = self._orders(features, results, chosen, start_sequence, end_of_text)
         return [
             RerankedResult(
                 sequences_ids=[list(result.sequences_ids[i]) for i in order],
                 scores=[result.scores[i] for i in order],
                 no_speech_prob=result.no_speech_prob,
             )
+            for result, order in zip(results, orders)
         ]
 
-    def _order(self, features: Any, result: Any, start_sequence: list[int], end_of_text: int) -> list[int]:
-        hypotheses = [[t for t in ids if t < end_of_text] for ids in result.sequences_ids]
-        ranked = list(range(len(hypotheses)))
-        if len(hypotheses) < 2 or not all(hypotheses):
-            return ranked  # an empty hypothesis has no words to score: keep the beam's order
+    def _orders(
+        self, features: Any, results: Sequence[Any], chosen: Sequence[bool], start_sequence: list[int], end_of_text: int
+    ) -> list[list[int]]:
+        """Each result's hypotheses, best first by both opinions. The k-th hypotheses of every
+        item are scored in one batched `align` (an item with nothing to score there gets a
+        one-token stand-in whose score is not used), so a batch costs `beam` aligns, not
+        `beam` per item."""
+        hypotheses = [[[t for t in ids if t < end_of_text] for ids in r.sequences_ids] for r in results]
+        # An empty hypothesis has no words to score: such an item keeps the beam's order.
+        scored = [c and len(h) >= 2 and all(h) for c, h in zip(chosen, hypotheses)]
+        combined: list[list[float]] = [list(r.scores) for r in results]
         frames = 2 * features.shape[1]  # mel frames of the window (the encoder halves them)
-        combined = []
-        for index, tokens in enumerate(hypotheses):
-            aligned = self._model.align(features, start_sequence, [tokens], frames)[0]
-            unprompted = sum(math.log(max(p, _FLOOR)) for p in aligned.text_token_probs) / len(tokens)
-            combined.append(result.scores[index] + SECOND_OPINION_WEIGHT * unprompted)
-        return sorted(ranked, key=lambda i: -combined[i])
+        for k in range(max((len(h) for h, s in zip(hypotheses, scored) if s), default=0)):
+            here = [s and k < len(h) for h, s in zip(hypotheses, scored)]
+            if not any(here):
+                continue
+            tokens = [h[k] if on else [end_of_text - 1] for h, on in zip(hypotheses, here)]
+            aligned = self._model.align(features, start_sequence, tokens, frames)
+            for item, on in enumerate(here):
+                if on:
+                    probs = aligned[item].text_token_probs
+                    unprompted = sum(math.log(max(p, _FLOOR)) for p in probs) / len(tokens[item])
+                    combined[item][k] += SECOND_OPINION_WEIGHT * unprompted
+        return [sorted(range(len(c)), key=lambda i: -c[i]) if s else list(range(len(c))) for c, s in zip(combined, scored)]

@@ -143,12 +143,14 @@ def second_pass(
 
     redo = [(cut(lo, hi), options) for _, lo, hi, _, options in planned if options]
     if batched:
-        # One batch for every window (each its own prompt). Off by default, measured (lab, same
-        # run): Twitter call joined into recordings, model from its text, 49.2 s -> 37.1 s but
-        # WER 5.36 % -> 5.51 %; a 1,000-phrase list on synthetic pharmacy recordings 53.4 s ->
-        # 25.8 s but WER 33.7 % -> 41.0 % (a batch has no re-ranking of the hotword-prompted
-        # beam, see `rerank`).
-        decoded = iter(engine.transcribe_many(redo, skip_tail_s=1.0))
+        # One batch for every window (each its own prompt), re-ranked as a decode of its own is.
+        # Off by default, measured (lab, paired, same first pass, 2026-12-06, TUNE sets): devops
+        # recordings with a model from text -11.2 % against no model one window at a time, -7.9 %
+        # batched; Twitter recordings -14.3 / -12.9 %; devops recordings with 1,000 phrases -20.7 /
+        # -23.6 %; second-pass time 46.9 -> 41.9 s, 39.3 -> 36.6 s, 51.9 -> 50.5 s. On 2 cores a
+        # decode already keeps both busy and the batch saves little; on a GPU it is where the
+        # gain would be (not measured here).
+        decoded = iter(engine.transcribe_many(redo, skip_tail_s=1.0, rerank=True, keep_encodings=True))
     else:
         decoded = iter(
             engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)

@@ -1,10 +1,12 @@
 """Batched decoding with the real engine: several recordings in one CTranslate2 batch."""
 
 from pathlib import Path
-from typing import Callable
+from types import SimpleNamespace
+from typing import Any, Callable
 
 import numpy as np
 import pytest
+from faster_whisper.tokenizer import Tokenizer
 
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.batch import _same_start, split_into_lanes
@@ -156,3 +158,76 @@ def test_prompts_start_at_one_position_in_a_batch() -> None:
     assert _same_start(prompts, Tokens()) == [[9, 3], [9, 3], [9, 3]]  # type: ignore[arg-type]
     prompts = [[1, 5, 6, 7, 9, 3], [1, 8, 9, 3]]
     assert _same_start(prompts, Tokens()) == [[1, 7, 9, 3], [1, 8, 9, 3]]  # type: ignore[arg-type]
+
+
+def test_a_prompt_cut_to_its_batch_keeps_its_hotwords_and_loses_its_oldest_text_first() -> None:
+    class Tokens:
+        sot = 9
+
+    # <|startofprev|> 1, hotwords 5 6, carried text 7 8, then <|startoftranscript|> 9.
+    prompts = [[1, 5, 6, 7, 8, 9, 3], [1, 4, 2, 9, 3]]
+    assert _same_start(prompts, Tokens(), [3, 1]) == [[1, 5, 6, 9, 3], [1, 4, 2, 9, 3]]  # type: ignore[arg-type]
+    prompts = [[1, 5, 6, 7, 9, 3], [1, 4, 9, 3]]  # more to cut than its text: its last hotword goes next
+    assert _same_start(prompts, Tokens(), [3, 1]) == [[1, 5, 9, 3], [1, 4, 9, 3]]  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_decode_that_stops_without_a_timestamp_resumes_from_its_last_word(
+    engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prompted Whisper sometimes ends a window after a sentence with no timestamp at all; the
+    batch then goes on from that sentence's last word, as faster-whisper's own loop does."""
+    samples = np.concatenate([_load(audio_dir, CLIPS[1]), np.zeros(8000, np.float32), _load(audio_dir, CLIPS[2])])
+    inner = engine._model.model._model
+    timestamps_from = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en").timestamp_begin
+    calls: list[int] = []
+
+    class FirstStopsEarly:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def generate(self, *args: Any, **kwargs: Any) -> Any:
+            results = inner.generate(*args, **kwargs)
+            calls.append(len(results))
+            if len(calls) > 1:
+                return results
+            ids = list(results[0].sequences_ids[0])
+            first_end = next(i for i in range(1, len(ids)) if ids[i] >= timestamps_from > ids[i - 1])
+            # The first sentence's text only: no timestamps, as such a decode comes out.
+            stopped = [t for t in ids[:first_end] if t < timestamps_from]
+            return [SimpleNamespace(sequences_ids=[stopped], scores=results[0].scores, no_speech_prob=0.0)]
+
+    whole = engine.transcribe_many([(samples, DecodeOptions())])[0]
+    monkeypatch.setattr(engine._model.model, "_model", FirstStopsEarly())
+    resumed = engine.transcribe_many([(samples, DecodeOptions())])[0]
+
+    assert len(calls) >= 2
+    assert resumed.text.split()[-4:] == whole.text.split()[-4:]
+    assert resumed.words[-1].end == pytest.approx(whole.words[-1].end, abs=500)
+
+
+@pytest.mark.slow
+def test_a_batch_can_leave_each_window_encoded_for_scoring_it_later(
+    engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clips = [_load(audio_dir, name) for name in CLIPS[:2]]
+    inner = engine._model.model._model
+    encoded: list[int] = []
+
+    class CountingEncoder:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def encode(self, features: Any, *args: Any, **kwargs: Any) -> Any:
+            encoded.append(features.shape[0])
+            return inner.encode(features, *args, **kwargs)
+
+    monkeypatch.setattr(engine._model.model, "_model", CountingEncoder())
+    engine._model._encoded.clear()
+    results = engine.transcribe_many([(samples, DecodeOptions()) for samples in clips], keep_encodings=True)
+    assert encoded == [2]
+
+    scores = [engine.log_likelihoods(samples, [result.text])[0] for samples, result in zip(clips, results)]
+
+    assert encoded == [2]  # each clip scored on the batch's own encoding
+    assert all(score < 0 for score in scores)

@@ -27,11 +27,13 @@ class FakeWhisper:
             SimpleNamespace(
                 sequences_ids=self.hypotheses[:count], scores=[-0.1, -0.2, -0.3][:count], no_speech_prob=0.01
             )
+            for _ in prompts
         ]
 
     def align(self, features: Any, start: Any, tokens: list[list[int]], frames: int) -> list[Any]:
+        self.calls.append({"aligned": len(tokens)})
         probabilities = {1: 0.1, 2: 0.9, 3: 0.5}
-        return [SimpleNamespace(text_token_probs=[probabilities[t] for t in tokens[0]])]
+        return [SimpleNamespace(text_token_probs=[probabilities.get(t, 0.5) for t in item]) for item in tokens]
 
 
 FEATURES = SimpleNamespace(shape=[1, 1500, 384])
@@ -48,6 +50,27 @@ def test_the_prompted_beam_is_reordered_by_both_opinions() -> None:
     assert [ids[0] for ids in result.sequences_ids] == [2, 3, 1]
     assert result.scores == [-0.2, -0.3, -0.1]  # each hypothesis keeps its own beam score
     assert result.no_speech_prob == 0.01
+
+
+def test_in_a_batch_only_the_chosen_items_are_reordered_with_one_align_per_rank() -> None:
+    fake = FakeWhisper([[1, 1, EOT + 1], [2, 2, EOT + 1], [3, 3, EOT + 1]])
+    model = RerankingWhisper(fake)
+
+    with model.reranking([EOT + 2], EOT, items=[True, False, True]):
+        results = model.generate(FEATURES, [[0], [0], [0]], beam_size=3)
+
+    assert [[ids[0] for ids in r.sequences_ids] for r in results] == [[2, 3, 1], [1, 2, 3], [2, 3, 1]]
+    assert [call["aligned"] for call in fake.calls if "aligned" in call] == [3, 3, 3]
+
+
+def test_a_batch_with_no_item_chosen_is_decoded_as_it_was() -> None:
+    fake = FakeWhisper([[1, EOT + 1], [2, EOT + 1]])
+    model = RerankingWhisper(fake)
+
+    with model.reranking([EOT + 2], EOT, items=[False, False]):
+        model.generate(FEATURES, [[0], [0]], beam_size=5)
+
+    assert fake.calls == [{"beam_size": 5}]
 
 
 @pytest.mark.parametrize("kwargs", [{"beam_size": 1}, {"beam_size": 1, "sampling_temperature": 0.4}])
