@@ -90,7 +90,8 @@ def transcribe(
     With a model or phrases, decoding takes two passes (see `second_pass`): the engine's own
     decode, then each window again with the customer's context and the phrases spotted in it.
     ``two_pass=False`` decodes once with the best phrases as hotwords (live partials, where a
-    second pass costs too much latency).
+    second pass costs too much latency). ``batched``: the second pass's windows as one batch,
+    each decoded once (faster on long recordings, less accurate: see `second_pass`).
 
     ``adapted``: the engine with the model's adapted decoder (`adapted.AdaptedEngines`), which
     decodes both passes of audio up to `ADAPTED_MAX_S`; longer recordings are decoded by

@@ -143,14 +143,21 @@ def second_pass(
 
     redo = [(cut(lo, hi), options) for _, lo, hi, _, options in planned if options]
     if batched:
-        # One batch for every window (each its own prompt), re-ranked as a decode of its own is.
-        # Off by default, measured (lab, paired, same first pass, 2026-12-06, TUNE sets): devops
-        # recordings with a model from text -11.2 % against no model one window at a time, -7.9 %
-        # batched; Twitter recordings -14.3 / -12.9 %; devops recordings with 1,000 phrases -20.7 /
-        # -23.6 %; second-pass time 46.9 -> 41.9 s, 39.3 -> 36.6 s, 51.9 -> 50.5 s. On 2 cores a
-        # decode already keeps both busy and the batch saves little; on a GPU it is where the
-        # gain would be (not measured here).
-        decoded = iter(engine.transcribe_many(redo, skip_tail_s=1.0, rerank=True, keep_encodings=True))
+        # One batch for every window (each its own prompt, re-ranked as a decode of its own is),
+        # each decoded once: where its decode stops early, the first pass's words stand for the
+        # rest (`_uncovered_tail`). Off by default. Chosen on the tuning sets (lab, paired, same
+        # first pass, 2026-12-06; one window at a time -> batched, against no model, and the
+        # whole decode's time against no model's): devops recordings, model from text -11.2 ->
+        # -18.6 %, 3.2 -> 2.2x; Twitter recordings -14.3 -> -12.9 %, 2.1 -> 2.2x; devops
+        # recordings with 1,000 phrases -20.7 -> -19.8 %, 3.9 -> 2.4x. It did not hold on the
+        # customers nobody tuned on: brands recordings, model from text, -19.0 -> -11.2 % (spoken
+        # terms 0.73 -> 0.51), 3.3 -> 2.4x; insurance -36.2 -> -32.7 %, 3.8 -> 2.1x; vet +4.0 ->
+        # -4.9 %, 3.7 -> 2.2x; pharmacy's 30 terms -28.4 -> -12.9 %, 3.6 -> 4.3x; vet's 1,000
+        # phrases -6.8 -> -0.9 %; ATC recordings -2.7 -> +4.2 %, 1.6 -> 1.8x. The rest of a
+        # window decoded again after an early stop is where many of the customer's names are
+        # found. (Batched and going on after early stops: -7.9, -12.9, -23.6 % on the tuning
+        # sets at 2.9, 2.1, 3.6x.)
+        decoded = iter(engine.transcribe_many(redo, skip_tail_s=WINDOW_S, rerank=True, keep_encodings=True))
     else:
         decoded = iter(
             engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
@@ -195,7 +202,7 @@ def second_pass(
             texts += [w.text for w in heard]
             continue
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
-        rest = _uncovered_tail(heard, redone)
+        rest = _uncovered_tail(heard, redone, decoded_once=batched)
         if rest and redone and redone[-1].end > rest[0].start:
             redone[-1] = replace(redone[-1], end=max(redone[-1].start, rest[0].start))
         out += redone + rest
@@ -333,10 +340,12 @@ def _strays(
     return second < first - nats
 
 
-def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
+def _uncovered_tail(first: Sequence[Word], again: Sequence[Word], *, decoded_once: bool = False) -> list[Word]:
     """The first pass's words after the point where the second decode stopped, when it stopped
     early (a prompted Whisper sometimes ends its window after a few words, and its last word's
-    timestamp then runs to the end of the window, so time alone cannot tell)."""
+    timestamp then runs to the end of the window, so time alone cannot tell). `decoded_once`:
+    the second decode was not allowed to go on after an early stop, so whatever it left out
+    after its last matching word is kept, finished sentence or not."""
     if not again:
         return list(first)
     a, b = _keys(first), _keys(again)
@@ -345,6 +354,8 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word]) -> list[Word]:
     if len(a) - last <= max(2, 0.15 * len(a)):
         return []
     rest = list(first[last:])
+    if decoded_once:
+        return rest
     # Only a stop: the second decode ends mid-sentence, or its last word runs on over the rest.
     # A first pass's invented tail ("and that is why we are talking about...") that the prompted
     # decode rightly left out, after a finished sentence, stays out.

@@ -5,7 +5,7 @@ import numpy as np
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
 from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.context import ContextIndex
-from sagemaker_jobs.asr.custom.second_pass import Guide, plan_windows, second_pass
+from sagemaker_jobs.asr.custom.second_pass import WINDOW_S, Guide, plan_windows, second_pass
 from sagemaker_jobs.asr.custom.spotting import PhraseSpotter
 from sagemaker_jobs.asr.engine import DecodeOptions
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
@@ -245,3 +245,43 @@ def test_a_phrase_spotted_only_in_the_second_decode_is_confirmed_in_place() -> N
     out = transcribe(engine, np.zeros(16000 * 2, dtype=np.float32), artifact)
 
     assert out.text == "we moved Kafka behind Cilium."
+
+
+class FakeBatchEngine(FakeEngine):
+    def transcribe_many(self, items: list[tuple[np.ndarray, DecodeOptions]], batch_size: int = 8, **kwargs: object):
+        self.batch_kwargs = kwargs
+        return [self.transcribe(samples, options) for samples, options in items]
+
+
+def test_a_batched_window_decoded_once_keeps_the_first_pass_after_its_early_stop() -> None:
+    """Batched, a window's decode does not go on after an early stop (`skip_tail_s` of a whole
+    window), so what it left out is the first pass's, even after a finished sentence."""
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
+    heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
+    first = result(words(*((t, 500 * i, 500 * i + 400, 0.9 if i > 1 else 0.4) for i, t in enumerate(heard))))
+    again = result(
+        words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9))
+    )
+    engine = FakeBatchEngine(first, again)
+
+    out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact, batched=True)
+
+    assert out.text == "we shipped the router. and that is why we talk about it"
+    assert engine.batch_kwargs["skip_tail_s"] == WINDOW_S and engine.batch_kwargs["rerank"] is True
+
+
+def test_batched_the_windows_of_a_recording_are_decoded_again_in_one_call_their_encodings_kept() -> None:
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
+    # Two windows (a pause at 20 s), each with a doubtful word.
+    first = result(
+        words(("the", 0, 400, 0.9), ("metric", 500, 900, 0.3), ("sum", 1000, 1400, 0.3))
+        + words(("the", 40_000, 40_400, 0.9), ("metric", 40_500, 40_900, 0.3), ("sum", 41_000, 41_400, 0.3))
+    )
+    again = result(words(("the", 0, 400, 0.9), ("Zentrix", 500, 900, 0.9), ("Omniflow", 1000, 1400, 0.9)))
+    engine = FakeBatchEngine(first, again, again)
+
+    out = transcribe(engine, np.zeros(16000 * 42, dtype=np.float32), artifact, batched=True)
+
+    assert out.text == "the Zentrix Omniflow the Zentrix Omniflow"
+    assert engine.batch_kwargs["keep_encodings"] is True
+    assert [length for length, _ in engine.calls[1:]] == [16000 * 207 // 10, 16000 * 213 // 10]
