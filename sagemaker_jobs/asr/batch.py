@@ -227,8 +227,9 @@ def _same_start(prompts: list[list[int]], tokenizer: Tokenizer, heads: Sequence[
     are to be cut last (<|startofprev|> and the window's hotwords, which faster-whisper puts
     before the carried text): the oldest text after them goes first, since a custom model's
     context puts the most relevant last. Cutting from the very front instead dropped the
-    hotwords of a custom model's windows (devops recordings, model from text: WER 28.4 % one
-    window at a time, 40.6 % batched). Padding instead was measured and is worse: repeated
+    hotwords of a custom model's windows first (with the beam not re-ranked, one of the
+    differences that made a batched second pass 40.6 % WER against 28.4 % one window at a time,
+    devops recordings with a model from text). Padding instead was measured and is worse: repeated
     <|startofprev|> raised WER on the joined Twitter call from 6.0 % to 13.6 %, spaces to 6.5 %."""
     starts = [p.index(tokenizer.sot) for p in prompts]
     shortest = min(starts)
