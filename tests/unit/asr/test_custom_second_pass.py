@@ -125,13 +125,20 @@ def test_a_list_that_fits_the_budget_goes_whole_in_its_own_order() -> None:
     assert hot[0] == "Cilium" and hot[1:] == ["Zentrix Omniflow", "Kyverno", "Argo CD"]
 
 
-def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
-    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
+def _router_then_more() -> tuple[TranscriptionResult, TranscriptionResult]:
+    """A first pass that goes on after "router", and a second decode that ends there with a
+    finished sentence."""
     heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
     first = result(words(*((t, 500 * i, 500 * i + 400, 0.9 if i > 1 else 0.4) for i, t in enumerate(heard))))
     again = result(
         words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9))
     )
+    return first, again
+
+
+def test_an_invented_tail_that_the_second_decode_leaves_out_stays_out() -> None:
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
+    first, again = _router_then_more()
     engine = FakeEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact)
@@ -257,11 +264,7 @@ def test_a_batched_window_decoded_once_keeps_the_first_pass_after_its_early_stop
     """Batched, a window's decode does not go on after an early stop (`skip_tail_s` of a whole
     window), so what it left out is the first pass's, even after a finished sentence."""
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
-    heard = ("we", "shipped", "the", "router", "and", "that", "is", "why", "we", "talk", "about", "it")
-    first = result(words(*((t, 500 * i, 500 * i + 400, 0.9 if i > 1 else 0.4) for i, t in enumerate(heard))))
-    again = result(
-        words(("we", 0, 400, 0.9), ("shipped", 500, 900, 0.9), ("the", 1000, 1400, 0.9), ("router.", 1500, 1900, 0.9))
-    )
+    first, again = _router_then_more()
     engine = FakeBatchEngine(first, again)
 
     out = transcribe(engine, np.zeros(16000 * 6, dtype=np.float32), artifact, batched=True)
