@@ -32,6 +32,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bench.data import accuracy_clips, dev_set_available, fixture_clips
+from hark_streaming.layout import streaming_environment
 from hark_streaming.server import Access, BackgroundServer, StreamingService
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
@@ -171,9 +172,10 @@ def main() -> None:
         " 0.3: an unpunctuated text with no sign of more to come too)",
     )
     args = parser.parse_args()
-    engine = Engine(EngineSettings.from_env(os.environ))
+    environ = streaming_environment(os.environ)
+    engine = Engine(EngineSettings.from_env(environ))
     access = Access(tenant=lambda credential: "bench", model=lambda tenant, model: None)  # type: ignore[arg-type, return-value]
-    service = StreamingService(SpeechEngines(engine, os.environ), access, max_streams=max(args.streams))
+    service = StreamingService(SpeechEngines(engine, environ), access, max_streams=max(args.streams))
     server = BackgroundServer(service, "127.0.0.1", 0).start()
     url = f"ws://127.0.0.1:{server.port}"
     samples, ends, texts = recording(args.utterances)

@@ -8,6 +8,7 @@ import logging
 import os
 
 from hark_streaming import access
+from hark_streaming.layout import streaming_environment
 from hark_streaming.server import DEFAULT_MAX_STREAMS, StreamingService, start
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
@@ -25,7 +26,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     records = access.from_stack(access.StreamingSettings.from_env(os.environ))
-    engines = SpeechEngines(Engine(EngineSettings.from_env(os.environ)), os.environ)
+    environ = streaming_environment(os.environ)
+    engines = SpeechEngines(Engine(EngineSettings.from_env(environ)), environ)
     service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", DEFAULT_MAX_STREAMS)))
     asyncio.run(_serve(service, args.host, args.port))
 

@@ -1,11 +1,20 @@
 """One decoder for every live stream of a process: ends of turns first, partials last, batched.
 
-Each stream's worker thread asks for a decode and waits for it (`DecodeScheduler.decode`). One
-scheduler thread owns the engine: it takes the most urgent waiting request (an end-of-turn
-decode, then one started early in a pause, then a partial; the oldest first) and with it every
-waiting request that can share its CTranslate2 batch, and decodes them together
-(`Engine.transcribe_many`, each item with its own options). On a CPU a batch of eight turns
-costs far less than eight decodes one after another; on a GPU it is nearly free.
+Each stream's worker thread asks for a decode and waits for it (`DecodeScheduler.decode`).
+Scheduler threads own the engine, one per decode it can run at once (`EngineSettings.workers`):
+each takes the most urgent waiting request (an end-of-turn decode, then one started early in a
+pause, then a partial; the oldest first) and with it every waiting request that can share its
+CTranslate2 batch, and decodes them together (`Engine.transcribe_many`, each item with its own
+options). On a CPU a batch of eight turns costs far less than eight decodes one after another;
+on a GPU it is nearly free.
+
+With more than one worker, partials never hold every worker: one is always left for ends of
+turns, so a final turn never waits behind partials (with one worker it waits for at most the
+partial batch that is running). On a CPU the streaming service runs one single-threaded
+decode per core (`layout.streaming_environment`): a Whisper decode step is too small to
+spread over cores (tiny.en, beam 5, a 7 s turn: 0.19 s on one thread, 0.25 s on two, 0.33 s on
+CTranslate2's default four on a 2-core machine), and two decodes side by side let an end of
+turn start while a partial runs.
 
 What shares a batch: requests for the same engine and beam that decode plainly (no custom
 model, no key terms, a known language). Those others run alone, in the same order of urgency:
@@ -70,13 +79,15 @@ class _Request:
 
 
 class DecodeScheduler:
-    def __init__(self, max_batch: int = MAX_BATCH, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_batch: int = MAX_BATCH, clock: Callable[[], float] = time.monotonic, workers: int = 1) -> None:
         self._max_batch = max_batch
         self._clock = clock
         self._pending: list[_Request] = []
         self._ready = threading.Condition()
-        self._worker = threading.Thread(target=self._run, name="decode-scheduler", daemon=True)
-        self._worker.start()
+        self._workers = max(1, workers)
+        self._partials_running = 0
+        for index in range(self._workers):
+            threading.Thread(target=self._run, name=f"decode-scheduler-{index}", daemon=True).start()
 
     def decode(
         self,
@@ -100,50 +111,69 @@ class DecodeScheduler:
     def _run(self) -> None:
         while True:
             batch = self._next_batch()
-            started = time.perf_counter()
             try:
-                if batch[0].alone is not None:
-                    results: list[Optional[TranscriptionResult]] = [batch[0].alone()]
-                else:
-                    first = batch[0]
-                    results = list(
-                        first.engine.transcribe_many(
-                            [(r.samples, r.options) for r in batch],
-                            len(batch),
-                            trim_encoder=True,
-                            fallback=first.urgency != Urgency.PARTIAL,
-                        )
+                self._decode(batch)
+            finally:
+                if batch[0].urgency == Urgency.PARTIAL:
+                    with self._ready:
+                        self._partials_running -= 1
+                        self._ready.notify_all()  # a worker that could not take partials now can
+
+    def _decode(self, batch: list[_Request]) -> None:
+        started = time.perf_counter()
+        try:
+            if batch[0].alone is not None:
+                results: list[Optional[TranscriptionResult]] = [batch[0].alone()]
+            else:
+                first = batch[0]
+                results = list(
+                    first.engine.transcribe_many(
+                        [(r.samples, r.options) for r in batch],
+                        len(batch),
+                        trim_encoder=True,
+                        fallback=first.urgency != Urgency.PARTIAL,
                     )
-            except Exception as error:  # every waiting caller hears of it; the scheduler goes on
-                for request in batch:
-                    request.future.set_exception(error)
-                continue
-            for request, result in zip(batch, results):
-                request.future.set_result(result)
-            logger.debug(
-                "decoded %d %s request(s), %.1f s of audio, in %.2f s",
-                len(batch), batch[0].urgency.name.lower(), sum(len(r.samples) for r in batch) / SAMPLE_RATE,
-                time.perf_counter() - started,
-            )
+                )
+        except Exception as error:  # every waiting caller hears of it; the scheduler goes on
+            for request in batch:
+                request.future.set_exception(error)
+            return
+        for request, result in zip(batch, results):
+            request.future.set_result(result)
+        logger.debug(
+            "decoded %d %s request(s), %.1f s of audio, in %.2f s",
+            len(batch), batch[0].urgency.name.lower(), sum(len(r.samples) for r in batch) / SAMPLE_RATE,
+            time.perf_counter() - started,
+        )
+
+    def _takeable(self) -> list[_Request]:
+        """What a free worker may start: anything, unless partials hold every worker but one
+        (with more than one worker), which is kept for ends of turns."""
+        if self._workers > 1 and self._partials_running >= self._workers - 1:
+            return [r for r in self._pending if r.urgency != Urgency.PARTIAL]
+        return self._pending
 
     def _next_batch(self) -> list[_Request]:
         with self._ready:
-            while True:
-                while not self._pending:
-                    self._ready.wait()
-                now = self._clock()
-                stale = [
-                    r for r in self._pending
-                    if r.urgency == Urgency.PARTIAL and now - r.queued_at > PARTIAL_PATIENCE_S
-                ]
-                for request in stale:
-                    self._pending.remove(request)
-                    request.future.set_result(None)
-                if self._pending:
-                    break
-            ordered = sorted(self._pending, key=lambda r: (r.urgency, r.queued_at))
+            self._drop_stale()
+            while not self._takeable():
+                # Woken by a new request or a partial batch's end; the timeout drops partials
+                # that grew stale meanwhile.
+                self._ready.wait(PARTIAL_PATIENCE_S)
+                self._drop_stale()
+            ordered = sorted(self._takeable(), key=lambda r: (r.urgency, r.queued_at))
             key = ordered[0].batch_key
             batch = [ordered[0]] if key is None else [r for r in ordered if r.batch_key == key][: self._max_batch]
             for request in batch:
                 self._pending.remove(request)
+            if batch[0].urgency == Urgency.PARTIAL:
+                self._partials_running += 1
             return batch
+
+    def _drop_stale(self) -> None:
+        """Partials that waited longer than their patience: their callers get None."""
+        now = self._clock()
+        stale = [r for r in self._pending if r.urgency == Urgency.PARTIAL and now - r.queued_at > PARTIAL_PATIENCE_S]
+        for request in stale:
+            self._pending.remove(request)
+            request.future.set_result(None)

@@ -84,7 +84,7 @@ class StreamingService:
         self.reporter: Optional[asyncio.Task[None]] = None  # kept here: the loop holds tasks weakly
         # Many streams, one or two models: every decode goes through one scheduler, which
         # batches them, instead of the streams fighting over the cores.
-        self.scheduler = DecodeScheduler()
+        self.scheduler = DecodeScheduler(workers=engines.default.settings.workers)
         # A thread per stream for its turn tracker, which waits on the scheduler: the event
         # loop's default pool has only a few (cores + 4), and a stream waiting for one of
         # them falls behind for no reason of its own.

@@ -192,11 +192,14 @@ def decode_windows(
         # resumes from its last word's end, as faster-whisper's own loop does with word
         # timestamps: a prompted decode often stops after a sentence with no timestamp at all,
         # which without this lost the rest of the window (devops recordings, model from text,
-        # second pass batched: WER 43.5 %, one window at a time 28.4 %). Not for live partials
-        # (no `fallback`): a lost tail there is decoded again within a second anyway.
+        # second pass batched: WER 43.5 %, one window at a time 28.4 %). Not for live turns
+        # (a trimmed encoder input): a turn is shorter than a window, and what follows its last
+        # word is the silence that ended it, which decoded on its own gave invented words
+        # ("And then.") and, failing the quality checks, a fallback at every temperature
+        # (2.2-2.4 s for 0.6 s of audio, other streams' ends of turns waiting behind it).
         ends = [w["end"] for s in segments for w in s.get("words", ())]
         resume = seeks[index]
-        if not endings[index] and ends and ends[-1] > 0 and fallback is not None:
+        if not endings[index] and ends and ends[-1] > 0 and not trim_encoder:
             resume = round(ends[-1] * model.frames_per_second) / model.frames_per_second
         duration = len(window.samples) / SAMPLE_RATE
         ok = verdicts[index] == "ok" and 0 < resume < duration - window.min_rest_s
@@ -219,6 +222,7 @@ def decode_windows(
         text = "".join(tokenizer.decode([t for t in s["tokens"] if t < tokenizer.eot]) for s in segments).strip()
         out.append(Decoded(text=text, words=words, resume_s=resume))
     return out
+
 
 
 def _same_start(prompts: list[list[int]], tokenizer: Tokenizer, heads: Sequence[int] | None = None) -> list[list[int]]:

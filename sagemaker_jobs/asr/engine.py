@@ -54,6 +54,9 @@ class EngineSettings:
     cpu_threads: int = 0
     """0 leaves it to CTranslate2 (OMP_NUM_THREADS, else 4)."""
     beam_size: int = 5
+    workers: int = 1
+    """Decodes the model runs at once, each from a thread of its own (CTranslate2's
+    inter_threads, faster-whisper's num_workers), each on `cpu_threads` threads."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], model: str | None = None) -> "EngineSettings":
@@ -73,6 +76,7 @@ class EngineSettings:
             compute_type=environ.get("HARK_COMPUTE_TYPE") or cls.compute_type,
             cpu_threads=int_from_env(environ, "HARK_CPU_THREADS", cls.cpu_threads),
             beam_size=int_from_env(environ, "HARK_BEAM_SIZE", cls.beam_size),
+            workers=int_from_env(environ, "HARK_ENGINE_WORKERS", cls.workers),
         )
 
 
@@ -106,12 +110,13 @@ class DecodeOptions:
 
 def raw_model_kwargs(settings: EngineSettings) -> dict[str, Any]:
     """Keyword arguments for `faster_whisper.WhisperModel(...)`."""
-    device = _resolve_device(settings.device)
+    device = resolve_device(settings.device)
     return {
         "model_size_or_path": str(settings.model_dir),
         "device": device,
         "compute_type": _resolve_compute_type(settings.compute_type, device),
         "cpu_threads": settings.cpu_threads,
+        "num_workers": settings.workers,
     }
 
 
@@ -431,7 +436,8 @@ def _assemblyai_language_code(whisper_language: str) -> str:
     return "en_us" if whisper_language == "en" else whisper_language
 
 
-def _resolve_device(device: str) -> str:
+def resolve_device(device: str) -> str:
+    """cpu or cuda: "auto" is CUDA when a GPU is visible."""
     if device != "auto":
         return device
     return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"

@@ -207,6 +207,36 @@ def test_a_decode_that_stops_without_a_timestamp_resumes_from_its_last_word(
 
 
 @pytest.mark.slow
+def test_a_live_turn_is_not_resumed_in_the_silence_that_ended_it(
+    engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream's turn ends in the silence that ended it; a decode of it that closes without a
+    timestamp is kept as it is, where a recording's window would go on from its last word (that
+    silence decoded on its own gave invented words and a fallback at every temperature)."""
+    turn = np.concatenate([np.zeros(16000, np.float32), _load(audio_dir, CLIPS[1]), np.zeros(14400, np.float32)])
+    inner = engine._model.model._model
+    timestamps_from = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en").timestamp_begin
+    calls: list[int] = []
+
+    class NoTimestamps:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def generate(self, *args: Any, **kwargs: Any) -> Any:
+            results = inner.generate(*args, **kwargs)
+            calls.append(len(results))
+            ids = [t for t in results[0].sequences_ids[0] if t < timestamps_from]
+            return [SimpleNamespace(sequences_ids=[ids], scores=results[0].scores, no_speech_prob=0.0)]
+
+    monkeypatch.setattr(engine._model.model, "_model", NoTimestamps())
+    live = engine.transcribe_many([(turn, DecodeOptions())], trim_encoder=True)[0]
+    as_recording = engine.transcribe_many([(turn, DecodeOptions())])[0]
+
+    assert calls[0] == 1 and len(calls) > 2  # the turn: one decode; the recording: resumed
+    assert live.text.split()[:4] == as_recording.text.split()[:4]
+
+
+@pytest.mark.slow
 def test_a_batch_can_leave_each_window_encoded_for_scoring_it_later(
     engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -85,6 +85,7 @@ def test_model_kwargs_pick_int8_on_cpu_and_float16_on_cuda() -> None:
         "device": "cpu",
         "compute_type": "int8",
         "cpu_threads": 2,
+        "num_workers": 1,
     }
     assert raw_model_kwargs(cuda)["compute_type"] == "float16"
     assert raw_model_kwargs(explicit)["compute_type"] == "float32"
@@ -107,6 +108,7 @@ def test_settings_read_the_environment(tmp_path: Path) -> None:
             "HARK_COMPUTE_TYPE": "int8_float16",
             "HARK_CPU_THREADS": "8",
             "HARK_BEAM_SIZE": "1",
+            "HARK_ENGINE_WORKERS": "2",
         }
     )
 
@@ -117,6 +119,7 @@ def test_settings_read_the_environment(tmp_path: Path) -> None:
         compute_type="int8_float16",
         cpu_threads=8,
         beam_size=1,
+        workers=2,
     )
 
 

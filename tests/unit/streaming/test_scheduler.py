@@ -113,3 +113,35 @@ def test_decodes_that_cannot_share_a_batch_run_alone_and_errors_reach_their_call
     again = scheduler.decode(Urgency.FINAL, engine, np.full(10, 7, dtype=np.float32))  # type: ignore[arg-type]
     assert again is not None and again.text == "7"
     assert engine.batches == [["7"]]
+
+
+class SlowPartials(FakeEngine):
+    """Partial batches (greedy) wait until released; ends of turns decode at once."""
+
+    def transcribe_many(self, items: list[tuple[np.ndarray, DecodeOptions]], batch_size: int, **kwargs: Any) -> list[TranscriptionResult]:
+        names = [f"{int(samples[0])}" for samples, _ in items]
+        self.batches.append(names)
+        if items[0][1].beam_size == 1:
+            self.busy.set()
+            self.release.wait(10)
+        return [_result(name) for name in names]
+
+
+def test_with_two_workers_an_end_of_turn_never_waits_behind_partials() -> None:
+    scheduler, engine, out = DecodeScheduler(workers=2), SlowPartials(), {}
+    threads = [_submit(scheduler, engine, Urgency.PARTIAL, 1, 1, out)]
+    assert engine.busy.wait(5)
+    # One worker decodes partials; the other is kept for ends of turns, so a second partial
+    # waits (and is dropped past its patience) while an end of turn is decoded at once.
+    threads.append(_submit(scheduler, engine, Urgency.PARTIAL, 2, 1, out))
+    _wait_queued(scheduler, 1)
+    threads.append(_submit(scheduler, engine, Urgency.FINAL, 3, None, out))
+    threads[-1].join(5)
+    assert out[3] is not None and out[3].text == "3"
+    assert engine.batches == [["1"], ["3"]]
+
+    engine.release.set()
+    for thread in threads:
+        thread.join(5)
+    assert out[1] is not None and out[1].text == "1"
+    assert out[2] is None or engine.batches[-1] == ["2"]
