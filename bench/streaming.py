@@ -32,11 +32,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from bench.data import accuracy_clips, dev_set_available, fixture_clips
-from hark_streaming.layout import streaming_environment
 from hark_streaming.server import Access, BackgroundServer, StreamingService
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
+from sagemaker_jobs.asr.layout import one_decode_per_core
 from sagemaker_jobs.train.scoring import score
 
 PAUSE_S = 1.5
@@ -172,7 +172,7 @@ def main() -> None:
         " 0.3: an unpunctuated text with no sign of more to come too)",
     )
     args = parser.parse_args()
-    environ = streaming_environment(os.environ)
+    environ = one_decode_per_core(os.environ)
     engine = Engine(EngineSettings.from_env(environ))
     access = Access(tenant=lambda credential: "bench", model=lambda tenant, model: None)  # type: ignore[arg-type, return-value]
     service = StreamingService(SpeechEngines(engine, environ), access, max_streams=max(args.streams))

@@ -206,13 +206,13 @@ class LocalStack:
         """The real-time service in this process, with its own copy of the engine (on AWS it
         is a container of its own; see infra/streaming.yaml)."""
         from hark_streaming import access
-        from hark_streaming.layout import streaming_environment
         from hark_streaming.server import BackgroundServer, StreamingService
         from sagemaker_jobs.asr.engine import Engine, EngineSettings
         from sagemaker_jobs.asr.engines import SpeechEngines
+        from sagemaker_jobs.asr.layout import one_decode_per_core
 
         records = access.from_stack(access.StreamingSettings.from_env(os.environ))
-        environ = streaming_environment(os.environ)
+        environ = one_decode_per_core(os.environ)
         engines = SpeechEngines(Engine(EngineSettings.from_env(environ)), environ)
         # Tests and demos open a few streams at once; load is bench.streaming's to measure.
         service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", LOCAL_STREAMS)))

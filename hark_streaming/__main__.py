@@ -8,10 +8,10 @@ import logging
 import os
 
 from hark_streaming import access
-from hark_streaming.layout import streaming_environment
 from hark_streaming.server import DEFAULT_MAX_STREAMS, StreamingService, start
 from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
+from sagemaker_jobs.asr.layout import one_decode_per_core
 
 
 async def _serve(service: StreamingService, host: str, port: int) -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     records = access.from_stack(access.StreamingSettings.from_env(os.environ))
-    environ = streaming_environment(os.environ)
+    environ = one_decode_per_core(os.environ)
     engines = SpeechEngines(Engine(EngineSettings.from_env(environ)), environ)
     service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", DEFAULT_MAX_STREAMS)))
     asyncio.run(_serve(service, args.host, args.port))

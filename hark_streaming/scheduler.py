@@ -11,7 +11,7 @@ on a GPU it is nearly free.
 With more than one worker, partials never hold every worker: one is always left for ends of
 turns, so a final turn never waits behind partials (with one worker it waits for at most the
 partial batch that is running). On a CPU the streaming service runs one single-threaded
-decode per core (`layout.streaming_environment`): a Whisper decode step is too small to
+decode per core (`sagemaker_jobs.asr.layout`): a Whisper decode step is too small to
 spread over cores (tiny.en, beam 5, a 7 s turn: 0.19 s on one thread, 0.25 s on two, 0.33 s on
 CTranslate2's default four on a 2-core machine), and two decodes side by side let an end of
 turn start while a partial runs.

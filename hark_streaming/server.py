@@ -58,9 +58,9 @@ transcribed (close 4029)."""
 SESSION_HOURS = 3
 DEFAULT_MAX_STREAMS = 6
 """Streams per process when HARK_STREAMS_PER_TASK is unset: what a 2-vCPU task serves with every
-turn transcribed (bench.streaming, 2026-12-03, with the batching scheduler: 6 streams p95 2.5 s
-from the end of an utterance to its final turn, 8 streams 2.6 s, both under its 3 s bar; 6
-leaves room for longer turns than the benchmark's)."""
+turn transcribed (bench.streaming, 2026-12-07, one decode per core: 8 streams median 0.6 s and
+p95 1.3 s from an utterance's last speech to its final turn; 6 leaves room for longer turns and
+slower vCPUs than the benchmark's)."""
 
 
 @dataclass(frozen=True)

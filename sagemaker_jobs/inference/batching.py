@@ -2,9 +2,9 @@
 
 The async endpoint hands an instance up to `InvocationsPerInstance` requests at once. Each
 short one (no custom model, no per-request phrases, at most `max_audio_s`) is put in this queue
-instead of waiting its turn for the engine; one worker thread takes everything queued when the
+instead of waiting its turn for the engine; a worker thread takes everything queued when the
 engine is free and decodes it as one batch (`Engine.transcribe_many`), each item with its own
-options. A request that arrives at an idle engine is decoded at once (no waiting for company:
+options (one worker per decode the engine runs side by side: on a CPU, one per core). A request that arrives at an idle engine is decoded at once (no waiting for company:
 single-request latency is unchanged); requests that arrive while a batch runs form the next
 one. `max_wait_s` > 0 holds a lone request that long for others to join, for a GPU where a
 fuller batch is nearly free.
@@ -57,6 +57,7 @@ class BatchQueue:
         max_batch: int = 8,
         max_wait_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        workers: int = 1,
     ) -> None:
         self._engine = engine
         self._engine_lock = engine_lock
@@ -65,8 +66,9 @@ class BatchQueue:
         self._clock = clock
         self._pending: list[_Pending] = []
         self._ready = threading.Condition()
-        self._worker = threading.Thread(target=self._run, name="batch-queue", daemon=True)
-        self._worker.start()
+        # One batch at a time per decode the engine runs side by side (`EngineSettings.workers`).
+        for index in range(max(1, workers)):
+            threading.Thread(target=self._run, name=f"batch-queue-{index}", daemon=True).start()
 
     def transcribe(
         self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), turn: Turn = Turn()

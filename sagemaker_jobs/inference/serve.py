@@ -47,6 +47,7 @@ from sagemaker_jobs.asr.diarize import MAX_SPEAKERS, assign_speakers
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.asr.errors import AsrError
+from sagemaker_jobs.asr.layout import one_decode_per_core
 from sagemaker_jobs.asr.result import TranscriptionResult
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
@@ -133,13 +134,20 @@ class Transcriber:
         self._adapted = AdaptedEngines()  # (loaded under the engine lock, where it decodes)
         self._pii = pii.Finder()
         self._max_audio_bytes = max_audio_bytes
-        # One decode at a time per process, whichever model: concurrent requests never decode
-        # side by side (threads fighting over the cores); short ones to the default model share
-        # a batch instead (`BatchQueue`).
-        self._engine_lock = threading.Lock()
+        # As many decodes at a time as the engine runs side by side (`EngineSettings.workers`,
+        # one by default), whichever model: concurrent requests beyond that never decode side
+        # by side (threads fighting over the cores); short ones to the default model share a
+        # batch instead (`BatchQueue`).
+        self._engine_lock = threading.BoundedSemaphore(max(1, engines.default.settings.workers))
         self._batch = batch
         self._queue = (
-            BatchQueue(self._engines.default, self._engine_lock, batch.size, batch.max_wait_ms / 1000)
+            BatchQueue(
+                self._engines.default,
+                self._engine_lock,
+                batch.size,
+                batch.max_wait_ms / 1000,
+                workers=engines.default.settings.workers,
+            )
             if batch.size > 1
             else None
         )
@@ -514,7 +522,8 @@ def _parse_args(argv: Sequence[str] | None, default_port: int) -> argparse.Names
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    settings = ServeSettings.from_env(os.environ)
+    environ = one_decode_per_core(os.environ)
+    settings = ServeSettings.from_env(environ)
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stderr,
@@ -522,7 +531,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = _parse_args(argv, settings.port)
     # Loaded before the port opens, so the first /ping that answers means "ready".
-    engines = SpeechEngines(Engine(settings.engine), os.environ)
+    engines = SpeechEngines(Engine(settings.engine), environ)
+    logger.info(
+        "decoding %d at a time, on %s thread(s) each",
+        settings.engine.workers,
+        settings.engine.cpu_threads or "CTranslate2's default",
+    )
     transcriber = Transcriber(engines, boto3.client("s3"), settings.max_invocation_bytes, settings.batch)
     with _Server((args.host, args.port), transcriber, settings.max_invocation_bytes) as server:
         logger.info("listening on %s:%d", args.host, server.server_address[1])

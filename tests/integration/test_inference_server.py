@@ -92,7 +92,7 @@ def server(s3_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
         "HARK_MAX_INVOCATION_BYTES": str(MAX_INVOCATION_BYTES),
     }
     # The engine under test is the default one, whatever the developer's shell has set.
-    for name in ("HARK_MODEL_DIR", "HARK_MODEL_NAME", "HARK_DEVICE", "HARK_COMPUTE_TYPE"):
+    for name in ("HARK_MODEL_DIR", "HARK_MODEL_NAME", "HARK_DEVICE", "HARK_COMPUTE_TYPE", "HARK_CPU_THREADS", "HARK_ENGINE_WORKERS"):
         env.pop(name, None)
     with log.open("w") as log_file:
         process = subprocess.Popen(
@@ -274,6 +274,8 @@ def test_serves_concurrent_requests_with_the_one_model(server: RunningServer, au
     assert len({response.json()["text"] for response in responses}) == 1
     assert server.log_text().count("loading speech model") == 1
     assert "decoded a batch of" in server.log_text()  # short plain requests go through the batch queue
+    # On a CPU the container decodes one request per core side by side, each on one thread.
+    assert f"decoding {len(os.sched_getaffinity(0))} at a time, on 1 thread(s) each" in server.log_text()
 
 
 def test_transcribes_part_of_the_audio_with_the_files_timestamps(
