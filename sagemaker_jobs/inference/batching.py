@@ -4,9 +4,9 @@ The async endpoint hands an instance up to `InvocationsPerInstance` requests at 
 short one (no custom model, no per-request phrases, at most `max_audio_s`) is put in this queue
 instead of waiting its turn for the engine; a worker thread takes everything queued when the
 engine is free and decodes it as one batch (`Engine.transcribe_many`), each item with its own
-options (one worker per decode the engine runs side by side: on a CPU, one per core). A request that arrives at an idle engine is decoded at once (no waiting for company:
-single-request latency is unchanged); requests that arrive while a batch runs form the next
-one. `max_wait_s` > 0 holds a lone request that long for others to join, for a GPU where a
+options. There is one worker per decode the engine runs side by side (on a CPU, one per core:
+`sagemaker_jobs.asr.layout`). A request that arrives at an idle engine is decoded at once (no
+waiting for company); requests that arrive while the batches run form the next one. `max_wait_s` > 0 holds a lone request that long for others to join, for a GPU where a
 fuller batch is nearly free.
 
 A request marked `first` (its tenant had nothing else at the endpoint: see fair sharing in
