@@ -171,6 +171,32 @@ def test_a_prompt_cut_to_its_batch_keeps_its_hotwords_and_loses_its_oldest_text_
     assert _same_start(prompts, Tokens(), [3, 1]) == [[1, 5, 9, 3], [1, 4, 9, 3]]  # type: ignore[arg-type]
 
 
+def _rewrite_decodes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, rewrite: Callable[[list[int], int, int], list[int] | None]
+) -> list[int]:
+    """Puts a stand-in in front of the engine's CTranslate2 model: each decode's best token ids go
+    through `rewrite(ids, first timestamp token, call number from 1)`, which returns the ids the
+    decode is to come out with (None: as they are). Returns each call's batch size, as they come."""
+    inner = engine._model.model._model
+    timestamps_from = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en").timestamp_begin
+    calls: list[int] = []
+
+    class Rewriting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(inner, name)
+
+        def generate(self, *args: Any, **kwargs: Any) -> Any:
+            results = inner.generate(*args, **kwargs)
+            calls.append(len(results))
+            ids = rewrite(list(results[0].sequences_ids[0]), timestamps_from, len(calls))
+            if ids is None:
+                return results
+            return [SimpleNamespace(sequences_ids=[ids], scores=results[0].scores, no_speech_prob=0.0)]
+
+    monkeypatch.setattr(engine._model.model, "_model", Rewriting())
+    return calls
+
+
 @pytest.mark.slow
 def test_a_decode_that_stops_without_a_timestamp_resumes_from_its_last_word(
     engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
@@ -178,27 +204,16 @@ def test_a_decode_that_stops_without_a_timestamp_resumes_from_its_last_word(
     """A prompted Whisper sometimes ends a window after a sentence with no timestamp at all; the
     batch then goes on from that sentence's last word, as faster-whisper's own loop does."""
     samples = np.concatenate([_load(audio_dir, CLIPS[1]), np.zeros(8000, np.float32), _load(audio_dir, CLIPS[2])])
-    inner = engine._model.model._model
-    timestamps_from = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en").timestamp_begin
-    calls: list[int] = []
 
-    class FirstStopsEarly:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(inner, name)
-
-        def generate(self, *args: Any, **kwargs: Any) -> Any:
-            results = inner.generate(*args, **kwargs)
-            calls.append(len(results))
-            if len(calls) > 1:
-                return results
-            ids = list(results[0].sequences_ids[0])
-            first_end = next(i for i in range(1, len(ids)) if ids[i] >= timestamps_from > ids[i - 1])
-            # The first sentence's text only: no timestamps, as such a decode comes out.
-            stopped = [t for t in ids[:first_end] if t < timestamps_from]
-            return [SimpleNamespace(sequences_ids=[stopped], scores=results[0].scores, no_speech_prob=0.0)]
+    def first_stops_early(ids: list[int], timestamps_from: int, call: int) -> list[int] | None:
+        if call > 1:
+            return None
+        first_end = next(i for i in range(1, len(ids)) if ids[i] >= timestamps_from > ids[i - 1])
+        # The first sentence's text only: no timestamps, as such a decode comes out.
+        return [t for t in ids[:first_end] if t < timestamps_from]
 
     whole = engine.transcribe_many([(samples, DecodeOptions())])[0]
-    monkeypatch.setattr(engine._model.model, "_model", FirstStopsEarly())
+    calls = _rewrite_decodes(engine, monkeypatch, first_stops_early)
     resumed = engine.transcribe_many([(samples, DecodeOptions())])[0]
 
     assert len(calls) >= 2
@@ -214,21 +229,7 @@ def test_a_live_turn_is_not_resumed_in_the_silence_that_ended_it(
     timestamp is kept as it is, where a recording's window would go on from its last word (that
     silence decoded on its own gave invented words and a fallback at every temperature)."""
     turn = np.concatenate([np.zeros(16000, np.float32), _load(audio_dir, CLIPS[1]), np.zeros(14400, np.float32)])
-    inner = engine._model.model._model
-    timestamps_from = Tokenizer(engine._model.hf_tokenizer, False, task="transcribe", language="en").timestamp_begin
-    calls: list[int] = []
-
-    class NoTimestamps:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(inner, name)
-
-        def generate(self, *args: Any, **kwargs: Any) -> Any:
-            results = inner.generate(*args, **kwargs)
-            calls.append(len(results))
-            ids = [t for t in results[0].sequences_ids[0] if t < timestamps_from]
-            return [SimpleNamespace(sequences_ids=[ids], scores=results[0].scores, no_speech_prob=0.0)]
-
-    monkeypatch.setattr(engine._model.model, "_model", NoTimestamps())
+    calls = _rewrite_decodes(engine, monkeypatch, lambda ids, timestamps_from, call: [t for t in ids if t < timestamps_from])
     live = engine.transcribe_many([(turn, DecodeOptions())], trim_encoder=True)[0]
     as_recording = engine.transcribe_many([(turn, DecodeOptions())])[0]
 
