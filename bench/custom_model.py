@@ -55,6 +55,7 @@ from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.corpus import parse
 from sagemaker_jobs.asr.custom.mining import mine
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
+from sagemaker_jobs.asr.layout import one_decode_per_core
 from sagemaker_jobs.train.scoring import score
 
 ATC_DEV_REGIONS = ("australia", "newzealand", "singapore")
@@ -376,10 +377,12 @@ def main() -> None:
         "--adapt", action="store_true", help="also adapt the decoder (adapted: alone; hark+adapted: with the two passes)"
     )
     args = parser.parse_args()
-    settings = EngineSettings.from_env(os.environ)
+    # Laid out as the inference container lays it (one single-threaded decode per core on a CPU).
+    settings = EngineSettings.from_env(one_decode_per_core(os.environ))
     engine = Engine(settings)
     print(
-        f"custom models: {settings.model_name} beam {settings.beam_size}; one-line baseline: initial_prompt of {PROMPT_CHARS} chars"
+        f"custom models: {settings.model_name} beam {settings.beam_size}, {settings.workers} decoder(s) of"
+        f" {settings.cpu_threads or 'default'} thread(s); one-line baseline: initial_prompt of {PROMPT_CHARS} chars"
     )
     print("| set | role | items | condition | WER | vs none | items worse >2% | term recall | no-term WER | decode s |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -28,7 +28,7 @@ from sagemaker_jobs.asr import speech_models
 from sagemaker_jobs.asr.batch import TRIM_MARGIN_FRAMES, TRIM_MIN_FRAMES, Decoded, Window, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.rerank import RerankingWhisper
-from sagemaker_jobs.asr.result import TranscriptionResult, decoder_words
+from sagemaker_jobs.asr.result import TranscriptionResult, Word, decoder_words
 from sagemaker_jobs.env import int_from_env
 
 logger = logging.getLogger(__name__)
@@ -173,25 +173,39 @@ class Engine:
         return language, float(probability)
 
     @property
+    def decoders(self) -> int:
+        """How many decodes this engine runs side by side (`EngineSettings.workers`); calls beyond
+        that wait inside CTranslate2 for a free one."""
+        return self.settings.workers
+
+    @property
     def multilingual(self) -> bool:
         """False for an English-only model (``*.en``), which cannot detect languages."""
         return bool(self._model.model.is_multilingual)
 
     def transcribe(
-        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0
+        self,
+        samples: np.ndarray,
+        options: DecodeOptions = DecodeOptions(),
+        *,
+        skip_tail_s: float = 0.0,
+        on_words: Callable[[tuple[Word, ...]], None] | None = None,
     ) -> TranscriptionResult:
         """Transcribes 16 kHz mono float32 samples (see `audio.decode`).
 
         `skip_tail_s` > 0 stops decoding once a segment ends within that many seconds of the end
         of the audio, so a short tail after the last segment is not decoded as a window of its own.
         Custom models use it: a prompted Whisper decodes such a tail almost every time, which
-        doubles the decode time and mostly yields invented words ("Thank you.")."""
+        doubles the decode time and mostly yields invented words ("Thank you.").
+
+        `on_words` is called with the words so far after each segment while the decode goes on
+        (a custom model's second pass starts on the windows already heard)."""
         if options.language is None and self.multilingual:
             options = replace(options, language=self._language)
         segments, info = self._model.transcribe(samples, **raw_decode_kwargs(self.settings, options))
         if skip_tail_s > 0:
             segments = _until_tail(segments, info.duration - skip_tail_s)
-        return _to_result(segments, info, self.settings.model_name)
+        return _to_result(segments, info, self.settings.model_name, on_words)
 
     def transcribe_many(
         self,
@@ -415,12 +429,22 @@ def _until_tail(segments: Iterable[Segment], tail_start_s: float) -> Iterable[Se
             return
 
 
-def _to_result(segments: Iterable[Segment], info: TranscriptionInfo, model_name: str) -> TranscriptionResult:
+def _to_result(
+    segments: Iterable[Segment],
+    info: TranscriptionInfo,
+    model_name: str,
+    on_words: Callable[[tuple[Word, ...]], None] | None = None,
+) -> TranscriptionResult:
     # Decoding happens while the segments generator is consumed, so consume it once.
-    segments = list(segments)
-    words = decoder_words(
-        (word.word, word.start, word.end, word.probability) for segment in segments for word in segment.words or ()
-    )
+    pieces: list[tuple[str, float, float, float]] = []
+    kept: list[Segment] = []
+    for segment in segments:
+        kept.append(segment)
+        pieces += [(word.word, word.start, word.end, word.probability) for word in segment.words or ()]
+        if on_words is not None:
+            on_words(decoder_words(pieces))
+    segments = kept
+    words = decoder_words(pieces)
     return TranscriptionResult(
         text="".join(segment.text for segment in segments).strip(),
         words=words,

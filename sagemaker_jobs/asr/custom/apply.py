@@ -7,8 +7,9 @@ respelling.)
 
 With a model or request phrases, decoding takes two passes:
 
-    first = engine.transcribe(samples)            # the engine's own decode, unbiased
-    result = second_pass(engine, samples, first, Guide.of(artifact, request))
+    with SecondPass(engine, samples, Guide.of(artifact, request)) as passes:
+        first = engine.transcribe(samples, on_words=passes.heard)   # the engine's own decode, unbiased
+        result = passes.finish(first)   # its windows decoded again, each as soon as it was heard
     result = correct(result, artifact, request, respell=False)   # house spellings, custom_spelling
 
 `second_pass` cuts the first decode into windows of at most 28 s at its longest pauses and
@@ -41,7 +42,7 @@ from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, format_prompt
 from sagemaker_jobs.asr.custom.edits import TranscriptEdits
 from sagemaker_jobs.asr.custom.request import RequestOptions, dedupe
-from sagemaker_jobs.asr.custom.second_pass import Guide, second_pass
+from sagemaker_jobs.asr.custom.second_pass import Guide, SecondPass
 from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
 from sagemaker_jobs.asr.result import TranscriptionResult
 
@@ -107,10 +108,9 @@ def transcribe(
         plain = DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size, temperature=request.temperatures)
         return correct(engine.transcribe(samples, plain), artifact, request)
     if two_pass:
-        first = engine.transcribe(
-            samples, DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size, temperature=request.temperatures)
-        )
-        result = second_pass(engine, samples, first, Guide.of(artifact, request), beam_size, batched=batched)
+        plain = DecodeOptions(initial_prompt=request.prompt, beam_size=beam_size, temperature=request.temperatures)
+        with SecondPass(engine, samples, Guide.of(artifact, request), beam_size, batched=batched) as passes:
+            result = passes.finish(engine.transcribe(samples, plain, on_words=passes.heard))
         return correct(result, artifact, request, DecodeOptions(), respell=False)
     options = replace(decode_options(artifact, request), initial_prompt=request.prompt, beam_size=beam_size)
     result = engine.transcribe(samples, options, skip_tail_s=TAIL_GAP_MS / 1000)

@@ -5,6 +5,7 @@ phrases spotted in it), then checked against the first pass (`_loops`, `_skips_s
 chosen."""
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import cached_property
@@ -106,22 +107,128 @@ def second_pass(
     *,
     batched: bool = False,
 ) -> TranscriptionResult:
+    """Each window of the first decode decoded again with its own prompt (`SecondPass`), once
+    the first decode is complete."""
+    with SecondPass(engine, samples, guide, beam_size, batched=batched) as passes:
+        return passes.finish(first)
+
+
+class SecondPass:
     """Each window of the first decode decoded again with its own prompt: the customer's
     sentences most like what the first pass heard there, and the phrases spotted in it.
 
     Windows are cut at the longest pauses of the first pass, so no word is split, and each is
     decoded on its own: a long recording gets the same treatment as a clip, and a window's
     prompt is never pushed out by the transcript before it. Where a second decode stops early
-    (a prompted Whisper sometimes does), the first pass's words after it are kept."""
-    words = first.words
-    if not words:
-        return first
-    duration_ms = len(samples) * 1000 // SAMPLE_RATE
-    planned = []  # (first-pass words, start ms, phrases, decode options or None to keep them)
-    for start, end in plan_windows(words, WINDOW_S):
+    (a prompted Whisper sometimes does), the first pass's words after it are kept.
+
+    Windows are independent of each other, so on an engine with several decoders (one per core
+    on a CPU, `layout.one_decode_per_core`) they are decoded side by side, and each starts as
+    soon as the first pass has heard past its end (`heard`, fed by `Engine.transcribe`'s
+    `on_words`): the same words as one window at a time after the whole first pass, sooner
+    when the engine is otherwise idle. With one decoder everything waits for `finish`.
+
+        with SecondPass(engine, samples, guide) as passes:
+            first = engine.transcribe(samples, options, on_words=passes.heard)
+            result = passes.finish(first)
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        samples: np.ndarray,
+        guide: Guide,
+        beam_size: int | None = None,
+        *,
+        batched: bool = False,
+    ) -> None:
+        self._engine = engine
+        self._samples = samples
+        self._guide = guide
+        self._beam_size = beam_size
+        self._batched = batched
+        self._duration_ms = len(samples) * 1000 // SAMPLE_RATE
+        self._guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
+        early = engine.decoders > 1 and not batched
+        self._threads = ThreadPoolExecutor(engine.decoders, thread_name_prefix="second-pass") if early else None
+        self._started: dict[tuple[int, int, int, int], Future[tuple[list[Word], list[str]]]] = {}
+
+    def __enter__(self) -> "SecondPass":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._threads:
+            self._threads.shutdown(cancel_futures=True)
+
+    def heard(self, words: Sequence[Word]) -> None:
+        """The first pass's words so far: windows that no later word can change start decoding.
+        The last word may still change (a hyphenated word's next piece joins it), so it only
+        bounds the windows before it."""
+        if not self._threads:
+            return
+        known = words[:-1]
+        for start, end in plan_windows(known, WINDOW_S, complete=False):
+            window = self._plan(known, start, end, complete=False)
+            if window.options and window.key not in self._started:
+                self._started[window.key] = self._threads.submit(self._decode_and_settle, window)
+
+    def finish(self, first: TranscriptionResult) -> TranscriptionResult:
+        """The transcript: each window's second decode where it stands, the first pass's words
+        elsewhere."""
+        words = first.words
+        if not words:
+            return first
+        planned = [self._plan(words, start, end) for start, end in plan_windows(words, WINDOW_S)]
+        redo = [window for window in planned if window.options]
+        if self._batched:
+            # One batch for every window (each its own prompt, re-ranked as a decode of its own
+            # is), each decoded once: where its decode stops early, the first pass's words stand
+            # for the rest (`_uncovered_tail`). Off by default. Chosen on the tuning sets (lab,
+            # paired, same first pass, 2026-12-06; one window at a time -> batched, against no
+            # model, and the whole decode's time against no model's): devops recordings, model
+            # from text -11.2 -> -18.6 %, 3.2 -> 2.2x; Twitter recordings -14.3 -> -12.9 %, 2.1 ->
+            # 2.2x; devops recordings with 1,000 phrases -20.7 -> -19.8 %, 3.9 -> 2.4x. It did not
+            # hold on the customers nobody tuned on: brands recordings, model from text, -19.0 ->
+            # -11.2 % (spoken terms 0.73 -> 0.51), 3.3 -> 2.4x; insurance -36.2 -> -32.7 %, 3.8 ->
+            # 2.1x; vet +4.0 -> -4.9 %, 3.7 -> 2.2x; pharmacy's 30 terms -28.4 -> -12.9 %, 3.6 ->
+            # 4.3x; vet's 1,000 phrases -6.8 -> -0.9 %; ATC recordings -2.7 -> +4.2 %, 1.6 -> 1.8x.
+            # The rest of a window decoded again after an early stop is where many of the
+            # customer's names are found. (Batched and going on after early stops: -7.9, -12.9,
+            # -23.6 % on the tuning sets at 2.9, 2.1, 3.6x.)
+            pieces = [(self._cut(w.lo, w.hi), w.options) for w in redo]
+            decodes = self._engine.transcribe_many(pieces, skip_tail_s=WINDOW_S, rerank=True, keep_encodings=True)
+            settled = [self._settle(window, decoded) for window, decoded in zip(redo, decodes)]
+        else:
+            if self._threads:
+                for window in redo:
+                    if window.key not in self._started:
+                        self._started[window.key] = self._threads.submit(self._decode_and_settle, window)
+            # The windows started early are the final plan's (a window's bounds depend only on
+            # the words up to the one after it); one that were not would simply not be used.
+            settled = [
+                self._started[w.key].result() if w.key in self._started else self._decode_and_settle(w) for w in redo
+            ]
+        by_window = iter(settled)
+        out: list[Word] = []
+        texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+        for window in planned:
+            heard = window.heard
+            window_words, window_texts = next(by_window) if window.options else (list(heard), [w.text for w in heard])
+            out += window_words
+            texts += window_texts
+        return replace(
+            first,
+            text=" ".join(t for t in texts if t),
+            words=tuple(out),
+            confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
+        )
+
+    def _plan(self, words: Sequence[Word], start: int, end: int, *, complete: bool = True) -> "Planned":
+        guide = self._guide
         heard = words[start : end + 1]
         lo = 0 if start == 0 else (words[start - 1].end + heard[0].start) // 2
-        hi = duration_ms if end == len(words) - 1 else (heard[-1].end + words[end + 1].start) // 2
+        last = complete and end == len(words) - 1
+        hi = self._duration_ms if last else (heard[-1].end + words[end + 1].start) // 2
         text = " ".join(w.text for w in heard)
         prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
         prompt = " ".join(p for p in (guide.prompt, prompt) if p)
@@ -131,52 +238,31 @@ def second_pass(
             options = DecodeOptions(
                 initial_prompt=prompt or None,
                 hotwords=", ".join(phrases) or None,
-                beam_size=beam_size,
+                beam_size=self._beam_size,
                 temperature=guide.temperatures,
             )
-        planned.append((heard, lo, hi, phrases, options))
+        return Planned(tuple(heard), lo, hi, phrases, options)
 
-    def cut(lo: int, hi: int) -> np.ndarray:
+    def _cut(self, lo: int, hi: int) -> np.ndarray:
         # The last window runs to the last sample, so a clip's one window is the very audio the
         # first pass decoded, and its encoding is reused (`Engine`'s encoder cache).
-        return samples[lo * SAMPLE_RATE // 1000 : len(samples) if hi == duration_ms else hi * SAMPLE_RATE // 1000]
+        samples = self._samples
+        return samples[lo * SAMPLE_RATE // 1000 : len(samples) if hi == self._duration_ms else hi * SAMPLE_RATE // 1000]
 
-    redo = [(cut(lo, hi), options) for _, lo, hi, _, options in planned if options]
-    if batched:
-        # One batch for every window (each its own prompt, re-ranked as a decode of its own is),
-        # each decoded once: where its decode stops early, the first pass's words stand for the
-        # rest (`_uncovered_tail`). Off by default. Chosen on the tuning sets (lab, paired, same
-        # first pass, 2026-12-06; one window at a time -> batched, against no model, and the
-        # whole decode's time against no model's): devops recordings, model from text -11.2 ->
-        # -18.6 %, 3.2 -> 2.2x; Twitter recordings -14.3 -> -12.9 %, 2.1 -> 2.2x; devops
-        # recordings with 1,000 phrases -20.7 -> -19.8 %, 3.9 -> 2.4x. It did not hold on the
-        # customers nobody tuned on: brands recordings, model from text, -19.0 -> -11.2 % (spoken
-        # terms 0.73 -> 0.51), 3.3 -> 2.4x; insurance -36.2 -> -32.7 %, 3.8 -> 2.1x; vet +4.0 ->
-        # -4.9 %, 3.7 -> 2.2x; pharmacy's 30 terms -28.4 -> -12.9 %, 3.6 -> 4.3x; vet's 1,000
-        # phrases -6.8 -> -0.9 %; ATC recordings -2.7 -> +4.2 %, 1.6 -> 1.8x. The rest of a
-        # window decoded again after an early stop is where many of the customer's names are
-        # found. (Batched and going on after early stops: -7.9, -12.9, -23.6 % on the tuning
-        # sets at 2.9, 2.1, 3.6x.)
-        decoded = iter(engine.transcribe_many(redo, skip_tail_s=WINDOW_S, rerank=True, keep_encodings=True))
-    else:
-        decoded = iter(
-            engine.transcribe(piece, options, skip_tail_s=1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0)
-            for piece, options in redo
-        )
-    guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
-    out: list[Word] = []
-    texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
-    for heard, lo, hi, phrases, options in planned:
-        if options is None:
-            out += heard
-            texts += [w.text for w in heard]
-            continue
-        edits = TranscriptEdits(next(decoded))
+    def _decode_and_settle(self, window: "Planned") -> tuple[list[Word], list[str]]:
+        piece = self._cut(window.lo, window.hi)
+        skip_tail_s = 1.0 if len(piece) > 3 * SAMPLE_RATE else 0.0
+        return self._settle(window, self._engine.transcribe(piece, window.options, skip_tail_s=skip_tail_s))
+
+    def _settle(self, window: "Planned", decoded: TranscriptionResult) -> tuple[list[Word], list[str]]:
+        """The window's words and texts: its second decode, edited and checked, or the first pass's."""
+        engine, guide, heard, lo, phrases = self._engine, self._guide, window.heard, window.lo, window.phrases
+        edits = TranscriptEdits(decoded)
         edits.trim_trailing_hallucinations()  # a prompted window's invented "Thank you."
         edits.respell(phrases, guide.level)
         edited = edits.result()
-        piece = cut(lo, hi)
-        if (phrases or guessed) and edited.words:
+        piece = self._cut(lo, window.hi)
+        if (phrases or self._guessed) and edited.words:
             # Tried too: the phrases spotted again in the second decode, which often writes a
             # name nearer its spelling than the first pass did, so that in a long list the right
             # phrase only then ranks among the window's best. Chosen on the devops customer
@@ -191,28 +277,40 @@ def second_pass(
                 known=guide.spotter.phrases,
                 doubtful_prior_nats=guide.level.doubtful_prior_nats,
                 joint_pairs=guide.level.joint_pairs,
-                guessed=guessed,
+                guessed=self._guessed,
             )
         if (
             _loops(edited.text)
             or _skips_speech(heard, edited.words)
             or _strays_from_first(engine, piece, heard, edited, phrases, guide)
         ):
-            out += heard
-            texts += [w.text for w in heard]
-            continue
+            return list(heard), [w.text for w in heard]
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
-        rest = _uncovered_tail(heard, redone, decoded_once=batched)
-        if rest and redone and redone[-1].end > rest[0].start:
-            redone[-1] = replace(redone[-1], end=max(redone[-1].start, rest[0].start))
-        out += redone + rest
-        texts += [edited.text, *(w.text for w in rest)]
-    return replace(
-        first,
-        text=" ".join(t for t in texts if t),
-        words=tuple(out),
-        confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
-    )
+        rest = _uncovered_tail(heard, redone, decoded_once=self._batched)
+        if rest:
+            # A decode that stopped early often times its last words at the end of its window,
+            # past the first pass's words that follow them: held to where those begin, so the
+            # words stay in time order.
+            bound = rest[0].start
+            redone = [replace(w, start=min(w.start, bound), end=min(w.end, bound)) for w in redone]
+        return redone + rest, [edited.text, *(w.text for w in rest)]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A second-pass window: its first-pass words, its bounds (ms), its phrases, and its
+    decode's options (None: the first pass stands there)."""
+
+    heard: tuple[Word, ...]
+    lo: int
+    hi: int
+    phrases: list[str]
+    options: DecodeOptions | None
+
+    @property
+    def key(self) -> tuple[int, int, int, int]:
+        """The window as the plan of a longer first pass would have it (same words, same bounds)."""
+        return (self.heard[0].start, len(self.heard), self.lo, self.hi)
 
 
 GUESSED_LIST_MAX = 100
@@ -367,15 +465,19 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word], *, decoded_onc
     return rest if stopped else []
 
 
-def plan_windows(words: Sequence[Word], max_s: float) -> list[tuple[int, int]]:
+def plan_windows(words: Sequence[Word], max_s: float, *, complete: bool = True) -> list[tuple[int, int]]:
     """(first, last) word indices of consecutive windows of at most `max_s` seconds, each cut
-    at the longest pause in its last 40 %."""
+    at the longest pause in its last 40 %. `complete=False`: `words` are the first of more to
+    come, and only the windows that no later word can change are given (those followed by a
+    word that ends past `max_s`)."""
     windows = []
     start = 0
     while start < len(words):
         end = start
         while end + 1 < len(words) and words[end + 1].end - words[start].start <= max_s * 1000:
             end += 1
+        if end + 1 == len(words) and not complete:
+            break
         if end + 1 < len(words) and end > start:
             earliest = start + max(0, int((end - start) * 0.6))
             end = max(range(earliest, end + 1), key=lambda i: (words[i + 1].start - words[i].end, i))

@@ -141,11 +141,13 @@ def test_trailing_hallucinations_are_dropped_when_decoding_was_biased() -> None:
 class FakeEngine:
     """Records decodes; returns canned results in order."""
 
+    decoders = 1  # canned results are handed out in order: one decode at a time
+
     def __init__(self, *results: TranscriptionResult) -> None:
         self.results = list(results)
         self.calls: list[tuple[int, DecodeOptions, float]] = []
 
-    def transcribe(self, samples, options=DecodeOptions(), *, skip_tail_s=0.0):  # noqa: ANN001
+    def transcribe(self, samples, options=DecodeOptions(), *, skip_tail_s=0.0, on_words=None):  # noqa: ANN001
         self.calls.append((len(samples), options, skip_tail_s))
         return self.results.pop(0)
 

@@ -45,11 +45,9 @@ def test_a_model_from_five_sentences_gets_invented_names_right(engine: Engine, a
 def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(
     engine: Engine, audio_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 52 s: the names, three LibriSpeech sentences, the names again (so in a later window,
-    # where a carried transcript could compete with the model for the prompt).
-    parts = ["custom_model_names.ogg", *LIBRISPEECH, "custom_model_names.ogg"]
-    gap = np.zeros(8000, dtype=np.float32)
-    samples = np.concatenate([x for p in parts for x in (audio.decode((audio_dir / p).read_bytes()), gap)])
+    # The names again in a later window, where a carried transcript could compete with the
+    # model for the prompt.
+    samples = _long_recording(audio_dir)
     assert len(samples) / 16000 > 35
     # Which phrases each window's second decode is given (a spy: the real method runs).
     given: list[tuple[float, list[str]]] = []
@@ -79,6 +77,51 @@ def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(
     for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
         assert fragment in with_model.text, with_model.text
     assert with_model.words[-1].end > len(samples) / 16 - 2000
+
+
+def _long_recording(audio_dir: Path) -> np.ndarray:
+    # 52 s: the names, three LibriSpeech sentences, the names again.
+    parts = ["custom_model_names.ogg", *LIBRISPEECH, "custom_model_names.ogg"]
+    gap = np.zeros(8000, dtype=np.float32)
+    return np.concatenate([x for p in parts for x in (audio.decode((audio_dir / p).read_bytes()), gap)])
+
+
+@pytest.mark.slow
+def test_with_two_decoders_a_recordings_windows_are_decoded_again_while_the_first_pass_goes_on(
+    audio_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sagemaker_jobs.asr.custom.second_pass import SecondPass
+    from sagemaker_jobs.asr.engine import EngineSettings
+    from sagemaker_jobs.asr.layout import one_decode_per_core
+
+    engine = Engine(EngineSettings.from_env(one_decode_per_core({}, cores=2)))
+    assert engine.decoders == 2
+    samples = _long_recording(audio_dir)
+    events: list[str] = []  # in the order they happened, across threads
+    decode_and_settle, finish = SecondPass._decode_and_settle, SecondPass.finish
+
+    def spy_decode(self: SecondPass, window: Any) -> Any:
+        events.append(f"window at {window.lo} ms")
+        return decode_and_settle(self, window)
+
+    def spy_finish(self: SecondPass, first: Any) -> Any:
+        events.append("first pass done")
+        return finish(self, first)
+
+    monkeypatch.setattr(SecondPass, "_decode_and_settle", spy_decode)
+    monkeypatch.setattr(SecondPass, "finish", spy_finish)
+
+    result = transcribe(engine, samples, build(TRAINING_TEXT)[0], RequestOptions())
+
+    assert events.index("first pass done") > 0, events  # a window was started before it
+    assert events[0] == "window at 0 ms", events
+    # The windows, decoded side by side, come back in order and whole.
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts)
+    for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
+        assert fragment in result.text, result.text
+    assert result.words[-1].end > len(samples) / 16 - 2000
+    assert " ".join(w.text for w in result.words) == result.text
 
 
 def test_hotwords_and_the_carried_transcript_share_half_the_decoder_context(

@@ -27,11 +27,15 @@ def result(ws: tuple[Word, ...]) -> TranscriptionResult:
 
 
 class FakeEngine:
+    decoders = 1  # canned results are handed out in order: one decode at a time
+
     def __init__(self, *results: TranscriptionResult) -> None:
         self.results = list(results)
         self.calls: list[tuple[int, DecodeOptions]] = []
 
-    def transcribe(self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0):
+    def transcribe(
+        self, samples: np.ndarray, options: DecodeOptions = DecodeOptions(), *, skip_tail_s: float = 0.0, on_words=None
+    ):  # noqa: ANN001
         self.calls.append((len(samples), options))
         return self.results.pop(0)
 
