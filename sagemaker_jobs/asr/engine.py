@@ -294,15 +294,11 @@ class Engine:
                 *tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1) :],
                 *start,
             ]
-        scores = []
-        for text in texts:
-            ids = tokenizer.encode(" " + text.strip())
-            if not ids:
-                scores.append(0.0)
-                continue
-            aligned = model.model.align(encoded, start, [ids], frames)[0]
-            scores.append(sum(math.log(max(p, 1e-10)) for p in aligned.text_token_probs))
-        return scores
+        tokens = [tokenizer.encode(" " + text.strip()) for text in texts]
+        aligned = iter(model.model.align_each(encoded, start, [[ids] for ids in tokens if ids], frames))
+        return [
+            sum(math.log(max(p, 1e-10)) for p in next(aligned)[0].text_token_probs) if ids else 0.0 for ids in tokens
+        ]
 
     def _fallback(self, beam: int) -> Callable[[Window], Decoded]:
         def decode_alone(window: Window) -> Decoded:
@@ -354,7 +350,7 @@ class PromptBudgetWhisperModel(WhisperModel):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.model = RerankingWhisper(self.model)
+        self.model = RerankingWhisper(self.model, kwargs.get("num_workers", 1))
         self._encoded: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._encoded_lock = threading.Lock()
 
