@@ -207,13 +207,12 @@ class LocalStack:
         is a container of its own; see infra/streaming.yaml)."""
         from hark_streaming import access
         from hark_streaming.server import BackgroundServer, StreamingService
-        from sagemaker_jobs.asr.engine import Engine, EngineSettings
         from sagemaker_jobs.asr.engines import SpeechEngines
         from sagemaker_jobs.asr.layout import one_decode_per_core
 
         records = access.from_stack(access.StreamingSettings.from_env(os.environ))
         environ = one_decode_per_core(os.environ)
-        engines = SpeechEngines(Engine(EngineSettings.from_env(environ)), environ)
+        engines = SpeechEngines.from_env(environ)
         # Tests and demos open a few streams at once; load is bench.streaming's to measure.
         service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", LOCAL_STREAMS)))
         self._streaming = BackgroundServer(service, self.options.host, self.options.streaming_port).start()

@@ -9,7 +9,6 @@ import os
 
 from hark_streaming import access
 from hark_streaming.server import DEFAULT_MAX_STREAMS, StreamingService, start
-from sagemaker_jobs.asr.engine import Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines
 from sagemaker_jobs.asr.layout import one_decode_per_core
 
@@ -27,7 +26,7 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("HARK_LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     records = access.from_stack(access.StreamingSettings.from_env(os.environ))
     environ = one_decode_per_core(os.environ)
-    engines = SpeechEngines(Engine(EngineSettings.from_env(environ)), environ)
+    engines = SpeechEngines.from_env(environ)
     service = StreamingService(engines, records, int(os.environ.get("HARK_STREAMS_PER_TASK", DEFAULT_MAX_STREAMS)))
     asyncio.run(_serve(service, args.host, args.port))
 

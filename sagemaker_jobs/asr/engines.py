@@ -29,6 +29,11 @@ class SpeechEngines:
         self._loaded: dict[str, Engine] = {default.settings.model_name: default}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "SpeechEngines":
+        """The engines of a process whose default engine is the one `environ` describes."""
+        return cls(Engine(EngineSettings.from_env(environ)), environ)
+
     def get(self, name: str | None) -> Engine:
         """The engine of `name` (a `speech_models` name); the default one for None."""
         if name is None:
