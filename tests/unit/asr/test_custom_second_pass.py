@@ -84,6 +84,19 @@ def test_windows_are_cut_at_the_longest_pause_and_cover_every_word() -> None:
     assert all(ws[b].end - ws[a].start <= 28_000 for a, b in windows)
 
 
+def test_windows_planned_while_the_first_pass_goes_on_are_those_of_the_whole_plan() -> None:
+    ws = [Word(f"w{i}", i * 900, i * 900 + 600, 0.9) for i in range(120)]
+    ws[40] = Word("w40", 36_000 + 1500, 36_000 + 2000, 0.9)
+    whole = plan_windows(ws, 28.0)
+
+    for heard in range(1, len(ws)):
+        early = plan_windows(ws[:heard], 28.0, complete=False)
+        # Only windows a later word cannot change, each as the whole plan has it.
+        assert early == whole[: len(early)]
+        assert not early or early[-1][1] < heard - 1
+    assert plan_windows(ws, 28.0, complete=False) == whole[:-1]
+
+
 def test_second_pass_redecodes_with_context_and_spotted_phrases_and_keeps_words_after_an_early_stop() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring.", "Kavanaugh Biolabs renewed."])
     tail = ("and", "then", "they", "renewed", "it.")
