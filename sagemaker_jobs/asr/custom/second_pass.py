@@ -151,7 +151,8 @@ class SecondPass:
         self._guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
         early = engine.decoders > 1 and not batched
         self._threads = ThreadPoolExecutor(engine.decoders, thread_name_prefix="second-pass") if early else None
-        self._started: dict[tuple[int, int, int, int], Future[tuple[list[Word], list[str]]]] = {}
+        self._planned: set[tuple[int, int]] = set()  # windows (first, last word) planned early
+        self._started: dict[tuple[int, int], Future[tuple[list[Word], list[str]]]] = {}
 
     def __enter__(self) -> "SecondPass":
         return self
@@ -167,10 +168,13 @@ class SecondPass:
         if not self._threads:
             return
         known = words[:-1]
-        for start, end in plan_windows(known, WINDOW_S, complete=False):
-            window = self._plan(known, start, end, complete=False)
-            if window.options and window.key not in self._started:
-                self._started[window.key] = self._threads.submit(self._decode_and_settle, window)
+        for span in plan_windows(known, WINDOW_S, complete=False):
+            if span in self._planned:  # (planning a window spots phrases in it: not again)
+                continue
+            self._planned.add(span)
+            window = self._plan(known, *span, complete=False)
+            if window.options:
+                self._started[span] = self._threads.submit(self._decode_and_settle, window)
 
     def finish(self, first: TranscriptionResult) -> TranscriptionResult:
         """The transcript: each window's second decode where it stands, the first pass's words
@@ -178,8 +182,9 @@ class SecondPass:
         words = first.words
         if not words:
             return first
-        planned = [self._plan(words, start, end) for start, end in plan_windows(words, WINDOW_S)]
-        redo = [window for window in planned if window.options]
+        spans = plan_windows(words, WINDOW_S)
+        planned = [self._plan(words, *span) for span in spans]
+        redo = [(span, window) for span, window in zip(spans, planned) if window.options]
         if self._batched:
             # One batch for every window (each its own prompt, re-ranked as a decode of its own
             # is), each decoded once: where its decode stops early, the first pass's words stand
@@ -195,18 +200,20 @@ class SecondPass:
             # The rest of a window decoded again after an early stop is where many of the
             # customer's names are found. (Batched and going on after early stops: -7.9, -12.9,
             # -23.6 % on the tuning sets at 2.9, 2.1, 3.6x.)
-            pieces = [(self._cut(w.lo, w.hi), w.options) for w in redo]
+            pieces = [(self._cut(w.lo, w.hi), w.options) for _, w in redo]
             decodes = self._engine.transcribe_many(pieces, skip_tail_s=WINDOW_S, rerank=True, keep_encodings=True)
-            settled = [self._settle(window, decoded) for window, decoded in zip(redo, decodes)]
+            settled = [self._settle(window, decoded) for (_, window), decoded in zip(redo, decodes)]
         else:
+            # The windows started early are this plan's first ones, decoded with the same
+            # options: a window depends only on the words up to the one after it
+            # (`plan_windows`), and those do not change as the first pass goes on.
             if self._threads:
-                for window in redo:
-                    if window.key not in self._started:
-                        self._started[window.key] = self._threads.submit(self._decode_and_settle, window)
-            # The windows started early are the final plan's (a window's bounds depend only on
-            # the words up to the one after it); one that were not would simply not be used.
+                for span, window in redo:
+                    if span not in self._started:
+                        self._started[span] = self._threads.submit(self._decode_and_settle, window)
             settled = [
-                self._started[w.key].result() if w.key in self._started else self._decode_and_settle(w) for w in redo
+                self._started[span].result() if span in self._started else self._decode_and_settle(window)
+                for span, window in redo
             ]
         by_window = iter(settled)
         out: list[Word] = []
@@ -306,11 +313,6 @@ class Planned:
     hi: int
     phrases: list[str]
     options: DecodeOptions | None
-
-    @property
-    def key(self) -> tuple[int, int, int, int]:
-        """The window as the plan of a longer first pass would have it (same words, same bounds)."""
-        return (self.heard[0].start, len(self.heard), self.lo, self.hi)
 
 
 GUESSED_LIST_MAX = 100
