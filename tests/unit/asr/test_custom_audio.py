@@ -9,7 +9,7 @@ import pytest
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.custom import RequestOptions, build
 from sagemaker_jobs.asr.custom.apply import transcribe
-from sagemaker_jobs.asr.custom.second_pass import Guide
+from sagemaker_jobs.asr.custom.second_pass import SecondPass
 from sagemaker_jobs.asr.engine import Engine
 
 LIBRISPEECH = ("ls_1089-134686-0000.flac", "ls_1089-134686-0002.flac", "ls_2412-153948-0000.flac")
@@ -49,30 +49,32 @@ def test_a_model_keeps_working_past_the_first_window_of_a_long_recording(
     # model for the prompt.
     samples = _long_recording(audio_dir)
     assert len(samples) / 16000 > 35
-    # Which phrases each window's second decode is given (a spy: the real method runs).
-    given: list[tuple[float, list[str]]] = []
-    hotwords = Guide.hotwords
+    # What each window's second decode is given (a spy: the real method runs).
+    planned: list[Any] = []
+    plan = SecondPass._plan
 
-    def spy(self: Guide, words: Any) -> list[str]:
-        phrases = hotwords(self, words)
-        given.append((words[0].start / 1000, phrases))
-        return phrases
+    def spy(self: SecondPass, *args: Any, **kwargs: Any) -> Any:
+        window = plan(self, *args, **kwargs)
+        planned.append(window)
+        return window
 
-    monkeypatch.setattr(Guide, "hotwords", spy)
+    monkeypatch.setattr(SecondPass, "_plan", spy)
 
     without = engine.transcribe(samples)
     artifact, _ = build(TRAINING_TEXT)
     with_model = transcribe(engine, samples, artifact, RequestOptions())
 
     assert "Zentrix" not in without.text and "Omniflow" not in without.text, without.text
-    # A window past the LibriSpeech sentences is decoded again with the model's names spotted
-    # there. Which names, and where the windows are cut, depend on the first pass, and that
-    # differs from run to run (faster-whisper falls back to sampling on parts of this synthetic
-    # speech: "metric, some if low router" in one run, "Kavanaugh" alone spotted in another).
-    # Whether the second decode is kept is the guards' call on tiny.en's reading, which also
-    # differs between CPUs (int8 kernels).
-    late = [phrase for start, phrases in given if start > 20 for phrase in phrases]
-    assert any(name in phrase for phrase in late for name in NAMES), given
+    # A window past the LibriSpeech sentences is decoded again with the model's names before
+    # it: as phrases spotted there, or in the customer's sentences chosen as its context. Which
+    # (and where the windows are cut) depends on the first pass, and that differs from run to
+    # run (faster-whisper falls back to sampling on parts of this synthetic speech: "metric,
+    # some if low router" in one run, "Kavanaugh" alone spotted in another, nothing spotted in a
+    # third). Whether the second decode is kept is the guards' call on tiny.en's reading, which
+    # also differs between CPUs (int8 kernels).
+    late = [w.options for w in planned if w.lo > 20_000 and w.options]
+    given = [f"{o.initial_prompt} | {o.hotwords}" for o in late]
+    assert any(name in text for text in given for name in NAMES), [(w.lo, w.phrases) for w in planned]
     # The unrelated speech in between comes through whole, and the transcript reaches the end.
     for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
         assert fragment in with_model.text, with_model.text
@@ -90,7 +92,6 @@ def _long_recording(audio_dir: Path) -> np.ndarray:
 def test_with_two_decoders_a_recordings_windows_are_decoded_again_while_the_first_pass_goes_on(
     audio_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sagemaker_jobs.asr.custom.second_pass import SecondPass
     from sagemaker_jobs.asr.engine import EngineSettings
     from sagemaker_jobs.asr.layout import one_decode_per_core
 
