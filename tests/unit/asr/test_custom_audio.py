@@ -115,7 +115,6 @@ def test_with_two_decoders_a_recordings_windows_are_decoded_again_while_the_firs
     result = transcribe(engine, samples, build(TRAINING_TEXT)[0], RequestOptions())
 
     assert events.index("first pass done") > 0, events  # a window was started before it
-    assert events[0] == "window at 0 ms", events
     # The windows, decoded side by side, come back in order and whole.
     starts = [w.start for w in result.words]
     assert starts == sorted(starts)
