@@ -151,7 +151,7 @@ class SecondPass:
         self._guessed = guide.ranked if len(guide.ranked) <= GUESSED_LIST_MAX else ()
         early = engine.decoders > 1 and not batched
         self._threads = ThreadPoolExecutor(engine.decoders, thread_name_prefix="second-pass") if early else None
-        self._planned: set[tuple[int, int]] = set()  # windows (first, last word) planned early
+        self._early: dict[tuple[int, int], Planned] = {}  # windows (first, last word) planned early
         self._started: dict[tuple[int, int], Future[tuple[list[Word], list[str]]]] = {}
 
     def __enter__(self) -> "SecondPass":
@@ -169,10 +169,9 @@ class SecondPass:
             return
         known = words[:-1]
         for span in plan_windows(known, WINDOW_S, complete=False):
-            if span in self._planned:  # (planning a window spots phrases in it: not again)
+            if span in self._early:  # (planning a window spots phrases in it: not again)
                 continue
-            self._planned.add(span)
-            window = self._plan(known, *span, complete=False)
+            window = self._early[span] = self._plan(known, *span, complete=False)
             if window.options:
                 self._started[span] = self._threads.submit(self._decode_and_settle, window)
 
@@ -183,7 +182,9 @@ class SecondPass:
         if not words:
             return first
         spans = plan_windows(words, WINDOW_S)
-        planned = [self._plan(words, *span) for span in spans]
+        # A window planned early is this plan's too: it depends only on the words up to the one
+        # after it (`plan_windows`), and those do not change as the first pass goes on.
+        planned = [self._early.get(span) or self._plan(words, *span) for span in spans]
         redo = [(span, window) for span, window in zip(spans, planned) if window.options]
         if self._batched:
             # One batch for every window (each its own prompt, re-ranked as a decode of its own
@@ -204,9 +205,6 @@ class SecondPass:
             decodes = self._engine.transcribe_many(pieces, skip_tail_s=WINDOW_S, rerank=True, keep_encodings=True)
             settled = [self._settle(window, decoded) for (_, window), decoded in zip(redo, decodes)]
         else:
-            # The windows started early are this plan's first ones, decoded with the same
-            # options: a window depends only on the words up to the one after it
-            # (`plan_windows`), and those do not change as the first pass goes on.
             if self._threads:
                 for span, window in redo:
                     if span not in self._started:
