@@ -12,6 +12,7 @@ def apply() -> None:
     _module_list_read_once()
     _state_machines_parsed_once()
     _interpreter_clients_made_once()
+    _queries_read_one_partition()
 
 
 def _send_task_failure_keeps_cause() -> None:
@@ -106,3 +107,48 @@ def _interpreter_clients_made_once() -> None:
             return made[key]
 
     boto_client.boto3 = SimpleNamespace(client=client)  # type: ignore[attr-defined]
+
+
+def _queries_read_one_partition() -> None:
+    """moto 5.2.5 answers every query by listing and sorting the whole table, then keeping the
+    items of one partition, so each query costs CPU in proportion to the table. DynamoDB reads
+    the one partition. The admission table is queried several times per job (the line, the
+    places, the jobs held), and it and the transcripts table grow through a run: on this
+    machine's local stack that CPU is taken from the inference worker. A query of the table's
+    own key now reads its partition; queries of an index keep moto's path (they span
+    partitions)."""
+    import inspect
+    import threading
+
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_one_partition", False):
+        return
+    query, all_items = Table.query, Table.all_items
+    signature = inspect.signature(query)
+    asked = threading.local()  # moto's server answers requests on several threads
+
+    def partition_items(self: Table) -> Any:
+        key = getattr(asked, "partition", None)
+        if key is None or key[0] is not self:
+            return all_items(self)
+        held = self.items.get(key[1])  # not self.items[...]: a defaultdict would add the key
+        if held is None:
+            return []
+        items = list(held.values()) if self.range_key_attr else [held]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    def one_partition(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        hash_key = bound.arguments.get("hash_key")
+        if bound.arguments.get("index_name") or hash_key is None:
+            return query(self, *args, **kwargs)
+        asked.partition = (self, hash_key)
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            asked.partition = None
+
+    one_partition._one_partition = True  # type: ignore[attr-defined]
+    Table.query = one_partition  # type: ignore[method-assign]
+    Table.all_items = partition_items  # type: ignore[method-assign]
