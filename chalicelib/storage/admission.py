@@ -157,6 +157,15 @@ class AdmissionTable:
         keys = [raw["sk"]["S"] for raw in paginate_query(self._db, request, sys.maxsize)]
         return len(keys) - 1 if keys and keys[-1] == job_id else None
 
+    def line_keys(self, tenant_id: str, most: int) -> list[str]:
+        """The ids of the tenant's first `most` waiting jobs, in line order."""
+        request: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
+            "ProjectionExpression": "sk", "ConsistentRead": True, "Limit": most,
+        }
+        return [raw["sk"]["S"] for raw in paginate_query(self._db, request, most)]
+
     def claim(self, job: WaitingJob) -> bool:
         """Takes a waiting job out of the line; False if another admitter took it first."""
         return conditional(
@@ -339,21 +348,22 @@ class AdmissionTable:
 
     # --- request rate ---------------------------------------------------------------------------
 
-    def count_request(self, tenant_id: str, allowed: int, window_s: int) -> float:
-        """Counts one request in the tenant's current window of `window_s` seconds; returns 0
-        when it is within `allowed`, else the seconds until the next window. One atomic
+    def count_request(self, tenant_id: str, allowed: int, window_s: int, take: int = 1, now: Optional[float] = None) -> float:
+        """Counts `take` requests in the tenant's current window of `window_s` seconds; returns 0
+        when they fit within `allowed`, else the seconds until the next window. One atomic
         conditional update: concurrent requests never overrun the limit (a fixed window, so a
         tenant may send up to twice `allowed` across a window boundary)."""
-        now = time.time()
+        now = time.time() if now is None else now
         window = int(now // window_s)
+        take = max(1, min(take, allowed))  # more than the window allows would pass a new window's first
         counted = conditional(
             lambda: self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": "rate"}, "sk": {"S": f"{tenant_id}#{window}"}},
-                UpdateExpression="ADD requests :one SET expires_at = if_not_exists(expires_at, :expires)",
-                ConditionExpression="attribute_not_exists(requests) OR requests < :allowed",
+                UpdateExpression="ADD requests :take SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(requests) OR requests <= :most",
                 ExpressionAttributeValues={
-                    ":one": {"N": "1"}, ":allowed": {"N": str(allowed)},
+                    ":take": {"N": str(take)}, ":most": {"N": str(allowed - take)},
                     ":expires": {"N": str(int(now) + 3600)},
                 },
             ),

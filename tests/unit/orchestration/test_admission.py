@@ -254,6 +254,27 @@ def test_queue_position_counts_the_tenants_own_waiting_jobs(dynamodb: object) ->
     assert (table.waiting_count("a"), table.inflight().get("a")) == (3, 1)
 
 
+def test_positions_polled_within_a_second_cost_one_read_of_the_line(dynamodb: object) -> None:
+    table = AdmissionTable(dynamodb, "admission")
+    endpoint = Endpoint()
+    now = [100.0]
+    admission = Admission(table, 1, lambda tenant: 100, endpoint.start, clock=lambda: now[0])
+    _submit(admission, "a", 40)
+    reads: list[str] = []
+    line_keys, lookup = table.line_keys, table.position
+    table.line_keys = lambda *args: reads.append("line") or line_keys(*args)  # type: ignore[method-assign]
+    table.position = lambda *args: reads.append("one") or lookup(*args)  # type: ignore[method-assign]
+
+    assert [admission.position("a", f"a-{i:03d}") for i in range(1, 40)] == list(range(39))
+    assert admission.position("a", "a-000") is None  # at the endpoint: not in the line
+    assert reads == ["line", "one"]
+    admission.release("a", "a-000")  # a-001 goes to the endpoint
+    assert admission.position("a", "a-039") == 38  # a second old at most
+    now[0] += 1.5
+    assert admission.position("a", "a-039") == 37
+    assert admission.position("a", "a-001") is None
+
+
 def test_the_rate_limit_answers_with_retry_after_and_spares_other_tenants(dynamodb: object) -> None:
     keys = KeysTable(dynamodb, "keys")
     keys.add_tenant("a", "secret", "2026-12-02")
@@ -291,3 +312,53 @@ def test_training_takes_turns_in_a_line_of_its_own(dynamodb: object) -> None:
     line.release("a", "a-model-00")
 
     assert started == ["a-model-00", "a-model-01", "b-model-00"]
+
+
+class CountedWrites:
+    """The admission table, counting the request-rate writes it makes."""
+
+    def __init__(self, table: AdmissionTable) -> None:
+        self._table = table
+        self.writes = 0
+
+    def count_request(self, *args: Any) -> float:
+        self.writes += 1
+        return self._table.count_request(*args)
+
+
+def test_a_busy_process_counts_its_requests_in_blocks_and_never_past_the_limit(dynamodb: object) -> None:
+    keys = KeysTable(dynamodb, "keys")
+    now = [1_000_000.0]
+    table = CountedWrites(AdmissionTable(dynamodb, "admission"))
+    one, other = (RateLimiter(table, TenantLimits(keys, 16, 1000), clock=lambda: now[0]) for _ in range(2))  # type: ignore[arg-type]
+
+    for _ in range(100):
+        one.check("a")
+    assert table.writes <= 8  # blocks of 1, 2, 4, ... 64
+    now[0] += 1  # the next window starts from half of what the last one used
+    table.writes = 0
+    for _ in range(100):
+        one.check("a")
+    assert table.writes <= 3
+
+    # Two processes sharing one tenant's window: the limit holds for their sum.
+    now[0] += 1
+    passed = 0
+    for i in range(1100):
+        try:
+            (one if i % 3 else other).check("a")
+            passed += 1
+        except TooManyRequests:
+            pass
+    assert 900 <= passed <= 1000
+
+
+def test_a_quiet_process_counts_one_by_one(dynamodb: object) -> None:
+    keys = KeysTable(dynamodb, "keys")
+    now = [2_000_000.0]
+    table = CountedWrites(AdmissionTable(dynamodb, "admission"))
+    limiter = RateLimiter(table, TenantLimits(keys, 16, 20), clock=lambda: now[0])  # type: ignore[arg-type]
+    for _ in range(5):
+        limiter.check("a")
+        now[0] += 1.5  # one request in each window
+    assert table.writes == 5
