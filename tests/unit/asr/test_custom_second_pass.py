@@ -244,6 +244,24 @@ def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_fi
     assert out.text == said
 
 
+def test_a_second_decode_that_keeps_only_a_sentence_of_its_window_gives_way_even_with_no_anchor_after_the_gap() -> None:
+    # As on a long recording (lab, 2026-12-07): a prompted decode kept the window's first sentence
+    # and its last three words, which were then confirmed as a customer's name, so no words it
+    # shared with the first pass marked where the skipped speech ended. Doubtful words throughout.
+    said = (
+        "I am sharing the timeline document right now. It turns out that everyone was pointing at the "
+        "wrong region the whole time. Thanks for holding. Can you check the payment that went out on Friday."
+    )
+    heard = words(*((t, 300 * i, 300 * i + 250, 0.4) for i, t in enumerate(said.split())))
+    jumped = "I am sharing the timeline document right now. Tekton Friday."
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(jumped.split())))))
+    artifact, _ = build(["Tekton runs the release pipeline.", "The payment for Tekton went out on Friday."])
+
+    out = second_pass(engine, np.zeros(16000 * 12, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == said
+
+
 def test_a_window_heard_with_confidence_in_common_words_keeps_the_first_pass_without_a_decode() -> None:
     artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
     heard = words(("Our", 0, 300, 0.9), ("results", 300, 800, 0.9), ("improved.", 800, 1300, 0.9))
