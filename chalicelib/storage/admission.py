@@ -348,7 +348,9 @@ class AdmissionTable:
 
     # --- request rate ---------------------------------------------------------------------------
 
-    def count_request(self, tenant_id: str, allowed: int, window_s: int, take: int = 1, now: Optional[float] = None) -> float:
+    def count_request(
+        self, tenant_id: str, allowed: int, window_s: int, take: int = 1, now: Optional[float] = None
+    ) -> float:
         """Counts `take` requests in the tenant's current window of `window_s` seconds; returns 0
         when they fit within `allowed`, else the seconds until the next window. One atomic
         conditional update: concurrent requests never overrun the limit (a fixed window, so a
