@@ -371,13 +371,19 @@ def _keys(words: Sequence[Word]) -> list[str]:
     return [bare(w.text).casefold() for w in words]
 
 
+def _shared_up_to(matcher: SequenceMatcher[str]) -> int:
+    """How many of the first pass's words run up to the last one the second decode shares (0: none)."""
+    blocks = [m for m in matcher.get_matching_blocks() if m.size]
+    return blocks[-1].a + blocks[-1].size if blocks else 0
+
+
 def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
     a, b = _keys(heard), _keys(again)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
     # Most of the first pass's words up to the last one the second decode has too are gone, even
     # where no run of shared words marks where the gap ends. (Words missing after that last one
     # are an early stop, or an invented tail left out: `_uncovered_tail`'s to judge.)
-    blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
-    covered = blocks[-1].a + blocks[-1].size if blocks else 0
+    covered = _shared_up_to(matcher)
     if covered - len(b) >= SKIPPED_SPAN_WORDS and len(b) * 2 < covered:
         return True
     lost_from, kept_from = 0, 0  # where the current gap between the passes began, in `a` and `b`
@@ -385,7 +391,7 @@ def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
     # runs of 2+ matching words end a gap. Only gaps with decoded speech after them count: a
     # missing end is `_uncovered_tail`'s to judge (a first pass's invented closing words are
     # often confident too).
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal" or i2 - i1 < 2:
             continue
         lost, kept = a[lost_from:i1], b[kept_from:j1]
@@ -466,8 +472,7 @@ def _uncovered_tail(first: Sequence[Word], again: Sequence[Word], *, decoded_onc
     if not again:
         return list(first)
     a, b = _keys(first), _keys(again)
-    blocks = [m for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
-    last = blocks[-1].a + blocks[-1].size if blocks else 0
+    last = _shared_up_to(SequenceMatcher(None, a, b, autojunk=False))
     if len(a) - last <= max(2, 0.15 * len(a)):
         return []
     rest = list(first[last:])
