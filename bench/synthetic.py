@@ -3,9 +3,10 @@
     python -m bench.synthetic [--force]
 
 A customer uploads text (here: `train_texts`, made-up historical call transcripts) and the
-model built from it must then recognise the customer's rare TERMS in audio. Five customers
-(devops, pharmacy, brands, insurance, and vet: a veterinary practice written on 2026-12-05 as a
-customer no choice had yet seen) each have 30-32 hand-written terms that a generic
+model built from it must then recognise the customer's rare TERMS in audio. Six customers
+(devops, pharmacy, brands, insurance; vet, a veterinary practice written on 2026-12-05 as a
+customer no choice had yet seen; and freight, a freight forwarder written on 2026-12-07 for the
+same reason once vet had been read) each have 30-32 hand-written terms that a generic
 recogniser gets wrong, about 80 training sentences, 55 test clips (40 with terms, 15 without)
 spoken by espeak-ng in rotating voices and degraded with sox (pink noise, telephone band),
 the same clips joined into 2.5-4 minute recordings, and 970 DISTRACTORS: domain-looking
@@ -40,7 +41,7 @@ from typing import Any
 import numpy as np
 
 VERSION = 2
-CUSTOMERS: tuple[str, ...] = ("devops", "pharmacy", "brands", "insurance", "vet")
+CUSTOMERS: tuple[str, ...] = ("devops", "pharmacy", "brands", "insurance", "vet", "freight")
 
 TRAIN_SENTENCES = 80
 TERM_CLIPS = 40
@@ -537,8 +538,111 @@ _VET = _Domain(
     },
 )
 
+_FREIGHT_CARRIERS = ("Maersk", "Hapag-Lloyd", "Kuehne Nagel", "DB Schenker", "Flexport", "Yang Ming", "Cosco")
+_FREIGHT_PORTS = ("Felixstowe", "Piraeus", "Jebel Ali", "Tanjung Pelepas", "Gdansk", "Zeebrugge", "Algeciras")
+_FREIGHT_JARGON = ("demurrage", "drayage", "transshipment", "Incoterms", "bill of lading", "TEU", "cabotage",
+                   "consignee", "reefer")
+_FREIGHT_PEOPLE = ("Siobhan Kavanagh", "Tadeusz Wrobel", "Olumide Adeyemi", "Henrike Voss", "Rafferty Quinlan",
+                   "Ngozi Eze", "Benedikt Haas")
+
+_FREIGHT = _Domain(
+    terms={**{t: "carrier" for t in _FREIGHT_CARRIERS}, **{t: "port" for t in _FREIGHT_PORTS},
+           **{t: "jargon" for t in _FREIGHT_JARGON}, **{t: "person" for t in _FREIGHT_PEOPLE}},
+    say={"Maersk": "Mairsk", "Hapag-Lloyd": "Hah pag Loyd", "Kuehne Nagel": "Kyoo na Nah gel",
+         "DB Schenker": "D B Shenker", "Yang Ming": "Yang Ming", "Piraeus": "Pie ray us",
+         "Jebel Ali": "Jebble Ah lee", "Tanjung Pelepas": "Tan joong Pella pass", "Gdansk": "Guh dansk",
+         "Zeebrugge": "Zay bruggah", "Algeciras": "Al heh seeras", "Incoterms": "Inco terms", "TEU": "T E U",
+         "drayage": "dray idge", "demurrage": "dee murr idge", "Tadeusz Wrobel": "Ta day oosh Vroe bel",
+         "Olumide Adeyemi": "Oh loo mee day Ah day yemmy", "Siobhan Kavanagh": "Shiv awn Kavanagh",
+         "Ngozi Eze": "In go zee Eh zay", "Henrike Voss": "Hen reeka Voss", "Benedikt Haas": "Benna dikt Hahss"},
+    train={
+        "carrier": (
+            "We moved most of the Asia volume over to {a} last quarter.",
+            "The booking with {a} was rolled to the next sailing again.",
+            "Can you get a spot rate from {a} for two forty foot boxes?",
+            "Our account manager at {a} is on leave until Monday.",
+            "The {a} invoice still shows the old fuel surcharge.",
+            "{a} confirmed the vessel is running about two days late.",
+        ),
+        "port": (
+            "The vessel is berthed at {a} and discharge starts tonight.",
+            "There's heavy congestion at {a} because of the strike.",
+            "We usually route the European cargo through {a}.",
+            "The container is sitting in the yard at {a} waiting for customs.",
+            "Please update the arrival date at {a} on the tracker.",
+        ),
+        "jargon": (
+            "The client is disputing the {a} charges on the last shipment.",
+            "We need to sort out the {a} before the truck can collect.",
+            "Finance asked why the {a} went up so much this month.",
+            "I've attached the {a} to the email for the customs broker.",
+            "Can you explain the {a} terms to the new customer?",
+        ),
+        "person": (
+            "{a} handles the account for the furniture importer.",
+            "Please copy {a} on anything about the Rotterdam bookings.",
+            "{a} from the warehouse called about the missing pallets.",
+            "I'll ask {a} to chase the release with the shipping line.",
+            "{a} signed off the rate sheet this morning.",
+        ),
+        "pair": (
+            "Last week we compared {a} with {b} for the same lane.",
+            "The email from {a} mentions {b} twice.",
+            "I have questions about {a} and about {b} as well.",
+            "The quote lists {a} and then {b} underneath.",
+        ),
+        "plain": (
+            "Good morning, freight desk, how can I help you today?",
+            "Can I take the booking reference, please?",
+            "The truck is booked for the early slot tomorrow.",
+            "We close the warehouse at five on Fridays.",
+            "The customer wants the delivery on a tail lift vehicle.",
+        ),
+    },
+    test={
+        "carrier": (
+            "Has {a} given you a new date for the sailing?",
+            "The rate from {a} is a lot higher than last month.",
+            "I'm still waiting for {a} to release the container.",
+            "Why did {a} cancel the booking without telling us?",
+        ),
+        "port": (
+            "How long is the container going to sit at {a}?",
+            "The ship skipped {a} and went straight to the next port.",
+            "Do you have a haulier who can collect from {a} tomorrow?",
+            "Customs at {a} want to inspect the whole shipment.",
+        ),
+        "jargon": (
+            "Who is going to pay the {a} on this one?",
+            "The customer doesn't understand why the {a} is on the invoice.",
+            "Could you send me the {a} again, the scan was blurry?",
+            "We got the {a} wrong on the paperwork last time.",
+        ),
+        "person": (
+            "Could I speak to {a} about the delayed shipment?",
+            "The quote was approved by {a} yesterday afternoon.",
+            "Is {a} in the office on Thursday?",
+            "I'd like to thank {a} for sorting out the customs hold.",
+        ),
+        "pair": (
+            "I need to ask about {a} and {b} before we book.",
+            "The delivery note lists {a} together with {b}.",
+            "Could someone explain {a} and {b} in plain words?",
+            "My notes from the call say {a}, then {b}.",
+        ),
+        "plain": (
+            "The driver has been waiting at the gate for two hours.",
+            "Half the cartons arrived wet and the labels are gone.",
+            "Can we split the invoice between the two departments?",
+            "The pallets were wrapped badly and one of them fell over.",
+            "I need a proof of delivery for the insurance claim.",
+        ),
+    },
+)
+
 _DOMAINS: dict[str, _Domain] = {
     "pharmacy": _PHARMACY, "devops": _DEVOPS, "brands": _BRANDS, "insurance": _INSURANCE, "vet": _VET,
+    "freight": _FREIGHT,
 }
 
 # Ordinary lines any call centre hears; training and test draw from separate pools.
@@ -826,9 +930,31 @@ def _vet_candidates(rng: random.Random) -> Iterator[str]:
             yield f"Dr {rng.choice(names)} {rng.choice(surnames)}"
 
 
+def _freight_candidates(rng: random.Random) -> Iterator[str]:
+    onsets = ("Mar", "Hap", "Kue", "Sche", "Flex", "Yan", "Cos", "Ever", "Zim", "Mat", "Sea", "Tra", "Nor",
+              "Oce", "Pac", "Bal", "Gal", "Por", "Vel", "Stra")
+    ends = ("sk", "lloyd", "nagel", "port", "line", "ming", "co", "lane", "ship", "fleet", "haul", "way",
+            "mar", "tainer", "dock")
+    ports = ("Koper", "Sines", "Mersin", "Gioia Tauro", "Bremerhaven", "Aarhus", "Klaipeda", "Tangier Med",
+             "Port Said", "Colombo", "Laem Chabang", "Cai Mep", "Salalah", "Durban", "Lazaro Cardenas")
+    firsts = ("Aoife", "Bogdan", "Chiamaka", "Dorota", "Emeka", "Fergal", "Gudrun", "Hakon", "Ilse",
+              "Jarek", "Kemi", "Lorcan", "Mirela", "Nnamdi", "Orla", "Piotr", "Ragnhild", "Sven")
+    lasts = ("Brannigan", "Czarnecki", "Dunne", "Eberhardt", "Falkenberg", "Grzelak", "Hennessy",
+             "Ikwuemesi", "Jaworski", "Kehoe", "Lindgren", "Mbeki", "Nowicki", "Ostergaard")
+    while True:
+        roll = rng.random()
+        if roll < 0.5:
+            yield rng.choice(onsets) + rng.choice(ends)
+        elif roll < 0.65:
+            yield rng.choice(ports)
+        else:
+            yield f"{rng.choice(firsts)} {rng.choice(lasts)}"
+
+
 _CANDIDATES: dict[str, Callable[[random.Random], Iterator[str]]] = {
     "pharmacy": _pharmacy_candidates, "devops": _devops_candidates,
     "brands": _brands_candidates, "insurance": _insurance_candidates, "vet": _vet_candidates,
+    "freight": _freight_candidates,
 }
 
 
