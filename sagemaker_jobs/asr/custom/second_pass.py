@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 from faster_whisper.transcribe import get_compression_ratio
 
+from sagemaker_jobs.asr.audio import speech_spans
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BoostLevel
 from sagemaker_jobs.asr.custom.context import ContextIndex
@@ -96,6 +97,14 @@ WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
 CONTEXT_WORDS = 120
 """Words of customer sentences before each window (about 160 tokens, under half the context)."""
+UNHEARD_GAP_MS = 3000
+"""A stretch at least this long without a first-pass word may be speech the first pass skipped
+(Whisper's long-form decode sometimes jumps 10-20 s ahead after a misplaced timestamp). The
+windows on either side then end `EDGE_MS` into it instead of sharing it (a window's audio stays
+within its words, so it never runs past one decoder window), and the stretch between them is
+decoded on its own where voice activity detection finds speech in it (`UNHEARD_SPEECH_MS`)."""
+EDGE_MS = 1000
+UNHEARD_SPEECH_MS = 1000
 
 
 def second_pass(
@@ -214,11 +223,15 @@ class SecondPass:
                 for span, window in redo
             ]
         by_window = iter(settled)
-        out: list[Word] = []
-        texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+        pieces: list[tuple[int, list[Word], list[str]]] = []  # (start ms, words, texts) in time order
         for window in planned:
             heard = window.heard
             window_words, window_texts = next(by_window) if window.options else (list(heard), [w.text for w in heard])
+            pieces.append((window.lo, window_words, window_texts))
+        pieces += self._unheard(planned)
+        out: list[Word] = []
+        texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
+        for _, window_words, window_texts in sorted(pieces, key=lambda piece: piece[0]):
             out += window_words
             texts += window_texts
         return replace(
@@ -228,12 +241,70 @@ class SecondPass:
             confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
         )
 
+    def _unheard(self, planned: Sequence["Planned"]) -> list[tuple[int, list[Word], list[str]]]:
+        """Speech in the stretches no window covers (`UNHEARD_GAP_MS`), decoded on its own with
+        the context of the words around it; only words that fall on detected speech are kept."""
+        bounds = [0, *(b for w in planned for b in (w.lo, w.hi)), self._duration_ms]
+        found = []
+        for lo, hi in zip(bounds[0::2], bounds[1::2]):
+            if hi - lo < UNHEARD_GAP_MS - 2 * EDGE_MS:
+                continue
+            gap = self._cut(lo, hi)
+            speech = [(lo + a * 1000 // SAMPLE_RATE, lo + b * 1000 // SAMPLE_RATE) for a, b in speech_spans(gap)]
+            if sum(b - a for a, b in speech) < UNHEARD_SPEECH_MS:
+                continue
+            near = [w for window in planned if window.hi <= lo or window.lo >= hi for w in window.heard
+                    if lo - 30_000 < w.start < hi + 30_000]
+            count = -(-(hi - lo) // int(WINDOW_S * 1000))  # pieces of at most one window
+            for n in range(count):
+                a, b = lo + (hi - lo) * n // count, lo + (hi - lo) * (n + 1) // count
+                found.append(self._decode_unheard(a, b, near, speech))
+        return [piece for piece in found if piece[1]]
+
+    def _decode_unheard(
+        self, lo: int, hi: int, near: Sequence[Word], speech: Sequence[tuple[int, int]]
+    ) -> tuple[int, list[Word], list[str]]:
+        guide = self._guide
+        text = " ".join(w.text for w in near)
+        prompt = " ".join(p for p in (guide.prompt, guide.context.prompt(text, CONTEXT_WORDS) if guide.context else "") if p)
+        phrases = guide.hotwords(())
+        options = DecodeOptions(
+            initial_prompt=prompt or None,
+            hotwords=", ".join(phrases) or None,
+            beam_size=self._beam_size,
+            temperature=guide.temperatures,
+        )
+        piece = self._cut(lo, hi)
+        decoded = self._engine.transcribe(piece, options)
+        edits = TranscriptEdits(decoded)
+        edits.trim_trailing_hallucinations()
+        edits.respell(phrases, guide.level)
+        edited = edits.result()
+        if not edited.words or _loops(edited.text):
+            return lo, [], []
+        # Whisper writes words into silence and noise too ("Thank you for watching."): only
+        # those timed on detected speech are kept, and a run of fewer than 3 is not speech enough.
+        kept = [
+            replace(w, start=w.start + lo, end=w.end + lo)
+            for w in edited.words
+            if any(a - 250 <= lo + (w.start + w.end) // 2 <= b + 250 for a, b in speech)
+        ]
+        if len(kept) < 3:
+            return lo, [], []
+        return lo, kept, [w.text for w in kept]
+
     def _plan(self, words: Sequence[Word], start: int, end: int, *, complete: bool = True) -> "Planned":
         guide = self._guide
         heard = words[start : end + 1]
-        lo = 0 if start == 0 else (words[start - 1].end + heard[0].start) // 2
+        before = 0 if start == 0 else words[start - 1].end
+        lo = 0 if start == 0 else (before + heard[0].start) // 2
+        if heard[0].start - before >= UNHEARD_GAP_MS:
+            lo = heard[0].start - EDGE_MS
         last = complete and end == len(words) - 1
-        hi = self._duration_ms if last else (heard[-1].end + words[end + 1].start) // 2
+        after = self._duration_ms if last else words[end + 1].start
+        hi = self._duration_ms if last else (heard[-1].end + after) // 2
+        if after - heard[-1].end >= UNHEARD_GAP_MS:
+            hi = heard[-1].end + EDGE_MS
         text = " ".join(w.text for w in heard)
         prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
         prompt = " ".join(p for p in (guide.prompt, prompt) if p)

@@ -138,6 +138,17 @@ def test_trailing_hallucinations_are_dropped_when_decoding_was_biased() -> None:
     assert correct(original, None) is original
 
 
+def test_a_long_invented_closing_sentence_of_words_with_no_duration_is_dropped_too() -> None:
+    # A prompted window of a long recording ended (lab, 2026-12-07) in "Thank you so much for
+    # watching, I'll see you next time." with every word timed at the window's last instant.
+    said = (Word("Revenue", 0, 400, 0.95), Word("grew.", 400, 900, 0.97))
+    outro = "Thank you so much for watching, I'll see you next time.".split()
+    words = said + tuple(Word(t, 900, 900, 0.6) for t in outro)
+    original = TranscriptionResult(" ".join(w.text for w in words), words, 0.7, 1.2, "en_us", "m")
+
+    assert correct(original, MODEL).text == "Revenue grew."
+
+
 class FakeEngine:
     """Records decodes; returns canned results in order."""
 

@@ -1,8 +1,10 @@
 """The second pass, the context index and phrase spotting, with a fake engine (no audio)."""
 
 import numpy as np
+import pytest
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
+from sagemaker_jobs.asr.custom import second_pass as second_pass_module
 from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.second_pass import WINDOW_S, Guide, plan_windows, second_pass
@@ -262,6 +264,30 @@ def test_a_second_decode_that_keeps_only_a_sentence_of_its_window_gives_way_even
     assert out.text == said
 
 
+def test_speech_the_first_pass_skipped_is_decoded_on_its_own_and_only_words_on_speech_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Whisper's long-form decode sometimes jumps 10-20 s ahead (lab, 2026-12-07: three sentences
+    # of a synthetic recording had no first-pass word). The windows on either side end a second
+    # into the stretch, and the stretch is decoded in pieces of at most one window; voice
+    # activity (faked here: 8-18 s) decides which of the decoded words are speech.
+    monkeypatch.setattr(second_pass_module, "speech_spans", lambda gap: [(16000 * 5, 16000 * 15)])
+    heard = words(("and", 0, 500, 0.9), ("it", 500, 1000, 0.9), ("was", 1000, 1500, 0.9), ("good.", 1500, 2000, 0.9))
+    heard += words(("and", 40_000, 40_500, 0.9), ("then", 40_500, 41_000, 0.9), ("it", 41_000, 41_500, 0.9))
+    said = "Zentrix Omniflow renewed the contract.".split()
+    found = words(*((t, 5000 + 800 * i, 5600 + 800 * i, 0.8) for i, t in enumerate(said)), ("Thanks.", 16_500, 17_000, 0.9))
+    invented = words(("Thank", 1000, 1300, 0.9), ("you.", 1300, 1600, 0.9))  # 22-22.6 s: no speech there
+    engine = FakeEngine(result(found), result(invented))
+    artifact, _ = build(["We shipped the Zentrix Omniflow router last spring.", "Kavanaugh Biolabs renewed."])
+
+    out = second_pass(engine, np.zeros(16000 * 43, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == "and it was good. Zentrix Omniflow renewed the contract. and then it"
+    assert [w.start for w in out.words][4:9] == [8000, 8800, 9600, 10_400, 11_200]
+    # The stretch from 3 s (a second after "good.") to 39 s, in two pieces of 18 s.
+    assert [samples for samples, _ in engine.calls] == [16000 * 18, 16000 * 18]
+
+
 def test_a_window_heard_with_confidence_in_common_words_keeps_the_first_pass_without_a_decode() -> None:
     artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
     heard = words(("Our", 0, 300, 0.9), ("results", 300, 800, 0.9), ("improved.", 800, 1300, 0.9))
@@ -310,7 +336,8 @@ def test_a_batched_window_decoded_once_keeps_the_first_pass_after_its_early_stop
 
 def test_batched_the_windows_of_a_recording_are_decoded_again_in_one_call_their_encodings_kept() -> None:
     artifact, _ = build(["We shipped the Zentrix Omniflow router last spring."])
-    # Two windows (a pause at 20 s), each with a doubtful word.
+    # Two windows 38 s apart, each with a doubtful word; each window's audio ends a second into
+    # the silence between them (`UNHEARD_GAP_MS`), where voice activity detection finds no speech.
     first = result(
         words(("the", 0, 400, 0.9), ("metric", 500, 900, 0.3), ("sum", 1000, 1400, 0.3))
         + words(("the", 40_000, 40_400, 0.9), ("metric", 40_500, 40_900, 0.3), ("sum", 41_000, 41_400, 0.3))
@@ -322,4 +349,4 @@ def test_batched_the_windows_of_a_recording_are_decoded_again_in_one_call_their_
 
     assert out.text == "the Zentrix Omniflow the Zentrix Omniflow"
     assert engine.batch_kwargs["keep_encodings"] is True
-    assert [length for length, _ in engine.calls[1:]] == [16000 * 207 // 10, 16000 * 213 // 10]
+    assert [length for length, _ in engine.calls[1:]] == [16000 * 24 // 10, 16000 * 3]
