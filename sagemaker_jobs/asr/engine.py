@@ -287,14 +287,21 @@ class Engine:
         multilingual = model.model.is_multilingual
         tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=self._language)
         start = list(tokenizer.sot_sequence)
+        # The decoder has `max_length` positions (448) for the prompt, the start, the text and
+        # its end: a long window's text (radio read as strings of digits: 270 tokens) after a
+        # long prompt of phrases does not fit, and CTranslate2 refuses it. The prompt gives way
+        # first, from its start, as a decode's previous text does; a text longer than all the
+        # room left is scored on its start (it cannot be a decode's: a decode has the same room).
+        tokens = [tokenizer.encode(" " + text.strip()) for text in texts]
+        room = model.max_length - len(start) - 2  # with 1 to spare, align still asked for position 448
         if prompt and prompt.strip():
             # The previous-text slot holds at most half the context, as in a decode.
-            start = [
-                tokenizer.sot_prev,
-                *tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1) :],
-                *start,
-            ]
-        tokens = [tokenizer.encode(" " + text.strip()) for text in texts]
+            fits = min(model.max_length // 2 - 1, room - 1 - max(map(len, tokens), default=0))
+            ids = tokenizer.encode(" " + prompt.strip())
+            if fits > 0:
+                start = [tokenizer.sot_prev, *ids[max(0, len(ids) - fits) :], *start]
+                room = model.max_length - len(start) - 2
+        tokens = [ids[:room] for ids in tokens]
         aligned = iter(model.model.align_each(encoded, start, [[ids] for ids in tokens if ids], frames))
         return [
             sum(math.log(max(p, 1e-10)) for p in next(aligned)[0].text_token_probs) if ids else 0.0 for ids in tokens

@@ -186,3 +186,21 @@ def test_decoder_word_pieces_join_as_the_text_has_them() -> None:
     words = decoder_words(pieces)
     assert [w.text for w in words] == ["a", "follow-up.", "-", "it"]  # a spaced dash stays a word
     assert (words[1].start, words[1].end, words[1].confidence) == (200, 700, 0.6)
+
+
+@pytest.mark.slow
+def test_a_long_text_after_a_long_prompt_is_scored_not_refused(engine: Engine, audio_dir: Path) -> None:
+    # The decoder has 448 positions. A custom model's confirmation scores a window's text after a
+    # prompt of up to 100 phrases; on radio read as strings of digits the text alone took 270
+    # tokens and CTranslate2 refused the whole job ("no position encodings ... >= 448").
+    samples = audio.decode((audio_dir / CLIP).read_bytes())
+    heard = engine.transcribe(samples).text
+    digits = " ".join(["6 5, 2 3, one two"] * 45)  # about 300 tokens
+    phrases = ", ".join(f"Runway {n} left" for n in range(60))  # about 300 tokens
+
+    short = engine.log_likelihoods(samples, [heard], prompt=phrases)
+    scores = engine.log_likelihoods(samples, [heard, digits], prompt=phrases)
+    alone = engine.log_likelihoods(samples, [digits * 2])
+
+    assert scores[0] < 0 and scores[1] < scores[0] and alone[0] < 0
+    assert short == engine.log_likelihoods(samples, [heard], prompt=phrases)  # a short text keeps its prompt
