@@ -1,10 +1,9 @@
 """The second pass of custom-model decoding: each window of the engine's own decode decoded
 again with a prompt of its own (the customer's sentences most like what was heard there, and the
-phrases spotted in it), then checked against the first pass (`_loops`, `_skips_speech`,
+phrases spotted in it), then checked against the first pass (`skipped.loops`, `_skips_speech`,
 `_strays_from_first`) before it replaces it. See `apply` for the whole flow and how these were
 chosen."""
 
-import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -12,9 +11,7 @@ from difflib import SequenceMatcher
 from functools import cached_property
 
 import numpy as np
-from faster_whisper.transcribe import get_compression_ratio
 
-from sagemaker_jobs.asr.audio import speech_spans
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BoostLevel
 from sagemaker_jobs.asr.custom.context import ContextIndex
@@ -26,6 +23,7 @@ from sagemaker_jobs.asr.custom.spotting import PhraseSpotter, doubtful_words
 from sagemaker_jobs.asr.custom.verify import confirm
 from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
+from sagemaker_jobs.asr.skipped import loops, on_speech, unheard
 
 
 @dataclass(frozen=True)
@@ -100,12 +98,10 @@ CONTEXT_WORDS = 120
 """Words of customer sentences before each window (about 160 tokens, under half the context)."""
 UNHEARD_GAP_MS = 3000
 """A stretch at least this long without a first-pass word may be speech the first pass skipped
-(Whisper's long-form decode sometimes jumps 10-20 s ahead after a misplaced timestamp). The
-windows on either side then end `EDGE_MS` into it instead of sharing it (a window's audio stays
-within its words, so it never runs past one decoder window), and the stretch between them is
-decoded on its own where voice activity detection finds speech in it (`UNHEARD_SPEECH_MS`)."""
+(`skipped`). The windows on either side then end `EDGE_MS` into it instead of sharing it (a
+window's audio stays within its words, so it never runs past one decoder window), and the stretch
+between them is decoded on its own where voice activity detection finds speech in it."""
 EDGE_MS = 1000
-UNHEARD_SPEECH_MS = 1000
 
 
 def second_pass(
@@ -243,23 +239,13 @@ class SecondPass:
         )
 
     def _unheard(self, planned: Sequence["Planned"]) -> list[tuple[int, list[Word], list[str]]]:
-        """Speech in the stretches no window covers (`UNHEARD_GAP_MS`), decoded on its own with
+        """Speech in the stretches no window covers (`skipped.unheard`), decoded on its own with
         the context of the words around it; only words that fall on detected speech are kept."""
-        bounds = [0, *(b for w in planned for b in (w.lo, w.hi)), self._duration_ms]
         found = []
-        for lo, hi in zip(bounds[0::2], bounds[1::2]):
-            if hi - lo < UNHEARD_GAP_MS - 2 * EDGE_MS:
-                continue
-            gap = self._cut(lo, hi)
-            speech = [(lo + a * 1000 // SAMPLE_RATE, lo + b * 1000 // SAMPLE_RATE) for a, b in speech_spans(gap)]
-            if sum(b - a for a, b in speech) < UNHEARD_SPEECH_MS:
-                continue
-            near = [w for window in planned if window.hi <= lo or window.lo >= hi for w in window.heard
-                    if lo - 30_000 < w.start < hi + 30_000]
-            count = -(-(hi - lo) // int(WINDOW_S * 1000))  # pieces of at most one window
-            for n in range(count):
-                a, b = lo + (hi - lo) * n // count, lo + (hi - lo) * (n + 1) // count
-                found.append(self._decode_unheard(a, b, near, speech))
+        for stretch in unheard(self._samples, [(w.lo, w.hi) for w in planned], UNHEARD_GAP_MS - 2 * EDGE_MS):
+            near = [w for window in planned if window.hi <= stretch.lo or window.lo >= stretch.hi for w in window.heard
+                    if stretch.lo - 30_000 < w.start < stretch.hi + 30_000]
+            found += [self._decode_unheard(lo, hi, near, stretch.speech) for lo, hi in stretch.pieces()]
         return [piece for piece in found if piece[1]]
 
     def _decode_unheard(
@@ -275,23 +261,14 @@ class SecondPass:
             beam_size=self._beam_size,
             temperature=guide.temperatures,
         )
-        piece = self._cut(lo, hi)
-        decoded = self._engine.transcribe(piece, options)
+        decoded = self._engine.transcribe(self._cut(lo, hi), options)
         edits = TranscriptEdits(decoded)
         edits.trim_trailing_hallucinations()
         edits.respell(phrases, guide.level)
         edited = edits.result()
-        if not edited.words or _loops(edited.text):
+        if not edited.words or loops(edited.text):
             return lo, [], []
-        # Whisper writes words into silence and noise too ("Thank you for watching."): only
-        # those timed on detected speech are kept, and a run of fewer than 3 is not speech enough.
-        kept = [
-            replace(w, start=w.start + lo, end=w.end + lo)
-            for w in edited.words
-            if any(a - 250 <= lo + (w.start + w.end) // 2 <= b + 250 for a, b in speech)
-        ]
-        if len(kept) < 3:
-            return lo, [], []
+        kept = on_speech([replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words], speech)
         return lo, kept, [w.text for w in kept]
 
     def _plan(self, words: Sequence[Word], start: int, end: int, *, complete: bool = True) -> "Planned":
@@ -357,7 +334,9 @@ class SecondPass:
                 guessed=self._guessed,
             )
         if (
-            _loops(edited.text)
+            # A decode stuck in a loop ("Velero-mi-me-me-me...") may well hold a customer's word,
+            # which alone would pass `_strays_from_first`: it gives way first.
+            loops(edited.text)
             or _skips_speech(heard, edited.words)
             or _strays_from_first(engine, piece, heard, edited, phrases, guide)
         ):
@@ -478,36 +457,6 @@ def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
                 if run >= SKIPPED_WORDS:
                     return True
         lost_from, kept_from = i2, j2
-    return False
-
-
-def _loops(text: str) -> bool:
-    """True when a decode repeats itself as Whisper's own check defines it (its text compresses
-    more than faster-whisper's `compression_ratio_threshold`): a beam stuck on one syllable
-    ("Velero-mi-me-me-me..."), which may well hold one of the customer's words and so would pass
-    `_strays_from_first`. faster-whisper falls back to sampling on such a decode and returns it
-    only when every temperature failed, so this is rare; the first pass then stands. A loop in
-    a few words of a long window ("The sky-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh!" in 70 words)
-    leaves the whole text's ratio under the threshold: a run of `LOOP_RUN_WORDS` words that is
-    one to three words said over and over counts too."""
-    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO or _repeats(text)
-
-
-LOOP_COMPRESSION_RATIO = 2.4
-"""faster-whisper's default `compression_ratio_threshold`."""
-LOOP_RUN_WORDS = 8
-"""People do say "no, no, no" or "thank you, thank you"; eight words of one to three words
-repeated ("oh-oh-oh-oh-oh-oh-oh-oh", "thank you" four times) is the decoder stuck, not speech."""
-
-
-def _repeats(text: str) -> bool:
-    tokens = [t for t in re.split(r"[^\w']+", text.lower()) if t]
-    for size in (1, 2, 3):
-        run = size  # tokens in the current run of repeats of the same `size` tokens
-        for i in range(size, len(tokens)):
-            run = run + 1 if tokens[i] == tokens[i - size] else size
-            if run >= max(LOOP_RUN_WORDS, 3 * size):
-                return True
     return False
 
 

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from faster_whisper.transcribe import get_compression_ratio
 
+from sagemaker_jobs.asr import skipped
 from sagemaker_jobs.asr.custom import Artifact, RequestOptions, build
-from sagemaker_jobs.asr.custom import second_pass as second_pass_module
 from sagemaker_jobs.asr.custom.apply import transcribe
 from sagemaker_jobs.asr.custom.context import ContextIndex
 from sagemaker_jobs.asr.custom.second_pass import WINDOW_S, Guide, plan_windows, second_pass
@@ -226,21 +225,6 @@ def test_a_second_decode_stuck_in_a_loop_gives_way_to_the_first_pass_even_with_a
     assert out.text == "the notes for Pulumi."
 
 
-def test_a_few_looping_words_in_a_long_decode_count_as_a_loop_and_spoken_repeats_do_not() -> None:
-    looping = (
-        "We moved house last month and I never got the letter. Before I forget, how long is the"
-        " container going to sit out here? The sky-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh! Give a new"
-        " date for the sailing. Hello again, it's me from earlier. The carrier gave a new date for"
-        " the sailing. The rate from Hamburg went up again and the customer wants to know why."
-    )
-
-    assert get_compression_ratio(looping) < second_pass_module.LOOP_COMPRESSION_RATIO  # the old test passed it
-    assert second_pass_module._loops(looping)
-    assert second_pass_module._loops("thank you " * 4)
-    assert not second_pass_module._loops("No, no, no, no, that is not what I said. Thank you, thank you.")
-    assert not second_pass_module._loops("Squawk seven seven seven seven, climb one one thousand.")
-
-
 def test_second_decodes_follow_the_requests_temperature() -> None:
     artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
     heard = words(("we", 0, 300, 0.9), ("moved", 300, 600, 0.9), ("Kefka.", 600, 1300, 0.3))
@@ -287,7 +271,7 @@ def test_speech_the_first_pass_skipped_is_decoded_on_its_own_and_only_words_on_s
     # of a synthetic recording had no first-pass word). The windows on either side end a second
     # into the stretch, and the stretch is decoded in pieces of at most one window; voice
     # activity (faked here: 8-18 s) decides which of the decoded words are speech.
-    monkeypatch.setattr(second_pass_module, "speech_spans", lambda gap: [(16000 * 5, 16000 * 15)])
+    monkeypatch.setattr(skipped, "speech_spans", lambda gap: [(16000 * 5, 16000 * 15)])
     heard = words(("and", 0, 500, 0.9), ("it", 500, 1000, 0.9), ("was", 1000, 1500, 0.9), ("good.", 1500, 2000, 0.9))
     heard += words(("and", 40_000, 40_500, 0.9), ("then", 40_500, 41_000, 0.9), ("it", 41_000, 41_500, 0.9))
     said = "Zentrix Omniflow renewed the contract.".split()
