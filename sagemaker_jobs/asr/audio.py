@@ -79,19 +79,12 @@ def _reason(error: av.error.FFmpegError) -> str:
 def speech_fraction(samples: np.ndarray) -> float:
     """The share of the audio that is speech, by Silero VAD (bundled with faster-whisper): what
     AssemblyAI's `speech_threshold` is compared with."""
-    if not len(samples):
-        return 0.0
-    return min(1.0, sum(end - start for start, end in speech_spans(samples)) / len(samples))
-
-
-def speech_spans(samples: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) sample indices of the speech in `samples`, by Silero VAD."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     if not len(samples):
-        return []
+        return 0.0
     spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=500, speech_pad_ms=100))
-    return [(span["start"], span["end"]) for span in spans]
+    return min(1.0, sum(span["end"] - span["start"] for span in spans) / len(samples))
 
 
 def encode(samples: np.ndarray, audio_format: str, sample_rate: int = SAMPLE_RATE) -> bytes:

@@ -1,9 +1,10 @@
 """The second pass of custom-model decoding: each window of the engine's own decode decoded
 again with a prompt of its own (the customer's sentences most like what was heard there, and the
-phrases spotted in it), then checked against the first pass (`skipped.loops`, `_skips_speech`,
+phrases spotted in it), then checked against the first pass (`_loops`, `_skips_speech`,
 `_strays_from_first`) before it replaces it. See `apply` for the whole flow and how these were
 chosen."""
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -11,6 +12,7 @@ from difflib import SequenceMatcher
 from functools import cached_property
 
 import numpy as np
+from faster_whisper.transcribe import get_compression_ratio
 
 from sagemaker_jobs.asr.custom.artifact import Artifact
 from sagemaker_jobs.asr.custom.bias import BOOST_LEVELS, BoostLevel
@@ -23,7 +25,6 @@ from sagemaker_jobs.asr.custom.spotting import PhraseSpotter, doubtful_words
 from sagemaker_jobs.asr.custom.verify import confirm
 from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
 from sagemaker_jobs.asr.result import TranscriptionResult, Word
-from sagemaker_jobs.asr.skipped import loops, on_speech, unheard
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,6 @@ WINDOW_S = 28.0
 """A second-pass window: under Whisper's 30 s, so each is one decoder window with room to spare."""
 CONTEXT_WORDS = 120
 """Words of customer sentences before each window (about 160 tokens, under half the context)."""
-UNHEARD_GAP_MS = 3000
-"""A stretch at least this long without a first-pass word may be speech the first pass skipped
-(`skipped`). The windows on either side then end `EDGE_MS` into it instead of sharing it (a
-window's audio stays within its words, so it never runs past one decoder window), and the stretch
-between them is decoded on its own where voice activity detection finds speech in it."""
-EDGE_MS = 1000
 
 
 def second_pass(
@@ -220,15 +215,11 @@ class SecondPass:
                 for span, window in redo
             ]
         by_window = iter(settled)
-        pieces: list[tuple[int, list[Word], list[str]]] = []  # (start ms, words, texts) in time order
+        out: list[Word] = []
+        texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
         for window in planned:
             heard = window.heard
             window_words, window_texts = next(by_window) if window.options else (list(heard), [w.text for w in heard])
-            pieces.append((window.lo, window_words, window_texts))
-        pieces += self._unheard(planned)
-        out: list[Word] = []
-        texts: list[str] = []  # the decoder's own text where it has one ("entity-wide", not "entity -wide")
-        for _, window_words, window_texts in sorted(pieces, key=lambda piece: piece[0]):
             out += window_words
             texts += window_texts
         return replace(
@@ -238,51 +229,12 @@ class SecondPass:
             confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
         )
 
-    def _unheard(self, planned: Sequence["Planned"]) -> list[tuple[int, list[Word], list[str]]]:
-        """Speech in the stretches no window covers (`skipped.unheard`), decoded on its own with
-        the context of the words around it; only words that fall on detected speech are kept."""
-        found = []
-        for stretch in unheard(self._samples, [(w.lo, w.hi) for w in planned], UNHEARD_GAP_MS - 2 * EDGE_MS):
-            near = [w for window in planned if window.hi <= stretch.lo or window.lo >= stretch.hi for w in window.heard
-                    if stretch.lo - 30_000 < w.start < stretch.hi + 30_000]
-            found += [self._decode_unheard(lo, hi, near, stretch.speech) for lo, hi in stretch.pieces()]
-        return [piece for piece in found if piece[1]]
-
-    def _decode_unheard(
-        self, lo: int, hi: int, near: Sequence[Word], speech: Sequence[tuple[int, int]]
-    ) -> tuple[int, list[Word], list[str]]:
-        guide = self._guide
-        text = " ".join(w.text for w in near)
-        prompt = " ".join(p for p in (guide.prompt, guide.context.prompt(text, CONTEXT_WORDS) if guide.context else "") if p)
-        phrases = guide.hotwords(())
-        options = DecodeOptions(
-            initial_prompt=prompt or None,
-            hotwords=", ".join(phrases) or None,
-            beam_size=self._beam_size,
-            temperature=guide.temperatures,
-        )
-        decoded = self._engine.transcribe(self._cut(lo, hi), options)
-        edits = TranscriptEdits(decoded)
-        edits.trim_trailing_hallucinations()
-        edits.respell(phrases, guide.level)
-        edited = edits.result()
-        if not edited.words or loops(edited.text):
-            return lo, [], []
-        kept = on_speech([replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words], speech)
-        return lo, kept, [w.text for w in kept]
-
     def _plan(self, words: Sequence[Word], start: int, end: int, *, complete: bool = True) -> "Planned":
         guide = self._guide
         heard = words[start : end + 1]
-        before = 0 if start == 0 else words[start - 1].end
-        lo = 0 if start == 0 else (before + heard[0].start) // 2
-        if heard[0].start - before >= UNHEARD_GAP_MS:
-            lo = heard[0].start - EDGE_MS
+        lo = 0 if start == 0 else (words[start - 1].end + heard[0].start) // 2
         last = complete and end == len(words) - 1
-        after = self._duration_ms if last else words[end + 1].start
-        hi = self._duration_ms if last else (heard[-1].end + after) // 2
-        if after - heard[-1].end >= UNHEARD_GAP_MS:
-            hi = heard[-1].end + EDGE_MS
+        hi = self._duration_ms if last else (heard[-1].end + words[end + 1].start) // 2
         text = " ".join(w.text for w in heard)
         prompt = guide.context.prompt(text, CONTEXT_WORDS) if guide.context else ""
         prompt = " ".join(p for p in (guide.prompt, prompt) if p)
@@ -334,9 +286,7 @@ class SecondPass:
                 guessed=self._guessed,
             )
         if (
-            # A decode stuck in a loop ("Velero-mi-me-me-me...") may well hold a customer's word,
-            # which alone would pass `_strays_from_first`: it gives way first.
-            loops(edited.text)
+            _loops(edited.text)
             or _skips_speech(heard, edited.words)
             or _strays_from_first(engine, piece, heard, edited, phrases, guide)
         ):
@@ -457,6 +407,36 @@ def _skips_speech(heard: Sequence[Word], again: Sequence[Word]) -> bool:
                 if run >= SKIPPED_WORDS:
                     return True
         lost_from, kept_from = i2, j2
+    return False
+
+
+def _loops(text: str) -> bool:
+    """True when a decode repeats itself as Whisper's own check defines it (its text compresses
+    more than faster-whisper's `compression_ratio_threshold`): a beam stuck on one syllable
+    ("Velero-mi-me-me-me..."), which may well hold one of the customer's words and so would pass
+    `_strays_from_first`. faster-whisper falls back to sampling on such a decode and returns it
+    only when every temperature failed, so this is rare; the first pass then stands. A loop in
+    a few words of a long window ("The sky-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh-oh!" in 70 words)
+    leaves the whole text's ratio under the threshold: a run of `LOOP_RUN_WORDS` words that is
+    one to three words said over and over counts too."""
+    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO or _repeats(text)
+
+
+LOOP_COMPRESSION_RATIO = 2.4
+"""faster-whisper's default `compression_ratio_threshold`."""
+LOOP_RUN_WORDS = 8
+"""People do say "no, no, no" or "thank you, thank you"; eight words of one to three words
+repeated ("oh-oh-oh-oh-oh-oh-oh-oh", "thank you" four times) is the decoder stuck, not speech."""
+
+
+def _repeats(text: str) -> bool:
+    tokens = [t for t in re.split(r"[^\w']+", text.lower()) if t]
+    for size in (1, 2, 3):
+        run = size  # tokens in the current run of repeats of the same `size` tokens
+        for i in range(size, len(tokens)):
+            run = run + 1 if tokens[i] == tokens[i - size] else size
+            if run >= max(LOOP_RUN_WORDS, 3 * size):
+                return True
     return False
 
 
