@@ -297,9 +297,9 @@ class Engine:
         if prompt and prompt.strip():
             # The previous-text slot holds at most half the context, as in a decode.
             fits = min(model.max_length // 2 - 1, room - 1 - max(map(len, tokens), default=0))
-            ids = tokenizer.encode(" " + prompt.strip())
+            prompt_ids = tokenizer.encode(" " + prompt.strip())
             if fits > 0:
-                start = [tokenizer.sot_prev, *ids[max(0, len(ids) - fits) :], *start]
+                start = [tokenizer.sot_prev, *prompt_ids[max(0, len(prompt_ids) - fits) :], *start]
                 room = model.max_length - len(start) - 2
         tokens = [ids[:room] for ids in tokens]
         aligned = iter(model.model.align_each(encoded, start, [[ids] for ids in tokens if ids], frames))
