@@ -293,15 +293,16 @@ class Engine:
         # first, from its start, as a decode's previous text does; a text longer than all the
         # room left is scored on its start (it cannot be a decode's: a decode has the same room).
         tokens = [tokenizer.encode(" " + text.strip()) for text in texts]
-        room = model.max_length - len(start) - 2  # with 1 to spare, align still asked for position 448
+        spare = 2  # with 1 to spare, align still asked for position 448
         if prompt and prompt.strip():
-            # The previous-text slot holds at most half the context, as in a decode.
-            fits = min(model.max_length // 2 - 1, room - 1 - max(map(len, tokens), default=0))
+            # The previous-text slot holds at most half the context, as in a decode; its marker
+            # (sot_prev) takes one position more.
+            longest = max(map(len, tokens), default=0)
+            fits = min(model.max_length // 2 - 1, model.max_length - len(start) - spare - 1 - longest)
             prompt_ids = tokenizer.encode(" " + prompt.strip())
             if fits > 0:
                 start = [tokenizer.sot_prev, *prompt_ids[max(0, len(prompt_ids) - fits) :], *start]
-                room = model.max_length - len(start) - 2
-        tokens = [ids[:room] for ids in tokens]
+        tokens = [ids[: model.max_length - len(start) - spare] for ids in tokens]
         aligned = iter(model.model.align_each(encoded, start, [[ids] for ids in tokens if ids], frames))
         return [
             sum(math.log(max(p, 1e-10)) for p in next(aligned)[0].text_token_probs) if ids else 0.0 for ids in tokens

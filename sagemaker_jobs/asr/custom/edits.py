@@ -40,16 +40,15 @@ class TranscriptEdits:
             self.spans = _locate(self.text, self.words)
         self.changed = False
 
-    def trim_trailing_hallucinations(self, max_words: int | None = None) -> None:
+    def trim_trailing_hallucinations(self) -> None:
         # Whisper's own anomaly score (faster-whisper's hallucination check): improbable,
         # near-zero-length or overlong words. A trailing sentence made mostly of them is dropped.
-        max_words = TRAILING_SENTENCE_WORDS if max_words is None else max_words
         while self.words:
             start = len(self.words) - 1
             while start > 0 and not self.words[start - 1].text.endswith(SENTENCE_END):
                 start -= 1
             tail = self.words[start:]
-            if start == 0 or len(tail) > max_words:
+            if start == 0 or len(tail) > TRAILING_SENTENCE_WORDS:
                 return
             score = sum(_anomaly(w) for w in tail)
             if not (score >= max(3.0, 0.75 * len(tail)) or score + 0.01 >= len(tail)):
