@@ -27,6 +27,10 @@ Sets, and what each was used for (the method's settings were chosen on the TUNE 
   recall is the share of spoken terms found; "no-term WER" is the WER of the 15 sentences
   without any term.
 
+- consult (REPORT), consult_read (READ): espeak-ng renderings of whole doctor-patient
+  consultations (bench/consultations.py; 11-16 min each), model from the other 51 consultations'
+  transcripts (about 76,000 words).
+
 - <set>_list (any set but the synthetic ones, e.g. twitter_list, atc_test_list): the same audio
   with a phrase-list model of up to 1,000 phrases mined from the set's text, no sentences.
 
@@ -169,6 +173,17 @@ def synthetic(customer: str, model: str, long: bool = False) -> BenchSet:
     return BenchSet(f"syn_{customer}_{model}{'_long' if long else ''}", role, texts, items, phrases)
 
 
+def consultations(name: str) -> BenchSet:
+    """Whole consultations (bench/consultations.py), a model from every other one's transcript."""
+    from bench import consultations as consult
+
+    rows = consult.load()
+    role = "READ" if name.endswith("_read") else "REPORT"
+    texts = [r["text"] for r in rows if r["role"] == "TRAIN"]
+    items = [Item(r["id"], r["text"], _file(consult.cache_dir() / r["audio"])) for r in rows if r["role"] == role]
+    return BenchSet(name, role, texts, items)
+
+
 def make_set(name: str, atc_clips: int) -> BenchSet:
     if name.endswith("_list") and not name.startswith("syn_"):
         # The same audio with a phrase-list model instead: up to 1,000 phrases mined from the
@@ -214,6 +229,8 @@ def make_set(name: str, atc_clips: int) -> BenchSet:
             if r["subset"] == "librispeech_clean"
         ]
         return BenchSet(name, "REPORT (unrelated Twitter model)", earnings("Twitter_2016Q4").texts, items)
+    if name in ("consult", "consult_read"):
+        return consultations(name)
     if name.startswith("syn_"):
         _, customer, model, *rest = name.split("_")
         return synthetic(customer, model, long=rest == ["long"])
