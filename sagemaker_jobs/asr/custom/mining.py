@@ -13,6 +13,7 @@ said twice beats a common word capitalised once.
 """
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,20 @@ are domain words."""
 NAME_MAX_ZIPF = 5.5
 """A capitalised word more frequent than this ("The", "We", "I") is never a name on its own."""
 _CONNECTORS = {"of", "and", "&", "for", "the", "de", "van", "von", "la"}
+_FILLER = re.compile(r"(?:u+[hm]*|e+r+m*|a+h+|o+h+|h+m+|m+h*(?:-?h*m+)*|uh-?huh)", re.IGNORECASE)
+"""Hesitations and backchannels as transcribers write them ("Uum", "Mm-hmm", "Mh-mm", "Erm"):
+rare in written English, but never the customer's vocabulary, and as hotwords they make the
+decoder write them where the speaker only paused."""
+
+
+def is_filler(word: str) -> bool:
+    # Written in capitals it is an acronym ("HM Treasury", "OH" for Ohio), not a hesitation.
+    return bool(_FILLER.fullmatch(word)) and not (len(word) > 1 and word.isupper())
+
+
+def _is_first_person(word: str) -> bool:
+    """ "I" and its contractions ("I'm", "I've"): always capitalised, never a name."""
+    return word == "I" or word[:2] in ("I'", "I’")
 
 
 @dataclass(frozen=True)
@@ -103,9 +118,11 @@ def mine(sentences: Sequence[str], explicit: Iterable[str] = (), limit: int = 20
             cap_inside[word.lower()] += _capitalised(word)
 
     def is_name_word(word: str, initial: bool) -> bool:
-        if _is_code(word) and any(c.isalpha() for c in word) and word != "I":
+        if _is_first_person(word) or is_filler(word):
+            return False
+        if _is_code(word) and any(c.isalpha() for c in word):
             return True
-        if not word[:1].isalpha() or not _capitalised(word) or word.lower() in _CONNECTORS or word == "I":
+        if not word[:1].isalpha() or not _capitalised(word) or word.lower() in _CONNECTORS:
             return False
         key = word.lower()
         if initial:
@@ -141,7 +158,9 @@ def mine(sentences: Sequence[str], explicit: Iterable[str] = (), limit: int = 20
                     else:
                         break
                 run = tokens[index:end]
-                if len(run) > 1 or zipf(run[0]) < NAME_MAX_ZIPF or _is_code(run[0]):
+                # Single letters alone are initials or a word spelled out ("O K"), not a name.
+                spelled = all(len(part) == 1 for part in run)
+                if not spelled and (len(run) > 1 or zipf(run[0]) < NAME_MAX_ZIPF or _is_code(run[0])):
                     add(" ".join(run), "name")
                 # The rare words of a name also stand alone ("Olsavsky" of "Brian Olsavsky").
                 if len(run) > 1:
@@ -152,7 +171,9 @@ def mine(sentences: Sequence[str], explicit: Iterable[str] = (), limit: int = 20
                 continue
             if _is_code(word) and not word.isdigit():
                 add(word, "code")
-            elif word.isalpha() and is_rare(word) or ("-" in word and is_rare(word) and any(c.isalpha() for c in word)):
+            elif len(word) > 1 and not is_filler(word) and (
+                word.isalpha() and is_rare(word) or ("-" in word and is_rare(word) and any(c.isalpha() for c in word))
+            ):
                 add(word, "rare")
             index += 1
 

@@ -68,11 +68,18 @@ _TIMESTAMP = re.compile(r"[\[(<]?\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\b[\]
 _ANNOTATION = re.compile(r"\[[^\]\n]{0,40}\]|\((?:[a-z ]{2,30})\)|<[^>\n]{0,30}>|\{[^}\n]{0,30}\}", re.IGNORECASE)
 # A speaker label at the start of a line: "Agent:", "D:", "SPEAKER 1:", "Dr. Smith:".
 _SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?: [\w.'’-]+){0,2})\s*:\s+")
+# What a removed annotation leaves behind: "I'd like [inaudible], to" -> "I'd like , to".
+_SPACE_BEFORE_MARK = re.compile(r"\s+(?=[,.;:!?](?:\s|$))")
+_REPEATED_MARK = re.compile(r"([,;:])(?:\s*[,;:])+")
+# A sentence end with its space lost ("OK.Um, so", "No.They"): a word of two letters or more,
+# the mark, then a capitalised word. "Node.js", "U.S." and "ASP.NET" do not match.
+_GLUED_SENTENCE = re.compile(r"(?<=[A-Za-z]{2}[.!?])(?=[A-Z][a-z])")
 
 
 def clean_transcript(text: str) -> str:
     """The spoken words of a transcript: cue lines, timestamps, speaker labels and annotations
-    removed, line by line. Plain prose passes through unchanged: a "Label:" opening a line is
+    removed (with the stray commas they leave), a sentence end that lost its space given one
+    back, line by line. Plain prose passes through unchanged: a "Label:" opening a line is
     taken for a speaker only when the same label opens another line too, or when labels open
     many of the lines, so a lone "Note: ..." in prose stays."""
     lines = []
@@ -80,7 +87,9 @@ def clean_transcript(text: str) -> str:
         if _CUE.match(line):
             continue
         line = _ANNOTATION.sub(" ", _TIMESTAMP.sub(" ", line))
-        line = " ".join(line.split())
+        line = _GLUED_SENTENCE.sub(" ", line)
+        # The decoder continues its prompt's punctuation: marks are kept where a writer puts them.
+        line = _REPEATED_MARK.sub(r"\1", _SPACE_BEFORE_MARK.sub("", " ".join(line.split())))
         if line:
             lines.append(line)
     labels = [match.group(1) if (match := _SPEAKER.match(line)) else None for line in lines]

@@ -35,3 +35,24 @@ def test_explicit_phrases_come_first_and_are_not_repeated() -> None:
 def test_inflections_of_common_words_are_only_slightly_rare() -> None:
     assert rarity("resetting") <= 1.0
     assert rarity("Olsavsky") > 4
+
+
+def test_fillers_contractions_of_i_and_spelled_letters_are_not_phrases() -> None:
+    # What real transcripts hold (PriMock57's consultations): hesitations as transcribers write
+    # them, "I'm" before a name, a word spelled out letter by letter.
+    sentences = [
+        "Uum, I'm Doctor Gohill, how can I help? Mm-hmm.",
+        "I'll see you, Mh-mm, Doctor Gohill said O K.",
+        "Erm, I'd take the Salbutamol inhaler. Mm. M.",
+    ]
+    texts = [p.text for p in mine(sentences)]
+
+    assert "Doctor Gohill" in texts and "Salbutamol" in texts
+    for junk in ("Uum", "Mm-hmm", "Mh-mm", "Erm", "Mm", "M", "O K", "I'll", "I'd", "I'm Doctor Gohill"):
+        assert junk not in texts
+
+
+def test_an_acronym_spelled_like_a_hesitation_stays_a_name() -> None:
+    texts = [p.text for p in mine(["Pay HM Revenue today.", "We wrote to HM Revenue again."])]
+
+    assert "HM Revenue" in texts

@@ -57,3 +57,8 @@ D: OK."""
 def test_prose_keeps_a_lone_colon() -> None:
     text = "Note: revenue grew.\nWe expect more next year.\nGuidance is unchanged.\nThanks, everyone."
     assert clean_transcript(text) == text
+
+
+def test_the_commas_an_annotation_leaves_and_a_lost_space_after_a_sentence_are_mended() -> None:
+    text = "OK.Um, I'd like <UNIN/> , to , try.No.They use Node.js in the U.S. at 3.5 mg."
+    assert clean_transcript(text) == "OK. Um, I'd like, to, try. No. They use Node.js in the U.S. at 3.5 mg."
