@@ -28,8 +28,11 @@ COMMON_ZIPF = 3.3
 are domain words."""
 NAME_MAX_ZIPF = 5.5
 """A capitalised word more frequent than this ("The", "We", "I") is never a name on its own."""
+COMMON_CODE_ZIPF = 5.0
+"""A two-letter word in capitals this common in general English ("OK", "IT", "US", "TV") is one the decoder
+already writes: as a code it only crowds the hotwords and glues itself to names ("OK Amanda")."""
 _CONNECTORS = {"of", "and", "&", "for", "the", "de", "van", "von", "la"}
-_FILLER = re.compile(r"(?:u+[hm]*|e+r+m*|a+h+|o+h+|h+m+|m+h*(?:-?h*m+)*|uh-?huh)", re.IGNORECASE)
+_FILLER = re.compile(r"(?:u+[hm]*|h?u+m+p+h+|e+r+m*|a+h+|o+h+|h+m+|m+h*(?:-?h*m+)*|uh-?huh)", re.IGNORECASE)
 """Hesitations and backchannels as transcribers write them ("Uum", "Mm-hmm", "Mh-mm", "Erm"):
 rare in written English, but never the customer's vocabulary, and as hotwords they make the
 decoder write them where the speaker only paused."""
@@ -94,7 +97,14 @@ def _strip_possessive(word: str) -> str:
     return word.rstrip("'’")
 
 
+def _common_in_capitals(word: str) -> bool:
+    # Two letters only: a longer word in capitals is a radio call or a shout ("BRAVO INDIA"), kept.
+    return len(word) == 2 and word.isalpha() and word.isupper() and zipf(word) >= COMMON_CODE_ZIPF
+
+
 def _is_code(word: str) -> bool:
+    if _common_in_capitals(word):
+        return False
     letters = sum(c.isalpha() for c in word)
     digits = sum(c.isdigit() for c in word)
     upper = sum(c.isupper() for c in word)
@@ -118,7 +128,7 @@ def mine(sentences: Sequence[str], explicit: Iterable[str] = (), limit: int = 20
             cap_inside[word.lower()] += _capitalised(word)
 
     def is_name_word(word: str, initial: bool) -> bool:
-        if _is_first_person(word) or is_filler(word):
+        if _is_first_person(word) or is_filler(word) or _common_in_capitals(word):
             return False
         if _is_code(word) and any(c.isalpha() for c in word):
             return True

@@ -56,3 +56,11 @@ def test_an_acronym_spelled_like_a_hesitation_stays_a_name() -> None:
     texts = [p.text for p in mine(["Pay HM Revenue today.", "We wrote to HM Revenue again."])]
 
     assert "HM Revenue" in texts
+
+
+def test_a_common_word_in_capitals_is_not_a_code_and_does_not_join_a_name() -> None:
+    texts = [p.text for p in mine(["OK Amanda, the IT desk said OK.", "Thanks OK Amanda, and GAAP too."])]
+
+    assert "Amanda" in texts and "GAAP" in texts
+    for junk in ("OK", "IT", "OK Amanda"):
+        assert junk not in texts
