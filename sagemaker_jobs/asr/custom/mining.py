@@ -29,8 +29,9 @@ are domain words."""
 NAME_MAX_ZIPF = 5.5
 """A capitalised word more frequent than this ("The", "We", "I") is never a name on its own."""
 COMMON_CODE_ZIPF = 5.0
-"""A two-letter word in capitals this common in general English ("OK", "IT", "US", "TV") is one the decoder
-already writes: as a code it only crowds the hotwords and glues itself to names ("OK Amanda")."""
+"""A two-letter word in capitals this common in general English ("OK", "IT", "US", "TV") is one
+the decoder already writes: as a code it only crowds the hotwords and glues itself to names
+("OK Amanda")."""
 _CONNECTORS = {"of", "and", "&", "for", "the", "de", "van", "von", "la"}
 _FILLER = re.compile(r"(?:u+[hm]*|h?u+m+p+h+|e+r+m*|a+h+|o+h+|h+m+|m+h*(?:-?h*m+)*|uh-?huh)", re.IGNORECASE)
 """Hesitations and backchannels as transcribers write them ("Uum", "Mm-hmm", "Mh-mm", "Erm"):
