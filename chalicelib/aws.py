@@ -38,3 +38,25 @@ def conditional(call: Callable[[], Any], what: str) -> bool:
 def error_code(error: ServiceUnavailable) -> str:
     """The AWS error code behind a ServiceUnavailable raised by ``guarded``, or ""."""
     return str(getattr(error.__cause__, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def transaction(call: Callable[[], Any], what: str, attempts: int = 3) -> list[str]:
+    """Runs a TransactWriteItems call: [] when it was applied, else the reason code of each of its
+    items ("ConditionalCheckFailed" for a failed condition, "None" for an item that was not the
+    cause). A transaction cancelled only by concurrent writes to its items ("TransactionConflict")
+    is tried again, up to `attempts` times in all, then reported as cancelled."""
+    from botocore.exceptions import ClientError
+
+    codes: list[str] = []
+    for _ in range(attempts):
+        try:
+            guarded(call, what)
+            return []
+        except ServiceUnavailable as e:
+            cause = e.__cause__
+            if not (isinstance(cause, ClientError) and error_code(e) == "TransactionCanceledException"):
+                raise
+            codes = [str(reason.get("Code", "None")) for reason in cause.response.get("CancellationReasons", [])]
+            if any(code not in ("None", "TransactionConflict") for code in codes):
+                return codes
+    return codes or ["TransactionConflict"]

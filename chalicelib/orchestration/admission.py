@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import observability
-from chalicelib.storage.admission import AdmissionTable, WaitingJob
+from chalicelib.storage.admission import AdmissionTable, Held, Lease, WaitingJob, inflight_counts
 
 log = logging.getLogger(__name__)
 POSITIONS_FRESH_S = 1.0
@@ -56,8 +56,7 @@ class Admission:
         self._report(tenant_id, self.admit())
 
     def release(self, tenant_id: str, transcript_id: str) -> None:
-        self._table.release(tenant_id, transcript_id)
-        self._report(tenant_id, self.admit())
+        self._report(tenant_id, self.admit(self._table.release(tenant_id, transcript_id)))
 
     def _report(self, tenant_id: str, inflight: dict[str, int]) -> None:
         if not observability.metrics_enabled():  # a read per event: only when wanted
@@ -65,57 +64,49 @@ class Admission:
         waiting = self._table.waiting(tenant_id)
         observability.queue_depth(self._table.line, tenant_id, waiting, inflight.get(tenant_id, 0))
 
-    def admit(self) -> dict[str, int]:
+    def admit(self, held: Held | None = None) -> dict[str, int]:
         """Hands waiting jobs to the endpoint while places are free; returns the jobs each tenant
         then holds there (the admission's own last look, so a report needs no query of its own).
+        `held`: the line's places as just read (by a release), to save reading them again.
 
         The line's state is read once and then kept up to date with this admitter's own
         hand-overs; it is read again only when another admitter got somewhere first. (Each read
         is a DynamoDB query, and the common case, one job admitted after one finished, needs no
         second look to know the tenant is at its limit or the line is empty.)"""
-        inflight = self._table.inflight()
+        held = self._table.held() if held is None else held
         active: dict[str, dict[str, Any]] | None = None
-        for _ in range(self._capacity + 1):
-            if sum(inflight.values()) >= self._capacity:
+        # Each turn hands over a job or loses a race to another admitter (which then holds the
+        # place, so the line fills either way); the bound only stops a pathological loop.
+        for _ in range(2 * self._capacity + 2):
+            inflight = inflight_counts(held)
+            if len(held) >= self._capacity:
                 return inflight
             if active is None:
                 active = self._table.active()
             job = self._next(inflight, active)
             if job is None:
                 return inflight
-            # The job is taken from the line first: concurrent admitters (a burst's releases
-            # reach several Lambdas at once) often choose the same oldest job, and the loser
-            # then pays one failed delete instead of places taken and given back.
-            if not self._table.claim(job):
-                inflight, active = self._table.inflight(), None  # another admitter took it: look again
-                continue
-            # The counts above only choose the job: the places, each a conditional write, are
-            # what keep concurrent admitters within the capacity and the tenant's limit.
-            places = self._table.take_places(
-                job.tenant_id, job.transcript_id, self._capacity, self._limit(job.tenant_id)
-            )
+            # The counts above only choose the job: the places, taken by conditional writes in
+            # the hand-over's transaction, are what keep concurrent admitters within the capacity
+            # and the tenant's limit.
+            places = self._table.hand_over(job, held, self._capacity, self._limit(job.tenant_id))
             if places is None:
-                # Back at the head of its line (ids sort by creation): still counted as waiting.
-                self._table.put_back(job, counted_out=False)
-                inflight, active = self._table.inflight(), None  # taken meanwhile: look again
+                held, active = self._table.held(), None  # another admitter got there first: look again
                 continue
-            self._table.lease(job.tenant_id, job.transcript_id, places)
-            self._table.admitted(job.tenant_id)
+            held = {**held, places.line: Lease(job.tenant_id, job.transcript_id, places.tenant)}
             active[job.tenant_id]["last_admitted"] = time.time()
-            first = inflight.get(job.tenant_id, 0) == 0
             try:
-                started = self._start(job.message, first)
+                started = self._start(job.message, inflight.get(job.tenant_id, 0) == 0)
             except Exception:
                 # AWS trouble: the job goes back to the head of its line, its places are freed,
                 # and the error reaches the queue, which redelivers the message that got here.
-                self._table.put_back(job, counted_out=True)
-                self._table.release(job.tenant_id, job.transcript_id)
+                self._table.put_back(job)
+                self._table.give_back(job.tenant_id, job.transcript_id, places)
                 raise
-            if started:
-                inflight[job.tenant_id] = inflight.get(job.tenant_id, 0) + 1
-            else:
-                self._table.release(job.tenant_id, job.transcript_id)
-        return inflight
+            if not started:
+                self._table.give_back(job.tenant_id, job.transcript_id, places)
+                held = {n: lease for n, lease in held.items() if n != places.line}
+        return inflight_counts(held)
 
     def _next(self, inflight: dict[str, int], active: dict[str, dict[str, Any]]) -> WaitingJob | None:
         """The oldest job of the tenant with the fewest jobs at the endpoint (below its limit).

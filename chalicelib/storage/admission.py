@@ -4,30 +4,35 @@ each tenant's request budget. One table, keyed (pk, sk):
     <line>:waiting#<tenant> / <job id>            a job waiting its turn (the dispatch message);
                                                   ids sort by creation, so a tenant's line is FIFO
     <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission, how many)
-    <line>:inflight / <tenant>#<job id>           a job handed over (to the endpoint, to training)
-                                                  as a lease, naming the places it holds
     <line>:place / <n>                            one of the line's `capacity` places, held by a job
+                                                  handed over (to the endpoint, to training) as a
+                                                  lease: the job, its tenant, its tenant's place
     <line>:place#<tenant> / <n>                   one of the tenant's `limit` places, held by a job
     rate / <tenant>#<window>                      the tenant's requests in one window of time
 
 Every write that hands out something (a waiting job, a place, a request) is conditional, so
 concurrent Lambdas never take the same job twice or count past a limit: a job is handed over only
 once it holds one of the line's numbered places and (when its tenant's limit is below the line's
-capacity) one of its tenant's, each taken with a put
-that fails if another job holds it (a count read first and acted on later would let a burst of
-Lambdas, each seeing a free place, admit far past the capacity). Leases expire: a job whose release was lost
-(a crash between hand-off and completion) stops counting after `LEASE_S`.
+capacity) one of its tenant's, each taken with a put that fails if another job holds it (a count
+read first and acted on later would let a burst of Lambdas, each seeing a free place, admit far
+past the capacity). A hand-over is one transaction: the job leaves its line, takes its places and
+is counted out of its tenant's waiting jobs, all or nothing, so no admitter that dies half-way
+leaves a job neither waiting nor held, and a job costs three writes fewer than one request each.
+Leases expire: a job whose release was lost (a crash between hand-off and completion) stops
+counting after `LEASE_S`.
 """
 from __future__ import annotations
 
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from chalicelib.aws import conditional, guarded
+from chalicelib.aws import conditional, error_code, guarded, transaction
 from chalicelib.storage.dynamo import Codec, paginate_query
+from hark_core.errors import ServiceUnavailable
 
 # The transcript state machine gives a job 4 hours; a lease outlives it a little.
 LEASE_S = 4 * 3600 + 600
@@ -41,6 +46,24 @@ class Places:
     line: int
     tenant: Optional[int]
     """None when the tenant's limit is no less than the line's capacity: the line's place bounds it."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A job holding one of the line's places."""
+
+    tenant_id: str
+    transcript_id: str
+    tenant_place: Optional[int]
+
+
+Held = dict[int, Lease]
+"""The line's places that are held (unexpired), by number."""
+
+
+def inflight_counts(held: Held) -> dict[str, int]:
+    """Tenant → jobs it has at the endpoint."""
+    return dict(Counter(lease.tenant_id for lease in held.values()))
 
 
 @dataclass(frozen=True)
@@ -63,36 +86,43 @@ class AdmissionTable:
     # --- waiting jobs -------------------------------------------------------------------------
 
     def enqueue(self, tenant_id: str, transcript_id: str, message: str) -> bool:
-        """Adds a waiting job; False if it is already waiting (a redelivered dispatch message)."""
-        added = conditional(
-            lambda: self._db.put_item(
-                TableName=self._table,
-                Item=self._codec.dump(
-                    {"pk": f"{self._line}:waiting#{tenant_id}", "sk": transcript_id, "message": message,
-                     "tenant_id": tenant_id, "transcript_id": transcript_id}
-                ),
-                ConditionExpression="attribute_not_exists(sk)",
-            ),
+        """Adds a waiting job and counts it on its tenant's marker, in one transaction; False if it
+        is already waiting (a redelivered dispatch message)."""
+        cancelled = transaction(
+            lambda: self._db.transact_write_items(TransactItems=[
+                {"Put": {
+                    "TableName": self._table,
+                    "Item": self._codec.dump(
+                        {"pk": f"{self._line}:waiting#{tenant_id}", "sk": transcript_id, "message": message,
+                         "tenant_id": tenant_id, "transcript_id": transcript_id}
+                    ),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }},
+                {"Update": self._mark_active_update(tenant_id, 1)},
+            ]),
             "queueing the job",
         )
-        self._mark_active(tenant_id, 1 if added else 0)
-        return added
+        if not cancelled:
+            return True
+        if cancelled[0] != "ConditionalCheckFailed":
+            raise ServiceUnavailable("queueing the job failed; try again")
+        self._mark_active(tenant_id, 0)  # see `retire`: the marker must not be removed under it
+        return False
 
     def _mark_active(self, tenant_id: str, joined: int) -> None:
         """Marks the tenant as having work waiting; `joined` jobs are added to its count."""
+        guarded(lambda: self._db.update_item(**self._mark_active_update(tenant_id, joined)), "queueing the job")
+
+    def _mark_active_update(self, tenant_id: str, joined: int) -> dict[str, Any]:
         # The marker carries the time of the latest enqueue, so a `retire` that read the tenant's
         # line as empty before this job arrived does not remove it (see `retire`). Its `waiting`
         # count is what the queue-depth metric reports: kept by the writes that happen anyway,
         # where counting the line would read every waiting job on every event.
-        guarded(
-            lambda: self._db.update_item(
-                TableName=self._table,
-                Key=self._marker(tenant_id),
-                UpdateExpression="SET enqueued = :now ADD waiting :joined",
-                ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":joined": {"N": str(joined)}},
-            ),
-            "queueing the job",
-        )
+        return {
+            "TableName": self._table, "Key": self._marker(tenant_id),
+            "UpdateExpression": "SET enqueued = :now ADD waiting :joined",
+            "ExpressionAttributeValues": {":now": {"N": repr(time.time())}, ":joined": {"N": str(joined)}},
+        }
 
     def _marker(self, tenant_id: str) -> dict[str, Any]:
         """The key of a tenant's active marker."""
@@ -108,7 +138,8 @@ class AdmissionTable:
         out = {}
         for raw in items:
             item = self._codec.load(raw)
-            item["enqueued_raw"] = raw.get("enqueued", {}).get("N", "0")  # compared exactly in `retire`
+            if "enqueued" in raw:
+                item["enqueued_raw"] = raw["enqueued"]["N"]  # compared exactly in `retire`
             out[item["sk"]] = item
         return out
 
@@ -166,19 +197,8 @@ class AdmissionTable:
         }
         return [raw["sk"]["S"] for raw in paginate_query(self._db, request, most)]
 
-    def claim(self, job: WaitingJob) -> bool:
-        """Takes a waiting job out of the line; False if another admitter took it first."""
-        return conditional(
-            lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": f"{self._line}:waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
-                ConditionExpression="attribute_exists(sk)",
-            ),
-            "taking the job from the queue",
-        )
-
-    def put_back(self, job: WaitingJob, counted_out: bool) -> None:
-        """Returns a claimed job to the head of its line. `counted_out`: its `admitted` had
-        already taken it off the tenant's waiting count."""
+    def put_back(self, job: WaitingJob) -> None:
+        """Returns a job taken from the line to its head, counted as waiting again."""
         guarded(
             lambda: self._db.put_item(
                 TableName=self._table,
@@ -190,36 +210,32 @@ class AdmissionTable:
             "putting the job back in the queue",
         )
         # (Also marks the tenant again: another admitter may have seen the line empty meanwhile.)
-        self._mark_active(job.tenant_id, 1 if counted_out else 0)
+        self._mark_active(job.tenant_id, 1)
 
     def retire(self, tenant_id: str, marker: dict[str, Any]) -> None:
-        """Removes a tenant from the active set, unless a job was queued since `marker` was read."""
-        conditional(
-            lambda: self._db.delete_item(
-                TableName=self._table, Key=self._marker(tenant_id),
-                ConditionExpression="enqueued = :seen",
-                ExpressionAttributeValues={":seen": {"N": marker.get("enqueued_raw", "0")}},
-            ),
-            "updating the queue",
-        )
-
-    def admitted(self, tenant_id: str) -> None:
-        """Notes a hand-over on the tenant's marker: when (the tie-break between tenants), and one
-        job fewer waiting."""
-        conditional(
-            lambda: self._db.update_item(
-                TableName=self._table, Key=self._marker(tenant_id),
-                UpdateExpression="SET last_admitted = :now ADD waiting :gone",
-                ConditionExpression="attribute_exists(sk)",
-                ExpressionAttributeValues={":now": {"N": repr(time.time())}, ":gone": {"N": "-1"}},
-            ),
-            "updating the queue",
-        )
+        """Removes a tenant from the active set, unless a job was queued since `marker` was read.
+        (A marker a hand-over wrote after its retirement has no enqueue time: it goes as well.)"""
+        seen = marker.get("enqueued_raw")
+        try:
+            conditional(
+                lambda: self._db.delete_item(
+                    TableName=self._table, Key=self._marker(tenant_id),
+                    **({"ConditionExpression": "attribute_not_exists(enqueued)"} if seen is None else {
+                        "ConditionExpression": "enqueued = :seen", "ExpressionAttributeValues": {":seen": {"N": seen}}
+                    }),
+                ),
+                "updating the queue",
+            )
+        except ServiceUnavailable as e:
+            # A transaction (a hand-over, an enqueue) is writing the marker: the tenant is busy, and
+            # a marker left behind only costs the next admitter one look at an empty line.
+            if error_code(e) != "TransactionConflictException":
+                raise
 
     def waiting(self, tenant_id: str) -> int:
         """The tenant's waiting jobs as its marker counts them: one read, however long the line.
-        (Exact while no admitter dies between taking a job and handing it over; a marker is
-        removed, and its count with it, whenever the tenant's line is found empty.)"""
+        (Exact: a job is queued and counted in one transaction, and handed over and counted out
+        in another; a marker is removed, and its count with it, whenever the line is found empty.)"""
         raw = guarded(
             lambda: self._db.get_item(
                 TableName=self._table, Key=self._marker(tenant_id),
@@ -231,120 +247,111 @@ class AdmissionTable:
 
     # --- jobs held by the endpoint --------------------------------------------------------------
 
-    def inflight(self) -> dict[str, int]:
-        """Tenant → jobs the endpoint holds (unexpired leases)."""
-        items = paginate_query(
-            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:inflight"}}, "ConsistentRead": True},
-            MAX_ITEMS,
-        )
+    def held(self) -> Held:
+        """The line's places that jobs hold (unexpired leases), in one query."""
         now = time.time()
-        counts: dict[str, int] = {}
-        for item in (self._codec.load(raw) for raw in items):
+        held: Held = {}
+        for item in (
+            self._codec.load(raw)
+            for raw in paginate_query(
+                self._db,
+                {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+                 "ExpressionAttributeValues": {":p": {"S": f"{self._line}:place"}}, "ConsistentRead": True},
+                MAX_ITEMS,
+            )
+        ):
             if float(item.get("expires_at", 0)) > now:
-                counts[item["tenant_id"]] = counts.get(item["tenant_id"], 0) + 1
-        return counts
+                tenant_id, _, transcript_id = str(item["holder"]).rpartition("#")
+                tenant_place = item.get("tenant_place")
+                held[int(item["sk"])] = Lease(tenant_id, transcript_id, None if tenant_place is None else int(tenant_place))
+        return held
 
-    def take_places(self, tenant_id: str, transcript_id: str, capacity: int, limit: int) -> Optional[Places]:
-        """One of the line's `capacity` places and one of the tenant's `limit` places for the job,
-        or None when either is full. A place is free when no job holds it or its holder's lease
-        has expired. A tenant allowed the whole line (the template's default) needs no place of
-        its own: the line's is the bound, and two writes and a read per job are saved."""
-        if limit >= capacity:
-            line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
-            return None if line_place is None else Places(line_place, None)
-        # The tenant's place first: for a tenant with a burst it is the one that is full, and
-        # finding that out first costs no line place taken and given back.
-        tenant_place = self._take_place(f"{self._line}:place#{tenant_id}", limit, tenant_id, transcript_id)
-        if tenant_place is None:
+    def inflight(self) -> dict[str, int]:
+        """Tenant → jobs the endpoint holds."""
+        return inflight_counts(self.held())
+
+    def hand_over(self, job: WaitingJob, held: Held, capacity: int, limit: int) -> Optional[Places]:
+        """Takes the job out of its line into a free place of the line's `capacity` and of its
+        tenant's `limit`, as `held` shows them, in one transaction; None when another admitter got
+        the job or a place first (read `held` again). A tenant allowed the whole line (the
+        template's default) needs no place of its own: the line's is the bound."""
+        line_free = [n for n in range(capacity) if n not in held]
+        tenant_taken = {lease.tenant_place for lease in held.values() if lease.tenant_id == job.tenant_id}
+        tenant_free = [n for n in range(limit) if n not in tenant_taken]
+        if not line_free or (limit < capacity and not tenant_free):
             return None
-        line_place = self._take_place(f"{self._line}:place", capacity, tenant_id, transcript_id)
-        if line_place is None:
-            self._free_place(f"{self._line}:place#{tenant_id}", tenant_place, tenant_id, transcript_id)
-            return None
-        return Places(line_place, tenant_place)
+        # At random: concurrent admitters that read the same free places then mostly take
+        # different ones, instead of all failing on the lowest.
+        places = Places(random.choice(line_free), random.choice(tenant_free) if limit < capacity else None)
+        now = time.time()
+        holder = f"{job.tenant_id}#{job.transcript_id}"
+        lease = {"holder": holder, "expires_at": int(now + LEASE_S)}
+        free = {
+            "ConditionExpression": "attribute_not_exists(sk) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(int(now))}},
+        }
+        items: list[dict[str, Any]] = [
+            {"Delete": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"{self._line}:waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
+                "ConditionExpression": "attribute_exists(sk)",
+            }},
+            {"Put": {
+                "TableName": self._table,
+                "Item": self._codec.dump({
+                    "pk": f"{self._line}:place", "sk": f"{places.line:06d}", **lease,
+                    **({} if places.tenant is None else {"tenant_place": places.tenant}),
+                }),
+                **free,
+            }},
+            # When (the tie-break between tenants), and one job fewer waiting.
+            {"Update": {
+                "TableName": self._table, "Key": self._marker(job.tenant_id),
+                "UpdateExpression": "SET last_admitted = :now ADD waiting :gone",
+                "ExpressionAttributeValues": {":now": {"N": repr(now)}, ":gone": {"N": "-1"}},
+            }},
+        ]
+        if places.tenant is not None:
+            items.append({"Put": {
+                "TableName": self._table,
+                "Item": self._codec.dump({"pk": f"{self._line}:place#{job.tenant_id}", "sk": f"{places.tenant:06d}", **lease}),
+                **free,
+            }})
+        cancelled = transaction(lambda: self._db.transact_write_items(TransactItems=items), "admitting the job")
+        return None if cancelled else places
 
     def give_back(self, tenant_id: str, transcript_id: str, places: Places) -> None:
-        self._free_place(f"{self._line}:place", places.line, tenant_id, transcript_id)
+        """Frees the job's places (those it still holds: after an expiry another job may)."""
+        holder = {":job": {"S": f"{tenant_id}#{transcript_id}"}}
+        keys = [{"pk": {"S": f"{self._line}:place"}, "sk": {"S": f"{places.line:06d}"}}]
         if places.tenant is not None:
-            self._free_place(f"{self._line}:place#{tenant_id}", places.tenant, tenant_id, transcript_id)
-
-    def _take_place(self, pk: str, count: int, tenant_id: str, transcript_id: str) -> Optional[int]:
-        now = time.time()
-        held = {
-            int(item["sk"])
-            for item in (
-                self._codec.load(raw)
-                for raw in paginate_query(
-                    self._db,
-                    {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                     "ExpressionAttributeValues": {":p": {"S": pk}}, "ConsistentRead": True},
-                    MAX_ITEMS,
-                )
-            )
-            if float(item.get("expires_at", 0)) > now
-        }
-        free = [n for n in range(count) if n not in held]
-        # In random order: concurrent admitters that read the same free places then mostly try
-        # different ones, instead of all failing on the lowest but one.
-        random.shuffle(free)
-        for number in free:
-            taken = conditional(
-                lambda: self._db.put_item(
-                    TableName=self._table,
-                    Item=self._codec.dump(
-                        {"pk": pk, "sk": f"{number:06d}", "holder": f"{tenant_id}#{transcript_id}",
-                         "expires_at": int(now + LEASE_S)}
-                    ),
-                    ConditionExpression="attribute_not_exists(sk) OR expires_at < :now",
-                    ExpressionAttributeValues={":now": {"N": str(int(now))}},
+            keys.append({"pk": {"S": f"{self._line}:place#{tenant_id}"}, "sk": {"S": f"{places.tenant:06d}"}})
+        deletes = [
+            {"Delete": {"TableName": self._table, "Key": key, "ConditionExpression": "holder = :job",
+                        "ExpressionAttributeValues": holder}}
+            for key in keys
+        ]
+        if not transaction(lambda: self._db.transact_write_items(TransactItems=deletes), "releasing the job"):
+            return
+        for key in keys:  # one of them is another job's now: free the other alone
+            conditional(
+                lambda: self._db.delete_item(
+                    TableName=self._table, Key=key, ConditionExpression="holder = :job", ExpressionAttributeValues=holder
                 ),
-                "admitting the job",
+                "releasing the job",
             )
-            if taken:
-                return number
-        return None
 
-    def _free_place(self, pk: str, number: int, tenant_id: str, transcript_id: str) -> None:
-        conditional(  # only if the job still holds it (after an expiry another job may)
-            lambda: self._db.delete_item(
-                TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": f"{number:06d}"}},
-                ConditionExpression="holder = :job",
-                ExpressionAttributeValues={":job": {"S": f"{tenant_id}#{transcript_id}"}},
-            ),
-            "releasing the job",
+    def release(self, tenant_id: str, transcript_id: str) -> Held:
+        """Ends a job's lease and frees its places (nothing if it held none: a duplicate
+        notification); returns the line's places held after it, for the admission that follows."""
+        held = self.held()
+        number = next(
+            (n for n, lease in held.items() if (lease.tenant_id, lease.transcript_id) == (tenant_id, transcript_id)), None
         )
-
-    def lease(self, tenant_id: str, transcript_id: str, places: Places) -> None:
-        guarded(
-            lambda: self._db.put_item(
-                TableName=self._table,
-                Item=self._codec.dump(
-                    {"pk": f"{self._line}:inflight", "sk": f"{tenant_id}#{transcript_id}", "tenant_id": tenant_id,
-                     "expires_at": int(time.time() + LEASE_S), "line_place": places.line,
-                     **({} if places.tenant is None else {"tenant_place": places.tenant})}
-                ),
-            ),
-            "admitting the job",
-        )
-
-    def release(self, tenant_id: str, transcript_id: str) -> bool:
-        """Ends a job's lease and frees its places; False if it held none (a duplicate
-        notification)."""
-        key = {"pk": {"S": f"{self._line}:inflight"}, "sk": {"S": f"{tenant_id}#{transcript_id}"}}
-        raw = guarded(
-            lambda: self._db.delete_item(TableName=self._table, Key=key, ReturnValues="ALL_OLD"), "releasing the job"
-        )
-        if "Attributes" not in raw:
-            return False
-        held = self._codec.load(raw["Attributes"])
-        if "line_place" in held:
-            tenant_place = held.get("tenant_place")
-            self.give_back(
-                tenant_id, transcript_id,
-                Places(int(held["line_place"]), None if tenant_place is None else int(tenant_place)),
-            )
-        return True
+        if number is None:
+            return held
+        self.give_back(tenant_id, transcript_id, Places(number, held[number].tenant_place))
+        return {n: lease for n, lease in held.items() if n != number}
 
     # --- request rate ---------------------------------------------------------------------------
 

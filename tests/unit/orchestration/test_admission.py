@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from chalicelib.orchestration.admission import Admission
 from chalicelib.services.limits import RateLimiter, TenantLimits
-from chalicelib.storage.admission import AdmissionTable
+from chalicelib.storage.admission import AdmissionTable, inflight_counts
 from chalicelib.storage.keys import KeysTable
 from hark_core.errors import TooManyRequests
 
@@ -142,17 +142,15 @@ def test_concurrent_admitters_never_hand_over_more_than_the_capacity(dynamodb: o
     for i in range(12):
         table.enqueue("a", f"a-{i:03d}", f"a-{i:03d}")
     admitters = [Admission(table, 4, lambda tenant: 3, endpoint.start) for _ in range(6)]
-    stale = table.inflight()  # every admitter read the same counts: nothing held yet
+    stale = table.held()  # every admitter read the same places: nothing held yet
     waiting = table.active()
 
     for admission in admitters:  # each acts on its stale read, one after another
-        job = admission._next(stale, dict(waiting))
+        job = admission._next(inflight_counts(stale), dict(waiting))
         assert job is not None
-        places = table.take_places(job.tenant_id, job.transcript_id, 4, 3)
-        if places is not None and table.claim(job):
-            table.lease(job.tenant_id, job.transcript_id, places)
+        table.hand_over(job, stale, 4, 3)
 
-    assert sum(table.inflight().values()) == 3  # the tenant's limit, not six
+    assert sum(table.inflight().values()) <= 3  # within the tenant's limit, not six (fewer: random places collided)
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda admission: admission.admit(), admitters))
     assert sum(table.inflight().values()) == 3
@@ -168,7 +166,9 @@ def test_a_released_job_frees_its_places_for_the_next(dynamodb: object) -> None:
     admission.release("a", "a-000")  # a duplicate notification frees nothing more
 
     assert endpoint.started[-1] == "b-000"
-    assert table.take_places("c", "c-000", 2, 2) is None  # a-001 and b-000 hold both places
+    table.enqueue("c", "c-000", "c-000")
+    job = table.oldest("c")
+    assert job is not None and table.hand_over(job, {}, 2, 2) is None  # a-001 and b-000 hold both places
 
 
 def _counting_calls(db: object) -> list[str]:
@@ -177,12 +177,13 @@ def _counting_calls(db: object) -> list[str]:
     return calls
 
 
-@pytest.mark.parametrize("limit, most", [(4, 14), (8, 11)])
-def test_a_tenant_at_its_limit_pays_few_calls_per_job(dynamodb: object, limit: int, most: int) -> None:
+@pytest.mark.parametrize("limit", [4, 8])
+def test_a_tenant_at_its_limit_pays_few_calls_per_job(dynamodb: object, limit: int) -> None:
     # Every call is a DynamoDB request (money on AWS, CPU shared with the worker on the local
     # stack). Steady state of a tenant's burst: one job finishes, the next is handed over, and
-    # the admitter needs no second look to see the tenant is at its limit again. A tenant
-    # allowed the whole line (the template's default) holds no place of its own.
+    # the admitter needs no second look to see the tenant is at its limit again. Per finished
+    # job: the places read, the job's freed (one transaction), who waits and the tenant's oldest
+    # job read, the hand-over (one transaction), the queue-depth metric's read.
     admission, endpoint, _ = _admission(dynamodb, capacity=8, limit=limit)
     _submit(admission, "a", 20)
     assert len(endpoint.started) == limit
@@ -190,10 +191,10 @@ def test_a_tenant_at_its_limit_pays_few_calls_per_job(dynamodb: object, limit: i
     for i in range(5):
         admission.release("a", f"a-{i:03d}")
     assert endpoint.started[limit:] == [f"a-{i:03d}" for i in range(limit, limit + 5)]
-    assert len(calls) <= 5 * most, calls
+    assert len(calls) <= 5 * 6, calls
     calls.clear()
     admission.submit("a", "a-100", "a-100")  # queued behind its own tenant's jobs
-    assert len(calls) <= 5, calls  # (the last: the queue-depth metric's read)
+    assert len(calls) <= 4, calls  # queued and counted, places and who waits read, the metric's read
 
 
 def test_the_waiting_count_the_metric_reports_matches_the_line(dynamodb: object) -> None:
