@@ -13,6 +13,7 @@ def apply() -> None:
     _state_machines_parsed_once()
     _interpreter_clients_made_once()
     _queries_read_one_partition()
+    _transactions_back_up_their_items_only()
 
 
 def _send_task_failure_keeps_cause() -> None:
@@ -152,3 +153,71 @@ def _queries_read_one_partition() -> None:
     one_partition._one_partition = True  # type: ignore[attr-defined]
     Table.query = one_partition  # type: ignore[method-assign]
     Table.all_items = partition_items  # type: ignore[method-assign]
+
+
+def _transactions_back_up_their_items_only() -> None:
+    """moto 5.2.5's TransactWriteItems deep-copies every table the transaction touches, once per
+    item of the transaction, so that it can put the tables back if the transaction is
+    cancelled: each transaction costs CPU in proportion to the tables, and putting a whole table
+    back also undoes other requests' writes made meanwhile. DynamoDB's transactions touch only
+    their items. The admission table takes two or three transactions per job, and it grows
+    through a run (waiting jobs, request-rate windows). Now only the transaction's own items are
+    saved, and put back if it is cancelled."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.exceptions import (
+        MockValidationException,
+        MultipleTransactionsException,
+        TransactionCanceledException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(DynamoDBBackend.transact_write_items, "_own_items", False):
+        return
+
+    class TablesNotCopied:
+        """The `copy` module as moto's backend sees it: a table is not deep-copied (every other
+        value is; moto copies an item before an update, for the update's old values)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, *args: Any) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, *args)
+
+    models.copy = TablesNotCopied()  # type: ignore[assignment]
+    transact = DynamoDBBackend.transact_write_items
+
+    def own_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        saved = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName", ""))
+            if table is None:
+                continue
+            key = op["Key"] if "Key" in op else op.get("Item", {})
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            held = table.items.get(hash_key)  # not items[...]: a defaultdict would add the key
+            item = held if range_key is None else (held or {}).get(range_key)
+            saved.append((table, hash_key, range_key, copy.deepcopy(item)))
+        try:
+            transact(self, transact_items)
+        except (TransactionCanceledException, MultipleTransactionsException, MockValidationException):
+            for table, hash_key, range_key, item in saved:
+                if range_key is None:
+                    table.items.pop(hash_key, None)
+                    if item is not None:
+                        table.items[hash_key] = item
+                elif item is None:
+                    table.items.get(hash_key, {}).pop(range_key, None)
+                else:
+                    table.items[hash_key][range_key] = item
+            raise
+
+    own_items._own_items = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = own_items  # type: ignore[method-assign]

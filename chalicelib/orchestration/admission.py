@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import observability
-from chalicelib.storage.admission import AdmissionTable, Held, Lease, WaitingJob, inflight_counts
+from chalicelib.storage.admission import AdmissionTable, Lease, LineState, WaitingJob, inflight_counts
 
 log = logging.getLogger(__name__)
 POSITIONS_FRESH_S = 1.0
@@ -64,25 +64,23 @@ class Admission:
         waiting = self._table.waiting(tenant_id)
         observability.queue_depth(self._table.line, tenant_id, waiting, inflight.get(tenant_id, 0))
 
-    def admit(self, held: Held | None = None) -> dict[str, int]:
+    def admit(self, state: LineState | None = None) -> dict[str, int]:
         """Hands waiting jobs to the endpoint while places are free; returns the jobs each tenant
         then holds there (the admission's own last look, so a report needs no query of its own).
-        `held`: the line's places as just read (by a release), to save reading them again.
+        `state`: the line as just read (by a release), to save reading it again.
 
-        The line's state is read once and then kept up to date with this admitter's own
-        hand-overs; it is read again only when another admitter got somewhere first. (Each read
-        is a DynamoDB query, and the common case, one job admitted after one finished, needs no
-        second look to know the tenant is at its limit or the line is empty.)"""
-        held = self._table.held() if held is None else held
-        active: dict[str, dict[str, Any]] | None = None
+        The line's state (who holds places, who waits) is read in one query and then kept up to
+        date with this admitter's own hand-overs; it is read again only when another admitter got
+        somewhere first. (The common case, one job admitted after one finished, needs no second
+        look to know the tenant is at its limit or the line is empty.)"""
+        state = self._table.state() if state is None else state
+        held, active = state.held, dict(state.active)
         # Each turn hands over a job or loses a race to another admitter (which then holds the
         # place, so the line fills either way); the bound only stops a pathological loop.
         for _ in range(2 * self._capacity + 2):
             inflight = inflight_counts(held)
             if len(held) >= self._capacity:
                 return inflight
-            if active is None:
-                active = self._table.active()
             job = self._next(inflight, active)
             if job is None:
                 return inflight
@@ -90,8 +88,9 @@ class Admission:
             # the hand-over's transaction, are what keep concurrent admitters within the capacity
             # and the tenant's limit.
             places = self._table.hand_over(job, held, self._capacity, self._limit(job.tenant_id))
-            if places is None:
-                held, active = self._table.held(), None  # another admitter got there first: look again
+            if places is None:  # another admitter got there first: look again
+                state = self._table.state()
+                held, active = state.held, dict(state.active)
                 continue
             held = {**held, places.line: Lease(job.tenant_id, job.transcript_id, places.tenant)}
             active[job.tenant_id]["last_admitted"] = time.time()

@@ -3,10 +3,11 @@ each tenant's request budget. One table, keyed (pk, sk):
 
     <line>:waiting#<tenant> / <job id>            a job waiting its turn (the dispatch message);
                                                   ids sort by creation, so a tenant's line is FIFO
-    <line>:active / <tenant>                      a tenant with jobs waiting (+ last admission, how many)
-    <line>:place / <n>                            one of the line's `capacity` places, held by a job
+    <line>:state / active#<tenant>                a tenant with jobs waiting (+ last admission, how many)
+    <line>:state / place#<n>                      one of the line's `capacity` places, held by a job
                                                   handed over (to the endpoint, to training) as a
                                                   lease: the job, its tenant, its tenant's place
+                                                  (who waits and who holds what: one query reads both)
     <line>:place#<tenant> / <n>                   one of the tenant's `limit` places, held by a job
     rate / <tenant>#<window>                      the tenant's requests in one window of time
 
@@ -59,6 +60,15 @@ class Lease:
 
 Held = dict[int, Lease]
 """The line's places that are held (unexpired), by number."""
+
+
+@dataclass(frozen=True)
+class LineState:
+    """Who holds the line's places, and which tenants have jobs waiting (tenant → its marker:
+    enqueued, last_admitted, waiting)."""
+
+    held: Held
+    active: dict[str, dict[str, Any]]
 
 
 def inflight_counts(held: Held) -> dict[str, int]:
@@ -126,22 +136,38 @@ class AdmissionTable:
 
     def _marker(self, tenant_id: str) -> dict[str, Any]:
         """The key of a tenant's active marker."""
-        return {"pk": {"S": f"{self._line}:active"}, "sk": {"S": tenant_id}}
+        return {"pk": {"S": f"{self._line}:state"}, "sk": {"S": f"active#{tenant_id}"}}
+
+    def _place(self, number: int) -> dict[str, Any]:
+        """The key of one of the line's places."""
+        return {"pk": {"S": f"{self._line}:state"}, "sk": {"S": f"place#{number:06d}"}}
+
+    def state(self) -> LineState:
+        """The line's places that jobs hold (unexpired leases) and its active tenants, in one query."""
+        now = time.time()
+        held: Held = {}
+        active: dict[str, dict[str, Any]] = {}
+        for raw in paginate_query(
+            self._db,
+            {"TableName": self._table, "KeyConditionExpression": "pk = :p",
+             "ExpressionAttributeValues": {":p": {"S": f"{self._line}:state"}}, "ConsistentRead": True},
+            MAX_ITEMS,
+        ):
+            kind, _, name = raw["sk"]["S"].partition("#")
+            item = self._codec.load(raw)
+            if kind == "active":
+                if "enqueued" in raw:
+                    item["enqueued_raw"] = raw["enqueued"]["N"]  # compared exactly in `retire`
+                active[name] = item
+            elif kind == "place" and float(item.get("expires_at", 0)) > now:
+                tenant_id, _, transcript_id = str(item["holder"]).rpartition("#")
+                tenant_place = item.get("tenant_place")
+                held[int(name)] = Lease(tenant_id, transcript_id, None if tenant_place is None else int(tenant_place))
+        return LineState(held, active)
 
     def active(self) -> dict[str, dict[str, Any]]:
-        """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted)."""
-        items = paginate_query(
-            self._db, {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                       "ExpressionAttributeValues": {":p": {"S": f"{self._line}:active"}}, "ConsistentRead": True},
-            MAX_ITEMS,
-        )
-        out = {}
-        for raw in items:
-            item = self._codec.load(raw)
-            if "enqueued" in raw:
-                item["enqueued_raw"] = raw["enqueued"]["N"]  # compared exactly in `retire`
-            out[item["sk"]] = item
-        return out
+        """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted, waiting)."""
+        return self.state().active
 
     def oldest(self, tenant_id: str) -> Optional[WaitingJob]:
         raw = guarded(
@@ -248,23 +274,8 @@ class AdmissionTable:
     # --- jobs held by the endpoint --------------------------------------------------------------
 
     def held(self) -> Held:
-        """The line's places that jobs hold (unexpired leases), in one query."""
-        now = time.time()
-        held: Held = {}
-        for item in (
-            self._codec.load(raw)
-            for raw in paginate_query(
-                self._db,
-                {"TableName": self._table, "KeyConditionExpression": "pk = :p",
-                 "ExpressionAttributeValues": {":p": {"S": f"{self._line}:place"}}, "ConsistentRead": True},
-                MAX_ITEMS,
-            )
-        ):
-            if float(item.get("expires_at", 0)) > now:
-                tenant_id, _, transcript_id = str(item["holder"]).rpartition("#")
-                tenant_place = item.get("tenant_place")
-                held[int(item["sk"])] = Lease(tenant_id, transcript_id, None if tenant_place is None else int(tenant_place))
-        return held
+        """The line's places that jobs hold (unexpired leases)."""
+        return self.state().held
 
     def inflight(self) -> dict[str, int]:
         """Tenant → jobs the endpoint holds."""
@@ -298,10 +309,9 @@ class AdmissionTable:
             }},
             {"Put": {
                 "TableName": self._table,
-                "Item": self._codec.dump({
-                    "pk": f"{self._line}:place", "sk": f"{places.line:06d}", **lease,
-                    **({} if places.tenant is None else {"tenant_place": places.tenant}),
-                }),
+                "Item": {**self._place(places.line), **self._codec.dump(
+                    {**lease, **({} if places.tenant is None else {"tenant_place": places.tenant})}
+                )},
                 **free,
             }},
             # When (the tie-break between tenants), and one job fewer waiting.
@@ -323,7 +333,7 @@ class AdmissionTable:
     def give_back(self, tenant_id: str, transcript_id: str, places: Places) -> None:
         """Frees the job's places (those it still holds: after an expiry another job may)."""
         holder = {":job": {"S": f"{tenant_id}#{transcript_id}"}}
-        keys = [{"pk": {"S": f"{self._line}:place"}, "sk": {"S": f"{places.line:06d}"}}]
+        keys = [self._place(places.line)]
         if places.tenant is not None:
             keys.append({"pk": {"S": f"{self._line}:place#{tenant_id}"}, "sk": {"S": f"{places.tenant:06d}"}})
         deletes = [
@@ -341,17 +351,18 @@ class AdmissionTable:
                 "releasing the job",
             )
 
-    def release(self, tenant_id: str, transcript_id: str) -> Held:
+    def release(self, tenant_id: str, transcript_id: str) -> LineState:
         """Ends a job's lease and frees its places (nothing if it held none: a duplicate
-        notification); returns the line's places held after it, for the admission that follows."""
-        held = self.held()
+        notification); returns the line's state after it, for the admission that follows."""
+        state = self.state()
         number = next(
-            (n for n, lease in held.items() if (lease.tenant_id, lease.transcript_id) == (tenant_id, transcript_id)), None
+            (n for n, lease in state.held.items() if (lease.tenant_id, lease.transcript_id) == (tenant_id, transcript_id)),
+            None,
         )
         if number is None:
-            return held
-        self.give_back(tenant_id, transcript_id, Places(number, held[number].tenant_place))
-        return {n: lease for n, lease in held.items() if n != number}
+            return state
+        self.give_back(tenant_id, transcript_id, Places(number, state.held[number].tenant_place))
+        return LineState({n: lease for n, lease in state.held.items() if n != number}, state.active)
 
     # --- request rate ---------------------------------------------------------------------------
 
