@@ -67,7 +67,8 @@ _TIMESTAMP = re.compile(r"[\[(<]?\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\b[\]
 # "[inaudible]", "(laughs)", "<crosstalk>", "{noise}": annotations, not speech.
 _ANNOTATION = re.compile(r"\[[^\]\n]{0,40}\]|\((?:[a-z ]{2,30})\)|<[^>\n]{0,30}>|\{[^}\n]{0,30}\}", re.IGNORECASE)
 # A speaker label at the start of a line: "Agent:", "D:", "SPEAKER 1:", "Dr. Smith:".
-_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?: [\w.'’-]+){0,2})\s*:\s+")
+# A line that was only a label and an annotation ("Patient: <UNIN/>") is left as the label alone.
+_SPEAKER = re.compile(r"^([A-Z][\w.'’-]*(?: [\w.'’-]+){0,2})\s*:(?:\s+|$)")
 # What a removed annotation leaves behind: "I'd like [inaudible], to" -> "I'd like , to".
 _SPACE_BEFORE_MARK = re.compile(r"\s+(?=[,.;:!?](?:\s|$))")
 _REPEATED_MARK = re.compile(r"([,;:])(?:\s*[,;:])+")

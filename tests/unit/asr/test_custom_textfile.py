@@ -62,3 +62,14 @@ def test_prose_keeps_a_lone_colon() -> None:
 def test_the_commas_an_annotation_leaves_and_a_lost_space_after_a_sentence_are_mended() -> None:
     text = "OK.Um, I'd like <UNIN/> , to , try.No.They use Node.js in the U.S. at 3.5 mg."
     assert clean_transcript(text) == "OK. Um, I'd like, to, try. No. They use Node.js in the U.S. at 3.5 mg."
+
+
+def test_a_turn_that_was_only_an_annotation_leaves_no_label_behind() -> None:
+    # As clinicians' transcripts are written (PriMock57's tags): the words of a guess stay.
+    text = (
+        "Doctor: Hello. <UNSURE>Hello how</UNSURE> um. How can I help?\n"
+        "Patient: <UNIN/>\n"
+        "Doctor: <UNSURE>Come</UNSURE> and go?\n"
+        "Patient: [inaudible]"
+    )
+    assert clean_transcript(text) == "Hello. Hello how um. How can I help?\nCome and go?"
