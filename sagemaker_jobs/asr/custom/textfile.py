@@ -1,8 +1,9 @@
 """Customer text as it really arrives: any common encoding, and transcripts with markup.
 
 Historical transcripts come out of call recorders, EHRs and caption tools: UTF-8 with or without
-a byte-order mark, UTF-16 from Windows tools, speaker labels ("Agent:", "D:", "[Caller]"),
-timestamps ("[00:01:23]", SRT/WebVTT cue lines) and annotations ("[inaudible]", "(laughs)").
+a byte-order mark, UTF-16 from Windows tools, speaker labels ("Agent:", "D:", "[Caller]") or
+headings ("Speaker 1  0:03"), timestamps ("[00:01:23]", SRT/WebVTT cue lines), CSV rows
+("00:00:01,Agent,Thank you") and annotations ("[inaudible]", "(laughs)").
 The model should learn the words people said, not the markup, so `clean_transcript` strips it.
 """
 
@@ -63,7 +64,15 @@ def _decode(data: bytes, encoding: str, what: str) -> str:
 
 # A cue line of SRT or WebVTT ("00:00:01,000 --> 00:00:04,000"), its number, or the header.
 _CUE = re.compile(r"^\s*(?:WEBVTT\b.*|NOTE\b.*|\d+|[\d:.,]+\s*-->\s*[\d:.,]+.*)\s*$")
-_TIMESTAMP = re.compile(r"[\[(<]?\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\b[\])>]?")
+# A timestamp: in brackets, opening a line, or with seconds. "See you at 5:30" is a time said.
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TIMESTAMP = re.compile(rf"[\[(<]\s*{_CLOCK}\s*[\])>]|^\s*{_CLOCK}\b|\b\d{{1,2}}:\d{{2}}:\d{{2}}(?:[.,]\d{{1,3}})?\b")
+_TIME = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?"
+# A speaker's heading over their turn, alone on its line: "Speaker 1  0:03" (Otter), "John Smith
+# 1:02:11". Taken for one only when the document has several (see `clean_transcript`).
+_HEADING = re.compile(rf"^\s*([A-Z][\w.'’-]*(?: [\w.'’-]+){{0,2}})\s+{_TIME}\s*$")
+# A row of a CSV or TSV export from a call recorder: "00:00:01,Agent,Thank you for calling".
+_ROW = re.compile(rf"^\s*{_TIME}\s*[,;|\t]\s*(?:[A-Z][\w.'’-]*(?: [\w.'’-]+){{0,2}}\s*[,;|\t]\s*)?")
 # "[inaudible]", "(laughs)", "<crosstalk>", "{noise}": annotations, not speech.
 _ANNOTATION = re.compile(r"\[[^\]\n]{0,40}\]|\((?:[a-z ]{2,30})\)|<[^>\n]{0,30}>|\{[^}\n]{0,30}\}", re.IGNORECASE)
 # A speaker label at the start of a line: "Agent:", "D:", "SPEAKER 1:", "Dr. Smith:".
@@ -78,15 +87,19 @@ _GLUED_SENTENCE = re.compile(r"(?<=[A-Za-z]{2}[.!?])(?=[A-Z][a-z])")
 
 
 def clean_transcript(text: str) -> str:
-    """The spoken words of a transcript: cue lines, timestamps, speaker labels and annotations
-    removed (with the stray commas they leave), a sentence end that lost its space given one
-    back, line by line. Plain prose passes through unchanged: a "Label:" opening a line is
+    """The spoken words of a transcript: cue lines, timestamps, speaker labels and headings, the
+    time and speaker columns of a CSV or TSV export, and annotations removed (with the stray
+    commas they leave), a sentence end that lost its space given one back, line by line. Plain prose passes through unchanged: a "Label:" opening a line is
     taken for a speaker only when the same label opens another line too, or when labels open
     many of the lines, so a lone "Note: ..." in prose stays."""
+    raw_lines = text.splitlines()
+    headings = sum(1 for line in raw_lines if _HEADING.match(line))
     lines = []
-    for line in text.splitlines():
-        if _CUE.match(line):
+    for line in raw_lines:
+        if _CUE.match(line) or (headings >= 2 and _HEADING.match(line)):
             continue
+        if row := _ROW.match(line):
+            line = line[row.end() :].strip().strip('"').replace('""', '"')
         line = _ANNOTATION.sub(" ", _TIMESTAMP.sub(" ", line))
         line = _GLUED_SENTENCE.sub(" ", line)
         # The decoder continues its prompt's punctuation: marks are kept where a writer puts them.

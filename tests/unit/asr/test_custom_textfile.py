@@ -73,3 +73,15 @@ def test_a_turn_that_was_only_an_annotation_leaves_no_label_behind() -> None:
         "Patient: [inaudible]"
     )
     assert clean_transcript(text) == "Hello. Hello how um. How can I help?\nCome and go?"
+
+
+def test_speaker_headings_and_csv_rows_of_common_exports_leave_only_the_words() -> None:
+    headed = "Speaker 1  0:03\nWelcome to the Kubernetes sync.\n\nJohn Smith  1:02:11\nLet us talk about Karpenter."
+    assert clean_transcript(headed) == "Welcome to the Kubernetes sync.\nLet us talk about Karpenter."
+    rows = '00:00:01,Agent,Thank you for calling Acme.\n00:00:04,Customer,"Hi, my Zorbex account."\n00:09.5\tAgent\tSure.'
+    assert clean_transcript(rows) == "Thank you for calling Acme.\nHi, my Zorbex account.\nSure."
+
+
+def test_a_time_said_in_a_sentence_stays() -> None:
+    text = "[00:01:23] Agent: We open at 9:00 on Fridays.\n(00:05) Agent: See you at 5:30."
+    assert clean_transcript(text) == "We open at 9:00 on Fridays.\nSee you at 5:30."
