@@ -3,7 +3,8 @@
 - JSON: ``{"texts": [...], "phrases": [...]}`` (what ``POST /v2/model`` stores)
 - JSON lines: one object per line with ``text`` or ``phrase``
 - CSV with a header naming a ``text`` and/or ``phrase`` column
-- anything else: plain text, one document per non-blank line
+- anything else: plain text, the whole file one document (a transcript's speaker labels and
+  headings are told from prose by how often they open its lines: `textfile.clean_transcript`)
 - a ZIP archive of any of the above, which may also hold recordings with their reference
   transcripts: ``call-17.wav`` beside ``call-17.txt``. Training measures WER with and without
   the model on those pairs (see `evaluate`), and their references train the model too.
@@ -79,7 +80,7 @@ def parse_file(name: str, data: bytes) -> RawCorpus:
         return _from_json_lines(text, name)
     if kind == ".csv":
         return _from_csv(text, name)
-    return RawCorpus(texts=[line.strip() for line in text.splitlines() if line.strip()])
+    return RawCorpus(texts=[text.strip()] if text.strip() else [])
 
 
 def _sniff(text: str) -> str:

@@ -22,11 +22,10 @@ TRANSCRIPT = "Agent: Thanks for calling Zentrova.\nCaller: My Xarelto refill, pl
 )
 def test_every_common_encoding_reads_the_same_words(data: bytes) -> None:
     assert decode_text(data, "t.txt") == TRANSCRIPT
-    assert parse_file("t.txt", data).texts == [
-        "Agent: Thanks for calling Zentrova.",
-        "Caller: My Xarelto refill, please.",
-    ]
+    assert parse_file("t.txt", data).texts == ["Agent: Thanks for calling Zentrova.\nCaller: My Xarelto refill, please."]
     assert parse([data]).sentences == ("Thanks for calling Zentrova.", "My Xarelto refill, please.")
+    # An uploaded file is one document, so its labels are seen to open several lines.
+    assert parse(parse_file("t.txt", data).texts).sentences == parse([data]).sentences
 
 
 def test_binary_is_still_refused() -> None:

@@ -34,7 +34,7 @@ def test_an_archive_holds_text_files_and_recordings_with_their_references() -> N
         ),
     )
 
-    assert corpus.texts == ["First transcript.", "Second transcript."]
+    assert corpus.texts == ["First transcript.\nSecond transcript."]
     assert corpus.phrases == ["Zentrix"]
     assert [(p.name, p.audio, p.reference) for p in corpus.pairs] == [
         ("calls/call-1.wav", b"RIFF....WAVE", "Please reset the Zentrix router.")
