@@ -1,6 +1,7 @@
 """Corpus files as customers upload them → texts and phrases.
 
-- JSON: ``{"texts": [...], "phrases": [...]}`` (what ``POST /v2/model`` stores)
+- JSON: ``{"texts": [...], "phrases": [...]}`` (what ``POST /v2/model`` stores), or transcripts
+  exported from Hark or AssemblyAI (`GET /v2/transcript/{id}`) or Amazon Transcribe, one or a list
 - JSON lines: one object per line with ``text`` or ``phrase``
 - CSV with a header naming a ``text`` and/or ``phrase`` column
 - anything else: plain text, the whole file one document (a transcript's speaker labels and
@@ -101,14 +102,43 @@ def _strings(value: object, what: str) -> list[str]:
 
 
 def _from_json(doc: object, name: str) -> RawCorpus:
+    if isinstance(doc, list):  # several transcripts exported as one array
+        corpus = RawCorpus()
+        for item in doc:
+            corpus.extend(_from_json(item, name) if isinstance(item, dict) else RawCorpus(texts=_strings([item], name)))
+        return corpus
     if not isinstance(doc, dict):
         raise CorpusError(f'{name} must be a JSON object like {{"texts": [...], "phrases": [...]}}')
+    if "texts" not in doc and "phrases" not in doc:
+        transcript = _exported_transcript(doc)
+        if transcript is None:
+            raise CorpusError(
+                f'{name} must be a JSON object like {{"texts": [...], "phrases": [...]}}, or a transcript '
+                "exported from Hark, AssemblyAI or Amazon Transcribe"
+            )
+        return RawCorpus(texts=[transcript] if transcript.strip() else [])
     adapt = doc.get("adapt_decoder")
     if adapt is not None and not isinstance(adapt, bool):
         raise CorpusError(f'{name}: "adapt_decoder" must be true or false')
     return RawCorpus(
         _strings(doc.get("texts", []), "texts"), _strings(doc.get("phrases", []), "phrases"), adapt_decoder=adapt
     )
+
+
+def _exported_transcript(doc: dict[str, object]) -> str | None:
+    """The words of a transcript as another service returns it: Hark's and AssemblyAI's
+    `GET /v2/transcript/{id}` (its utterances one per line where it has them, else its text),
+    or Amazon Transcribe's output (`results.transcripts[].transcript`). Customers moving from
+    either have their history in these shapes."""
+    utterances = doc.get("utterances")
+    if isinstance(utterances, list) and utterances and all(isinstance(u, dict) for u in utterances):
+        return "\n".join(str(u.get("text") or "") for u in utterances)
+    if isinstance(doc.get("text"), str):
+        return str(doc["text"])
+    results = doc.get("results")
+    if isinstance(results, dict) and isinstance(results.get("transcripts"), list):
+        return "\n".join(str(t.get("transcript") or "") for t in results["transcripts"] if isinstance(t, dict))
+    return None
 
 
 def _from_json_lines(text: str, name: str) -> RawCorpus:

@@ -99,3 +99,18 @@ def test_utterances_are_the_texts_sentences_and_each_phrase() -> None:
 
     texts = ["Agent said hello. Then the Zentrix unit blinked!", "One more", "42"]  # "42": nothing to say
     assert training_utterances(texts, ["Omniflow", "Kavanaugh Biolabs"]) == 3 + 2
+
+
+def test_transcripts_exported_from_hark_assemblyai_or_transcribe_are_training_text() -> None:
+    import json
+
+    hark = {"id": "t1", "status": "completed", "text": "Thanks for calling Zentrova.", "words": [],
+            "utterances": [{"speaker": "A", "text": "Thanks for calling Zentrova."}, {"speaker": "B", "text": "Hi."}]}
+    plain = {"id": "t2", "text": "My Xarelto refill, please.", "utterances": None}
+    transcribe = {"jobName": "j", "results": {"transcripts": [{"transcript": "Reset my Zentrix router."}], "items": []}}
+    assert parse_file("t1.json", json.dumps(hark).encode()).texts == ["Thanks for calling Zentrova.\nHi."]
+    assert parse_file("export.json", json.dumps([plain, transcribe]).encode()).texts == [
+        "My Xarelto refill, please.", "Reset my Zentrix router."
+    ]
+    with pytest.raises(CorpusError, match="exported from Hark, AssemblyAI or Amazon Transcribe"):
+        parse_file("other.json", b'{"rows": 3}')
