@@ -5,7 +5,8 @@
 - JSON lines: one object per line with ``text`` or ``phrase``
 - CSV with a header naming a ``text`` and/or ``phrase`` column
 - anything else: plain text, the whole file one document (a transcript's speaker labels and
-  headings are told from prose by how often they open its lines: `textfile.clean_transcript`)
+  headings are told from prose by how often they open its lines: `textfile.clean_transcript`);
+  a file of terms (one a line, or one line of them between commas) is a phrase list
 - a ZIP archive of any of the above, which may also hold recordings with their reference
   transcripts: ``call-17.wav`` beside ``call-17.txt``. Training measures WER with and without
   the model on those pairs (see `evaluate`), and their references train the model too.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from sagemaker_jobs.asr.custom.corpus import CorpusError
+from sagemaker_jobs.asr.custom.corpus import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS, CorpusError
 from sagemaker_jobs.asr.custom.textfile import TextDecodeError, decode_text
 
 MAX_CORPUS_BYTES = 200_000_000
@@ -28,6 +30,7 @@ MAX_CORPUS_BYTES = 200_000_000
 MAX_ARCHIVE_MEMBERS = 10_000
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".wma", ".amr"})
 _ZIP_MAGIC = b"PK\x03\x04"
+_SENTENCE_END = re.compile(r"[.!?:;][\"')\]]*$")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,32 @@ def parse_file(name: str, data: bytes) -> RawCorpus:
         return _from_json_lines(text, name)
     if kind == ".csv":
         return _from_csv(text, name)
+    phrases = _phrase_list(text)
+    if phrases:
+        return RawCorpus(phrases=phrases)
     return RawCorpus(texts=[text.strip()] if text.strip() else [])
+
+
+def _phrase_list(text: str) -> list[str]:
+    """The phrases of a plain-text file that is a term list ("keywords.txt": one name or term a
+    line, or one line of them separated by commas), else []. Customers upload their vocabulary
+    that way as often as through the API's `phrases`; read as sentences, each term would be a
+    sentence of context rather than a phrase the decoder is steered to."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) == 1 and lines[0].count(",") >= 2:
+        lines = [item.strip() for item in lines[0].split(",") if item.strip()]
+    if len(lines) < 3:
+        return []
+    termlike = sum(
+        1 for line in lines
+        if len(line) <= MAX_PHRASE_CHARS and len(line.split()) <= MAX_PHRASE_WORDS and not _SENTENCE_END.search(line)
+    )
+    # Short unpunctuated utterances ("yes", "okay thanks") are not a list: a list's entries are
+    # a word or three, and seldom repeat.
+    short = sum(len(line.split()) for line in lines) <= 3 * len(lines)
+    distinct = len({line.casefold() for line in lines}) >= 0.9 * len(lines)
+    return lines if termlike >= 0.95 * len(lines) and short and distinct else []
+
 
 
 def _sniff(text: str) -> str:

@@ -114,3 +114,16 @@ def test_transcripts_exported_from_hark_assemblyai_or_transcribe_are_training_te
     ]
     with pytest.raises(CorpusError, match="exported from Hark, AssemblyAI or Amazon Transcribe"):
         parse_file("other.json", b'{"rows": 3}')
+
+
+def test_a_plain_text_file_of_terms_is_a_phrase_list() -> None:
+    assert parse_file("keywords.txt", b"Kubernetes\nArgo CD\nKarpenter\nnginx\n").phrases == [
+        "Kubernetes", "Argo CD", "Karpenter", "nginx"
+    ]
+    assert parse_file("terms.txt", b"Xarelto, Eliquis, metoprolol succinate").phrases == [
+        "Xarelto", "Eliquis", "metoprolol succinate"
+    ]
+    # Sentences, and short unpunctuated utterances that repeat, stay text.
+    for body in (b"We shipped the router.\nIt works.\nThanks.\n", b"yes\nokay thanks\nyes\nno problem\nokay\n"):
+        corpus = parse_file("history.txt", body)
+        assert corpus.texts and not corpus.phrases
