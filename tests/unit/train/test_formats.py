@@ -114,6 +114,7 @@ def test_transcripts_exported_from_hark_assemblyai_or_transcribe_are_training_te
     ]
     with pytest.raises(CorpusError, match="exported from Hark, AssemblyAI or Amazon Transcribe"):
         parse_file("other.json", b'{"rows": 3}')
+    assert parse_file("corpus.json", b'{"adapt_decoder": true}').adapt_decoder is True  # options only
 
 
 def test_a_plain_text_file_of_terms_is_a_phrase_list() -> None:
