@@ -111,7 +111,6 @@ def _phrase_list(text: str) -> list[str]:
     return lines if termlike >= 0.95 * len(lines) and short and distinct else []
 
 
-
 def _sniff(text: str) -> str:
     """The format of a file uploaded without a name (the presigned corpus upload)."""
     if not text.lstrip().startswith("{"):
