@@ -7,6 +7,7 @@
 - anything else: plain text, the whole file one document (a transcript's speaker labels and
   headings are told from prose by how often they open its lines: `textfile.clean_transcript`);
   a file of terms (one a line, or one line of them between commas) is a phrase list
+- a Word document (.docx): its paragraphs, read as plain text
 - a ZIP archive of any of the above, which may also hold recordings with their reference
   transcripts: ``call-17.wav`` beside ``call-17.txt``. Training measures WER with and without
   the model on those pairs (see `evaluate`), and their references train the model too.
@@ -21,6 +22,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree
 
 from sagemaker_jobs.asr.custom.corpus import MAX_PHRASE_CHARS, MAX_PHRASE_WORDS, CorpusError
 from sagemaker_jobs.asr.custom.textfile import TextDecodeError, decode_text
@@ -71,9 +73,12 @@ def read_channel(directory: Path) -> RawCorpus:
 
 
 def parse_file(name: str, data: bytes) -> RawCorpus:
-    if data.startswith(_ZIP_MAGIC) or Path(name).suffix.lower() == ".zip":
+    if Path(name).suffix.lower() == ".docx" or (data.startswith(_ZIP_MAGIC) and _is_word_document(data)):
+        text = _docx_text(name, data)
+    elif data.startswith(_ZIP_MAGIC) or Path(name).suffix.lower() == ".zip":
         return parse_archive(name, data)
-    text = _text(data, name)
+    else:
+        text = _text(data, name)
     kind = Path(name).suffix.lower() or _sniff(text)
     if kind == ".json":
         try:
@@ -88,6 +93,40 @@ def parse_file(name: str, data: bytes) -> RawCorpus:
     if phrases:
         return RawCorpus(phrases=phrases)
     return RawCorpus(texts=[text.strip()] if text.strip() else [])
+
+
+_WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _is_word_document(data: bytes) -> bool:
+    try:
+        return "word/document.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    """The paragraphs of a Word document (.docx), one a line: transcripts are often kept in Word.
+    Read with the standard library (the document is a ZIP of XML), so the training image needs
+    no package for it; its size is capped like any other file's."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        member = archive.getinfo("word/document.xml")
+        root = ElementTree.fromstring(_read(archive, member, name))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError) as e:
+        raise CorpusError(f"{name} is not a readable Word document ({e}); save it as plain text") from e
+    paragraphs = []
+    for paragraph in root.iter(f"{_WORD_NS}p"):
+        pieces = []
+        for node in paragraph.iter():
+            if node.tag == f"{_WORD_NS}t":
+                pieces.append(node.text or "")
+            elif node.tag == f"{_WORD_NS}tab":
+                pieces.append(" ")
+            elif node.tag in (f"{_WORD_NS}br", f"{_WORD_NS}cr"):
+                pieces.append("\n")
+        paragraphs.append("".join(pieces))
+    return "\n".join(paragraphs)
 
 
 def _phrase_list(text: str) -> list[str]:

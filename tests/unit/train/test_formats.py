@@ -128,3 +128,30 @@ def test_a_plain_text_file_of_terms_is_a_phrase_list() -> None:
     for body in (b"We shipped the router.\nIt works.\nThanks.\n", b"yes\nokay thanks\nyes\nno problem\nokay\n"):
         corpus = parse_file("history.txt", body)
         assert corpus.texts and not corpus.phrases
+
+
+def _docx(paragraphs: list[str]) -> bytes:
+    """A minimal Word document, as Word writes one: its paragraphs in word/document.xml."""
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(f"<w:p><w:r><w:t>{p.split('|')[0]}</w:t></w:r>" + "".join(
+        f"<w:r><w:tab/><w:t>{rest}</w:t></w:r>" for rest in p.split("|")[1:]) + "</w:p>" for p in paragraphs)
+    return archive({
+        "[Content_Types].xml": '<?xml version="1.0"?><Types/>',
+        "word/document.xml": f'<?xml version="1.0"?><w:document xmlns:w="{ns}"><w:body>{body}</w:body></w:document>',
+    })
+
+
+def test_a_word_document_is_read_as_its_paragraphs() -> None:
+    from sagemaker_jobs.asr.custom.corpus import parse
+
+    transcript = _docx(["Agent:|Thanks for calling Zentrix.", "Caller:|My Omniflow router blinks red."])
+    corpus = parse_file("call-history.docx", transcript)
+    assert parse(corpus.texts).sentences == ("Thanks for calling Zentrix.", "My Omniflow router blinks red.")
+    assert parse_file("terms.docx", _docx(["Zentrix", "Omniflow", "Kavanaugh Biolabs"])).phrases == [
+        "Zentrix", "Omniflow", "Kavanaugh Biolabs"
+    ]
+    # Uploaded without a name, or inside an archive, it is still recognised by its contents.
+    assert parse_file("upload", transcript).texts == corpus.texts
+    assert parse_file("corpus.zip", archive({"notes/call.docx": transcript})).texts == corpus.texts
+    with pytest.raises(CorpusError, match="not a readable Word document"):
+        parse_file("broken.docx", archive({"word/other.xml": "<x/>"}))
