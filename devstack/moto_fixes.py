@@ -14,6 +14,7 @@ def apply() -> None:
     _interpreter_clients_made_once()
     _queries_read_one_partition()
     _transactions_back_up_their_items_only()
+    _requests_apply_whole()
 
 
 def _send_task_failure_keeps_cause() -> None:
@@ -221,3 +222,36 @@ def _transactions_back_up_their_items_only() -> None:
 
     own_items._own_items = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = own_items  # type: ignore[method-assign]
+
+
+def _requests_apply_whole() -> None:
+    """moto's server answers requests on several threads, and its DynamoDB backend does not apply
+    one request whole before another: a transaction's checks and writes, and the items it puts
+    back when it is cancelled, interleave with other requests. A cancelled hand-over could then
+    put back a place that another job had freed meanwhile, held by a job long finished, and the
+    line stayed full until the lease expired. DynamoDB applies each request, a transaction
+    included, as one. So does the local stack now: one DynamoDB request at a time."""
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend.transact_write_items, "_whole", False):
+        return
+    lock = threading.RLock()  # re-entrant: a transaction calls the backend's own put, update, delete
+
+    def whole(method: Any) -> Any:
+        @functools.wraps(method)
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        one_at_a_time._whole = True  # type: ignore[attr-defined]
+        return one_at_a_time
+
+    for name in (
+        "put_item", "get_item", "update_item", "delete_item", "query", "scan",
+        "transact_write_items", "transact_get_items", "batch_get_item", "batch_write_item",
+    ):
+        if hasattr(DynamoDBBackend, name):
+            setattr(DynamoDBBackend, name, whole(getattr(DynamoDBBackend, name)))
