@@ -102,10 +102,7 @@ class AdmissionTable:
             lambda: self._db.transact_write_items(TransactItems=[
                 {"Put": {
                     "TableName": self._table,
-                    "Item": self._codec.dump(
-                        {"pk": f"{self._line}:waiting#{tenant_id}", "sk": transcript_id, "message": message,
-                         "tenant_id": tenant_id, "transcript_id": transcript_id}
-                    ),
+                    "Item": self._waiting_item(WaitingJob(tenant_id, transcript_id, transcript_id, message)),
                     "ConditionExpression": "attribute_not_exists(sk)",
                 }},
                 {"Update": self._mark_active_update(tenant_id, 1)},
@@ -118,6 +115,13 @@ class AdmissionTable:
             raise ServiceUnavailable("queueing the job failed; try again")
         self._mark_active(tenant_id, 0)  # see `retire`: the marker must not be removed under it
         return False
+
+    def _waiting_item(self, job: WaitingJob) -> dict[str, Any]:
+        """A job's item in its tenant's line (queued, or put back at its head)."""
+        return self._codec.dump(
+            {"pk": f"{self._line}:waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
+             "tenant_id": job.tenant_id, "transcript_id": job.transcript_id}
+        )
 
     def _mark_active(self, tenant_id: str, joined: int) -> None:
         """Marks the tenant as having work waiting; `joined` jobs are added to its count."""
@@ -228,10 +232,7 @@ class AdmissionTable:
         guarded(
             lambda: self._db.put_item(
                 TableName=self._table,
-                Item=self._codec.dump(
-                    {"pk": f"{self._line}:waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
-                     "tenant_id": job.tenant_id, "transcript_id": job.transcript_id}
-                ),
+                Item=self._waiting_item(job),
             ),
             "putting the job back in the queue",
         )
