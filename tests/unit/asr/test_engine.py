@@ -154,12 +154,11 @@ def test_a_window_is_encoded_once_for_its_decodes_and_scores(
     # A custom model decodes a clip twice and scores texts against it: its window goes through
     # the encoder once, and every result is what it is without the cache.
     samples = audio.decode((audio_dir / CLIP).read_bytes())
-    model = engine._model
-    model._encoded.clear()
+    engine.forget_encodings()
     plain = engine.transcribe(samples)
     biased = engine.transcribe(samples, DecodeOptions(hotwords="Leavitt"))
     scores = engine.log_likelihoods(samples, [plain.text, biased.text])
-    model._encoded.clear()
+    engine.forget_encodings()
     encoded: list[np.ndarray] = []
     original = WhisperModel.encode
     monkeypatch.setattr(
@@ -173,6 +172,10 @@ def test_a_window_is_encoded_once_for_its_decodes_and_scores(
     # first window is encoded once.
     first = encoded[0]
     assert sum(1 for features in encoded if np.array_equal(features, first)) == 1
+    # Forgotten (benchmarks decoding one clip under several conditions), it is encoded again.
+    engine.forget_encodings()
+    assert engine.transcribe(samples).text == plain.text
+    assert sum(1 for features in encoded if np.array_equal(features, first)) == 2
 
 
 def test_decoder_word_pieces_join_as_the_text_has_them() -> None:
