@@ -119,9 +119,13 @@ class AdmissionTable:
     def _waiting_item(self, job: WaitingJob) -> dict[str, Any]:
         """A job's item in its tenant's line (queued, or put back at its head)."""
         return self._codec.dump(
-            {"pk": f"{self._line}:waiting#{job.tenant_id}", "sk": job.sort_key, "message": job.message,
+            {"pk": self._waiting_key(job.tenant_id), "sk": job.sort_key, "message": job.message,
              "tenant_id": job.tenant_id, "transcript_id": job.transcript_id}
         )
+
+    def _waiting_key(self, tenant_id: str) -> str:
+        """The partition of a tenant's waiting jobs in this line."""
+        return f"{self._line}:waiting#{tenant_id}"
 
     def _mark_active(self, tenant_id: str, joined: int) -> None:
         """Marks the tenant as having work waiting; `joined` jobs are added to its count."""
@@ -169,15 +173,11 @@ class AdmissionTable:
                 held[int(name)] = Lease(tenant_id, transcript_id, None if tenant_place is None else int(tenant_place))
         return LineState(held, active)
 
-    def active(self) -> dict[str, dict[str, Any]]:
-        """Tenants with jobs waiting: tenant → marker (enqueued, last_admitted, waiting)."""
-        return self.state().active
-
     def oldest(self, tenant_id: str) -> Optional[WaitingJob]:
         raw = guarded(
             lambda: self._db.query(
                 TableName=self._table, KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": f"{self._line}:waiting#{tenant_id}"}}, Limit=1, ConsistentRead=True,
+                ExpressionAttributeValues={":p": {"S": self._waiting_key(tenant_id)}}, Limit=1, ConsistentRead=True,
             ),
             "reading the queue",
         ).get("Items", [])
@@ -191,7 +191,7 @@ class AdmissionTable:
         the exact figure `waiting` keeps on the marker without that cost."""
         request: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :p", "Select": "COUNT",
-            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
+            "ExpressionAttributeValues": {":p": {"S": self._waiting_key(tenant_id)}},
         }
         total = 0
         while True:
@@ -212,7 +212,7 @@ class AdmissionTable:
         same reads and twice the calls.)"""
         request: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :p AND sk <= :job",
-            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}, ":job": {"S": job_id}},
+            "ExpressionAttributeValues": {":p": {"S": self._waiting_key(tenant_id)}, ":job": {"S": job_id}},
             "ProjectionExpression": "sk", "ConsistentRead": True,
         }
         keys = [raw["sk"]["S"] for raw in paginate_query(self._db, request, sys.maxsize)]
@@ -222,7 +222,7 @@ class AdmissionTable:
         """The ids of the tenant's first `most` waiting jobs, in line order."""
         request: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": f"{self._line}:waiting#{tenant_id}"}},
+            "ExpressionAttributeValues": {":p": {"S": self._waiting_key(tenant_id)}},
             "ProjectionExpression": "sk", "ConsistentRead": True, "Limit": most,
         }
         return [raw["sk"]["S"] for raw in paginate_query(self._db, request, most)]
@@ -274,14 +274,6 @@ class AdmissionTable:
 
     # --- jobs held by the endpoint --------------------------------------------------------------
 
-    def held(self) -> Held:
-        """The line's places that jobs hold (unexpired leases)."""
-        return self.state().held
-
-    def inflight(self) -> dict[str, int]:
-        """Tenant → jobs the endpoint holds."""
-        return inflight_counts(self.held())
-
     def hand_over(self, job: WaitingJob, held: Held, capacity: int, limit: int) -> Optional[Places]:
         """Takes the job out of its line into a free place of the line's `capacity` and of its
         tenant's `limit`, as `held` shows them, in one transaction; None when another admitter got
@@ -305,7 +297,7 @@ class AdmissionTable:
         items: list[dict[str, Any]] = [
             {"Delete": {
                 "TableName": self._table,
-                "Key": {"pk": {"S": f"{self._line}:waiting#{job.tenant_id}"}, "sk": {"S": job.sort_key}},
+                "Key": {"pk": {"S": self._waiting_key(job.tenant_id)}, "sk": {"S": job.sort_key}},
                 "ConditionExpression": "attribute_exists(sk)",
             }},
             {"Put": {

@@ -142,18 +142,18 @@ def test_concurrent_admitters_never_hand_over_more_than_the_capacity(dynamodb: o
     for i in range(12):
         table.enqueue("a", f"a-{i:03d}", f"a-{i:03d}")
     admitters = [Admission(table, 4, lambda tenant: 3, endpoint.start) for _ in range(6)]
-    stale = table.held()  # every admitter read the same places: nothing held yet
-    waiting = table.active()
+    stale = table.state().held  # every admitter read the same places: nothing held yet
+    waiting = table.state().active
 
     for admission in admitters:  # each acts on its stale read, one after another
         job = admission._next(inflight_counts(stale), dict(waiting))
         assert job is not None
         table.hand_over(job, stale, 4, 3)
 
-    assert sum(table.inflight().values()) <= 3  # within the tenant's limit, not six (fewer: random places collided)
+    assert sum(inflight_counts(table.state().held).values()) <= 3  # within the tenant's limit, not six (fewer: random places collided)
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda admission: admission.admit(), admitters))
-    assert sum(table.inflight().values()) == 3
+    assert sum(inflight_counts(table.state().held).values()) == 3
 
 
 def test_a_released_job_frees_its_places_for_the_next(dynamodb: object) -> None:
@@ -232,7 +232,7 @@ def test_a_job_that_needs_no_place_gives_it_to_the_next(dynamodb: object) -> Non
     endpoint.refuse.add("a-000")  # deleted while it waited
     _submit(admission, "a", 2)
     assert endpoint.started == ["a-001"]
-    assert table.inflight() == {"a": 1}
+    assert inflight_counts(table.state().held) == {"a": 1}
 
 
 def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> None:
@@ -242,7 +242,7 @@ def test_aws_trouble_puts_the_job_back_and_frees_its_place(dynamodb: object) -> 
         _submit(admission, "a", 1)
     assert table.waiting_count("a") == 1 and table.oldest("a").transcript_id == "a-000"  # type: ignore[union-attr]
     assert table.waiting("a") == 1
-    assert table.inflight() == {}
+    assert inflight_counts(table.state().held) == {}
     endpoint.broken = False
     admission.admit()
     assert endpoint.started == ["a-000"]
@@ -253,7 +253,7 @@ def test_queue_position_counts_the_tenants_own_waiting_jobs(dynamodb: object) ->
     _submit(admission, "a", 4)
     assert admission.position("a", "a-000") is None  # at the endpoint
     assert admission.position("a", "a-003") == 2
-    assert (table.waiting_count("a"), table.inflight().get("a")) == (3, 1)
+    assert (table.waiting_count("a"), inflight_counts(table.state().held).get("a")) == (3, 1)
 
 
 def test_positions_polled_within_a_second_cost_one_read_of_the_line(dynamodb: object) -> None:
