@@ -418,7 +418,8 @@ class PromptBudgetWhisperModel(WhisperModel):
 
     def generate_with_fallback(self, encoder_output: Any, prompt: list[int], tokenizer: Any, options: Any) -> Any:
         start = tokenizer.sot_sequence if options.hotwords else None
-        with self.model.reranking(start, tokenizer.eot):
+        # The hypotheses are scored against the audio they were heard in (`rerank.attended`).
+        with self.model.reranking(start, tokenizer.eot, timestamp_begin=tokenizer.timestamp_begin):
             return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
 
     def get_prompt(

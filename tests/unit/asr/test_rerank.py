@@ -4,11 +4,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import ctranslate2
+import numpy as np
 import pytest
 
 from sagemaker_jobs.asr import audio
 from sagemaker_jobs.asr.engine import DecodeOptions, Engine
-from sagemaker_jobs.asr.rerank import RerankingWhisper
+from sagemaker_jobs.asr.rerank import RerankingWhisper, attended
 
 EOT = 100
 
@@ -138,3 +140,16 @@ class _Spy:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
+
+
+def test_hypotheses_are_scored_against_the_audio_they_were_heard_in() -> None:
+    begin = EOT + 10  # the first timestamp token
+    features = ctranslate2.StorageView.from_array(np.zeros((1, 1500, 4), dtype=np.float32))
+    said = SimpleNamespace(sequences_ids=[[begin, 1, 1, begin + 300], [begin, 2, begin + 620]])
+    assert attended(features, [said], begin).shape == [1, 670, 4]  # the last timestamp and a second
+    short = SimpleNamespace(sequences_ids=[[begin, 1, begin + 100]])
+    assert attended(features, [short], begin).shape == [1, 500, 4]  # never under 10 s
+    long = SimpleNamespace(sequences_ids=[[begin, 1, begin + 1480]])
+    assert attended(features, [long], begin).shape == [1, 1500, 4]
+    untimed = SimpleNamespace(sequences_ids=[[1, 1, begin + 300], [2, 2]])
+    assert attended(features, [untimed], begin).shape == [1, 1500, 4]  # a hypothesis without times
