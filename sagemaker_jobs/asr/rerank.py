@@ -156,7 +156,7 @@ def attended(features: Any, results: Sequence[Any], timestamp_begin: int) -> Any
     clips -17.2 -> -18.9 %, 1.67 -> 1.61x; devops 1,000 phrases -16.2 % both, 1.93 -> 1.80x.
     Reported on the others (same run): pharmacy's 30 terms -37.5 % both (spoken terms 0.80 ->
     0.82), 2.06 -> 1.88x; brands -31.5 -> -31.9 %; vet -17.5 -> -21.4 %; Amazon and LibriSpeech
-    the same words but one clip each, 2.22 -> 2.08x and 1.53 -> 1.48x."""
+    the same WER (one clip of each changed), 2.22 -> 2.08x and 1.53 -> 1.48x."""
     total = features.shape[1]
     last = 0
     for result in results:
