@@ -31,6 +31,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
@@ -85,6 +86,19 @@ TRIM_MIN_FRAMES = 1000
 """...and a trimmed input is never shorter than 10 s: on 1-3 s of audio with only the margin,
 greedy decodes of 30 LibriSpeech clips' beginnings fell into repetition loops (448 tokens of
 them, slower than no trimming); from 10 s none did."""
+
+
+def attended_output(encoded: Any, frames: int) -> Any:
+    """One window's encoder output (a StorageView, batch x positions x width) cut to what a
+    decoder needs for `frames` mel frames of audio: those, `TRIM_MARGIN_FRAMES` after them, at
+    least `TRIM_MIN_FRAMES` (the encoder halves the frames, hence the // 2). Scoring reads this
+    rather than the whole window, most of which is padding on a short clip. Cut on a CPU only:
+    numpy cannot view a GPU's memory (`np.asarray` of a CUDA StorageView raises), and there the
+    whole window costs little."""
+    keep = min(encoded.shape[1], max(TRIM_MIN_FRAMES, frames + TRIM_MARGIN_FRAMES) // 2)
+    if keep >= encoded.shape[1] or encoded.device != "cpu":
+        return encoded
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[:, :keep]))
 
 
 def decode_windows(

@@ -25,7 +25,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from sagemaker_jobs.asr import speech_models
-from sagemaker_jobs.asr.batch import TRIM_MARGIN_FRAMES, TRIM_MIN_FRAMES, Decoded, Window, decode_all, split_into_lanes
+from sagemaker_jobs.asr.batch import Decoded, Window, attended_output, decode_all, split_into_lanes
 from sagemaker_jobs.asr.errors import InvalidOptionsError
 from sagemaker_jobs.asr.rerank import RerankingWhisper
 from sagemaker_jobs.asr.result import TranscriptionResult, Word, decoder_words
@@ -285,13 +285,9 @@ class Engine:
         # bench/custom_model.py (paired A/B, 2026-12-05): devops 30 terms -27.9 -> -28.3 %, decode
         # time 1.91 -> 1.76x no model; Twitter clips -18.2 % both, 1.34 -> 1.26x; devops 1,000
         # phrases -20.5 -> -20.2 %, recall 0.50 -> 0.46 (Kustomize confirmed in 2 clips fewer),
-        # 1.77 -> 1.63x. The encoder halves the frames, hence the // 2.
-        keep = min(encoded.shape[1], max(TRIM_MIN_FRAMES, frames + TRIM_MARGIN_FRAMES) // 2)
-        # Cut on a CPU only: numpy cannot view a GPU's memory (`np.asarray` of a CUDA
-        # StorageView raises), and there the full window costs little.
-        if keep < encoded.shape[1] and encoded.device == "cpu":
-            encoded = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[:, :keep]))
-            frames = min(frames, 2 * keep)
+        # 1.77 -> 1.63x.
+        encoded = attended_output(encoded, frames)
+        frames = min(frames, 2 * encoded.shape[1])
         multilingual = model.model.is_multilingual
         tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=self._language)
         start = list(tokenizer.sot_sequence)

@@ -27,8 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import ctranslate2
-import numpy as np
+from sagemaker_jobs.asr.batch import attended_output
 
 SECOND_OPINION_WEIGHT = 1.0
 _FLOOR = 1e-10
@@ -137,19 +136,13 @@ class RerankingWhisper:
         return [sorted(range(len(c)), key=lambda i: -c[i]) if s else list(range(len(c))) for c, s in zip(combined, scored)]
 
 
-ATTENDED_MARGIN = 50
-"""Encoder positions (20 ms each) kept after the hypotheses' last timestamp: 1 s."""
-ATTENDED_MIN = 500
-"""...and never fewer than 10 s, as `Engine.log_likelihoods` and live streams' trimmed input."""
-
-
 def attended(features: Any, results: Sequence[Any], timestamp_begin: int) -> Any:
-    """The encoder output (batch x positions x width) up to `ATTENDED_MARGIN` past the last
-    timestamp any hypothesis gave, at least `ATTENDED_MIN`: what the hypotheses' words were heard
-    in. An align's cost grows with the positions it attends to, and in a short clip's window most
-    are padding (tiny.en int8, one thread, a 6 s clip: 33 ms an align over the whole window, 15
-    ms over 10 s). The whole output when a hypothesis has no timestamp, or on a GPU (numpy
-    cannot read its memory, and the window costs little there).
+    """The encoder output (batch x positions x width) for the audio up to the last
+    timestamp any hypothesis gave, cut as `Engine.log_likelihoods` cuts it (`batch.attended_output`:
+    a second after, at least 10 s): what the hypotheses' words were heard in. An align's cost grows
+    with the positions it attends to, and in a short clip's window most are padding (tiny.en int8,
+    one thread, a 6 s clip: 33 ms an align over the whole window, 15 ms over 10 s). The whole
+    output when a hypothesis has no timestamp.
 
     Chosen on the tuning sets (lab, paired, same engine, 2026-12-07; against no model, then the
     decode time against no model's): devops text model -30.3 -> -30.7 %, 1.72 -> 1.64x; Twitter
@@ -157,15 +150,11 @@ def attended(features: Any, results: Sequence[Any], timestamp_begin: int) -> Any
     Reported on the others (same run): pharmacy's 30 terms -37.5 % both (spoken terms 0.80 ->
     0.82), 2.06 -> 1.88x; brands -31.5 -> -31.9 %; vet -17.5 -> -21.4 %; Amazon and LibriSpeech
     the same WER (one clip of each changed), 2.22 -> 2.08x and 1.53 -> 1.48x."""
-    total = features.shape[1]
-    last = 0
+    last = 0  # in encoder positions of 20 ms, two mel frames each
     for result in results:
         for ids in result.sequences_ids:
             stamps = [t - timestamp_begin for t in ids if t >= timestamp_begin]
             if not stamps:
                 return features
             last = max(last, max(stamps))
-    keep = min(total, max(ATTENDED_MIN, last + ATTENDED_MARGIN))
-    if keep >= total or getattr(features, "device", "cpu") != "cpu":
-        return features
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(features)[:, :keep]))
+    return attended_output(features, 2 * last)
