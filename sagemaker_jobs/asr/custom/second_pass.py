@@ -292,6 +292,12 @@ class SecondPass:
         ):
             return list(heard), [w.text for w in heard]
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
+        texts = [edited.text]
+        if _adds_vocabulary(heard, edited, guide.vocabulary):
+            prompt = (", ".join(phrases) or None) if guide.context else None
+            kept = _put_back_unrelated(engine, piece, heard, redone, prompt, guide)
+            if kept != redone:
+                redone, texts = kept, [w.text for w in kept]
         rest = _uncovered_tail(heard, redone, decoded_once=self._batched)
         if rest:
             # A decode that stopped early often times its last words at the end of its window,
@@ -299,7 +305,7 @@ class SecondPass:
             # words stay in time order.
             bound = rest[0].start
             redone = [replace(w, start=min(w.start, bound), end=min(w.end, bound)) for w in redone]
-        return redone + rest, [edited.text, *(w.text for w in rest)]
+        return redone + rest, [*texts, *(w.text for w in rest)]
 
 
 @dataclass(frozen=True)
@@ -479,6 +485,70 @@ def _strays(
         return False  # (the same words again cannot stray: no need to score them)
     first, second = engine.log_likelihoods(piece, [" ".join(w.text for w in heard), edited.text], prompt)
     return second < first - nats
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A stretch of a window in both passes' words; `revertible`: the passes differ there and
+    the second wrote none of the customer's rare words in it."""
+
+    first: tuple[Word, ...]
+    second: tuple[Word, ...]
+    revertible: bool
+
+
+def _stretches(heard: Sequence[Word], again: Sequence[Word], vocabulary: frozenset[str]) -> list[Stretch]:
+    """The window cut into stretches where the passes agree and where they differ. Differences
+    are taken between runs of 2+ shared words, as in `_skips_speech`, so that a lone shared
+    "the" does not cut a corrected phrase in two."""
+    a, b = _keys(heard), _keys(again)
+    out: list[Stretch] = []
+    lost_from, kept_from = 0, 0
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in [*opcodes, ("equal", len(a), len(a), len(b), len(b))]:
+        if tag != "equal" or (i2 - i1 < 2 and i2 < len(a)):
+            continue
+        at_end = i1 == len(a)
+        if lost_from < i1 or kept_from < j1:
+            # (A decode that left out the window's last words: `_uncovered_tail`'s to judge.)
+            revertible = not any(w in vocabulary for w in b[kept_from:j1]) and not (at_end and j1 == kept_from)
+            out.append(Stretch(tuple(heard[lost_from:i1]), tuple(again[kept_from:j1]), revertible))
+        if i1 < i2:
+            out.append(Stretch(tuple(heard[i1:i2]), tuple(again[j1:j2]), False))
+        lost_from, kept_from = i2, j2
+    return out
+
+
+def _compose(parts: Sequence[Stretch], reverted: set[int]) -> list[Word]:
+    return [w for k, p in enumerate(parts) for w in (p.first if k in reverted else p.second)]
+
+
+def _put_back_unrelated(
+    engine: Engine, piece: np.ndarray, heard: Sequence[Word], again: list[Word], prompt: str | None, guide: Guide
+) -> list[Word]:
+    """`again`, a second decode that wrote the customer's words, with the first pass's words
+    back wherever it changed others and the audio prefers them. Such a decode is not judged as a
+    whole (`_strays_from_first`): a name got right is worth more than its cost in likelihood.
+    But the customer's sentences as context also reword the rest of the window, and not always
+    for the better ("He hoped there would be Stu for dinner, turnipson kerats" beside "Zentrix
+    Omniflow" done right). Its changes that hold none of the customer's rare words are put back
+    together, when that scores higher under the window's phrases (as `_strays` scores).
+
+    Chosen on the TUNE sets (lab, paired, 2026-12-07): devops text model -34.7 -> -35.5 % against
+    no model, 2 clips better, none worse. Each change judged on its own instead (one text scored
+    per change): -35.1 %, 2 better, 1 worse. Putting every such change back unscored: -33.9 %, 2
+    better, 3 worse (it undoes the context's own fixes: "sorry to mama you" -> "bother"). ATC
+    clips could not tell (temperature fallback samples differently each run: items moved both
+    ways by whole sentences under either code). Reported in bench/README."""
+    parts = _stretches(heard, again, guide.vocabulary)
+    revertible = {k for k, part in enumerate(parts) if part.revertible}
+    if not revertible or len(piece) > 30 * SAMPLE_RATE:
+        return again
+    put_back = _compose(parts, revertible)
+    as_decoded, as_first = engine.log_likelihoods(
+        piece, [" ".join(w.text for w in again), " ".join(w.text for w in put_back)], prompt
+    )
+    return put_back if as_first > as_decoded else again
 
 
 def _uncovered_tail(first: Sequence[Word], again: Sequence[Word], *, decoded_once: bool = False) -> list[Word]:

