@@ -527,7 +527,7 @@ def _put_back_unrelated(
     engine: Engine, piece: np.ndarray, heard: Sequence[Word], again: list[Word], prompt: str | None, guide: Guide
 ) -> list[Word]:
     """`again`, a second decode that wrote the customer's words, with the first pass's words
-    back wherever it changed others and the audio prefers them. Such a decode is not judged as a
+    back wherever it changed others, if the audio prefers them so. Such a decode is not judged as a
     whole (`_strays_from_first`): a name got right is worth more than its cost in likelihood.
     But the customer's sentences as context also reword the rest of the window, and not always
     for the better ("He hoped there would be Stu for dinner, turnipson kerats" beside "Zentrix
@@ -535,9 +535,10 @@ def _put_back_unrelated(
     together, when that scores higher under the window's phrases (as `_strays` scores).
 
     Chosen on the TUNE sets (lab, paired, 2026-12-07): devops text model -34.7 -> -35.5 % against
-    no model, 2 clips better, none worse. Each change judged on its own instead (one text scored
-    per change): -35.1 %, 2 better, 1 worse. Putting every such change back unscored: -33.9 %, 2
-    better, 3 worse (it undoes the context's own fixes: "sorry to mama you" -> "bother"). ATC
+    no model, 2 clips better, none worse; devops 1,000 phrases -17.9 -> -21.1 %, 2 better, none
+    worse. Each change judged on its own instead (one text scored per change): -35.1 %, 2
+    better, 1 worse, and -21.1 %. Putting every such change back unscored: -33.9 %, 2
+    better, 3 worse (it undoes fixes the context made: "bother you" back to "mama you"). ATC
     clips could not tell (temperature fallback samples differently each run: items moved both
     ways by whole sentences under either code). Reported in bench/README."""
     parts = _stretches(heard, again, guide.vocabulary)
