@@ -520,7 +520,16 @@ def _stretches(heard: Sequence[Word], again: Sequence[Word], vocabulary: frozens
 
 
 def _compose(parts: Sequence[Stretch], reverted: set[int]) -> list[Word]:
-    return [w for k, p in enumerate(parts) for w in (p.first if k in reverted else p.second)]
+    """The words of each stretch, the first pass's where `reverted`. The two passes time the same
+    word a little differently, so where their words meet, a word is held to start no earlier
+    than the one before it: the words stay in time order."""
+    out: list[Word] = []
+    for k, part in enumerate(parts):
+        for word in part.first if k in reverted else part.second:
+            if out and word.start < out[-1].start:
+                word = replace(word, start=out[-1].start, end=max(word.end, out[-1].start))
+            out.append(word)
+    return out
 
 
 def _put_back_unrelated(

@@ -361,3 +361,17 @@ def test_batched_the_windows_of_a_recording_are_decoded_again_in_one_call_their_
     assert out.text == "the Zentrix Omniflow the Zentrix Omniflow"
     assert engine.batch_kwargs["keep_encodings"] is True
     assert [length for length, _ in engine.calls[1:]] == [16000 * 207 // 10, 16000 * 213 // 10]
+
+
+def test_words_put_back_stay_in_time_order_where_the_passes_timed_them_differently() -> None:
+    from sagemaker_jobs.asr.custom.second_pass import _compose, _stretches
+
+    heard = words(*((t, s, s + 100, 0.9) for t, s in zip("abxcd", (0, 100, 200, 300, 400))))
+    # The second decode heard "y" for "x", and timed "b" and "c" later and earlier.
+    again = words(("a", 0, 100, 0.9), ("b", 220, 240, 0.9), ("y", 240, 250, 0.9), ("c", 250, 400, 0.9), ("d", 400, 500, 0.9))
+    parts = _stretches(heard, again, frozenset())
+
+    out = _compose(parts, {k for k, part in enumerate(parts) if part.revertible})
+
+    assert [w.text for w in out] == ["a", "b", "x", "c", "d"]
+    assert [w.start for w in out] == [0, 220, 220, 250, 400]
