@@ -285,17 +285,19 @@ class SecondPass:
                 joint_pairs=guide.level.joint_pairs,
                 guessed=self._guessed,
             )
+        # A decode that wrote the customer's rare words stands as a whole (less whatever else
+        # it reworded, `_put_back_unrelated`); one that did not is judged against the first pass.
+        adds_vocabulary = _adds_vocabulary(heard, edited, guide.vocabulary)
         if (
             _loops(edited.text)
             or _skips_speech(heard, edited.words)
-            or _strays_from_first(engine, piece, heard, edited, phrases, guide)
+            or (not adds_vocabulary and _strays_from_first(engine, piece, heard, edited, phrases, guide))
         ):
             return list(heard), [w.text for w in heard]
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
         texts = [edited.text]
-        if _adds_vocabulary(heard, edited, guide.vocabulary):
-            prompt = (", ".join(phrases) or None) if guide.context else None
-            kept = _put_back_unrelated(engine, piece, heard, redone, prompt, guide)
+        if adds_vocabulary:
+            kept = _put_back_unrelated(engine, piece, heard, redone, _scoring_prompt(phrases, guide), guide)
             if kept != redone:
                 redone, texts = kept, [w.text for w in kept]
         rest = _uncovered_tail(heard, redone, decoded_once=self._batched)
@@ -463,12 +465,15 @@ def _strays_from_first(
 ) -> bool:
     """A second decode that wrote none of the customer's rare words, judged against the first
     pass: under the window's phrases with sentences as context (`STRAY_NATS`), by the engine
-    alone for phrases only (`LIST_STRAY_NATS`). One that did write them stands."""
-    if _adds_vocabulary(heard, edited, guide.vocabulary):
-        return False
-    if guide.context:
-        return _strays(engine, piece, heard, edited, ", ".join(phrases) or None, STRAY_NATS)
-    return _strays(engine, piece, heard, edited, None, LIST_STRAY_NATS)
+    alone for phrases only (`LIST_STRAY_NATS`)."""
+    nats = STRAY_NATS if guide.context else LIST_STRAY_NATS
+    return _strays(engine, piece, heard, edited, _scoring_prompt(phrases, guide), nats)
+
+
+def _scoring_prompt(phrases: Sequence[str], guide: Guide) -> str | None:
+    """What a window's two readings are scored under: its phrases where the model has sentences
+    as context, nothing for phrases alone (`LIST_STRAY_NATS` says why)."""
+    return (", ".join(phrases) or None) if guide.context else None
 
 
 def _strays(
