@@ -291,7 +291,11 @@ class SecondPass:
         if (
             _loops(edited.text)
             or _skips_speech(heard, edited.words)
-            or (not adds_vocabulary and _strays_from_first(engine, piece, heard, edited, phrases, guide))
+            or (
+                not adds_vocabulary
+                and _first_is_sure(heard)
+                and _strays_from_first(engine, piece, heard, edited, phrases, guide)
+            )
         ):
             return list(heard), [w.text for w in heard]
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
@@ -343,6 +347,17 @@ with a model of few sentences it rewrites words it had right into them (Amazon c
 sentences: WER 1.68 % -> 2.94 %). Chosen on the Twitter call (clips 8.73 % -> 7.73 %, recordings
 5.82 % -> 5.21 %); 10 nats changed nothing there. A decode that did write the customer's words is
 kept: a confirmed name costs more than this unprompted (Karpenter: 19 nats)."""
+UNSURE_FIRST = 0.6
+"""The mean word probability of a window's first pass under which the stray guard does not apply
+(`_first_is_sure`): the decoder doubted most of those words itself, so their likelihood is no
+standard to hold the context's reading to. The guard compares the two readings' likelihoods
+under the model without the customer's sentences; the first pass is that model's own choice, so
+on audio it hears badly (noisy radio) it wins the comparison while being mostly wrong. Chosen on
+the tuning sets (lab, paired, 2026-12-08; against no model): ATC dev regions -11.3 -> -18.6 %
+(hotwords alone -16.9 %), 19 clips better and 8 worse; the devops text model (-35.5 %), Twitter
+clips (-13.3 %) and recordings (-15.7 %) unchanged, their first passes being sure of their words
+where the guard decides (mean 0.68-0.96 there, 0.22-0.64 on the radio). At 0.7 a devops clip lost
+its guard and got worse. bench/README, "A first pass unsure of its words", has the other sets."""
 LIST_STRAY_NATS = 2.0
 """The same for a window decoded with phrases alone (a phrase-list model, or a request's key
 terms), scored with no prompt at all: its hotwords pull sentences without any of them towards
@@ -453,6 +468,12 @@ def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabul
     had not: what a custom model is for, and worth more than its cost in likelihood."""
     before = set(_keys(heard))
     return any(word in vocabulary and word not in before for word in _keys(edited.words))
+
+
+def _first_is_sure(heard: Sequence[Word]) -> bool:
+    """Whether the first pass's words in a window are sure enough to hold a second decode to
+    (`UNSURE_FIRST`)."""
+    return bool(heard) and sum(w.confidence for w in heard) / len(heard) >= UNSURE_FIRST
 
 
 def _strays_from_first(

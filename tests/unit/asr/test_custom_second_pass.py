@@ -174,7 +174,8 @@ def test_no_model_and_no_phrases_is_one_plain_decode() -> None:
 
 
 def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() -> None:
-    heard = words(("Our", 0, 300, 0.4), ("results", 300, 800, 0.4), ("improved.", 800, 1300, 0.9))
+    # Two doubtful words (so the window is decoded again), the first pass sure of them on average.
+    heard = words(("Our", 0, 300, 0.45), ("results", 300, 800, 0.45), ("improved.", 800, 1300, 0.95))
     artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
     # The first pass scores -10 (the fake's default); within 3 nats the context decode stands.
     cases = [
@@ -188,6 +189,22 @@ def test_a_context_decode_far_less_likely_than_the_first_pass_gives_way_to_it() 
         engine.likelihoods = {rewrite: score}
         out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
         assert out.text == expected, (rewrite, score, out.text)
+
+
+def test_a_first_pass_unsure_of_most_of_its_words_does_not_hold_back_a_context_decode() -> None:
+    # Noisy radio: the first pass doubted most of what it wrote, so that it is the likelier
+    # reading for the model without the customer's sentences says little; the context decode stands.
+    artifact, _ = build(["Our strong results were good for Zentrix.", "Strong results improved on Zentrix sales."])
+    rewrite = "Our strong results"
+    # Both first passes have two doubtful words, so both windows are decoded again.
+    for confidences, expected in (((0.3, 0.3, 0.6), rewrite), ((0.45, 0.45, 0.95), "Our results improved.")):
+        said = zip(["Our", "results", "improved."], confidences)
+        heard = words(*((t, 400 * i, 400 * i + 300, c) for i, (t, c) in enumerate(said)))
+        engine = FakeEngine(result(words(*((t, 400 * i, 400 * i + 300, 0.9) for i, t in enumerate(rewrite.split())))))
+        engine.likelihoods = {rewrite: -18.0}  # 8 nats less likely than the first pass (-10)
+        out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+        assert engine.calls, confidences
+        assert out.text == expected, (confidences, out.text)
 
 
 def test_a_phrase_list_decode_that_writes_none_of_its_terms_is_judged_without_its_prompt() -> None:
