@@ -21,8 +21,9 @@ never pushed out by the transcript. Each window is then cleaned (an invented tra
 you." dropped), respelled with its own phrases, and its phrases that the decode still missed
 are tried in place of the words most like them, kept where the decoder itself scores the
 changed text nearly as likely (`verify.confirm`). A second decode that wrote none of the
-customer's rare words must also stay about as likely for its audio as the first pass was, where
-the first pass was sure of its words (`UNSURE_FIRST`), or the first pass's words stand
+customer's rare words must also stay about as likely for its audio as the first pass was (with
+sentences as context, only where the first pass was sure of its words: `UNSURE_FIRST`), or the
+first pass's words stand
 (`STRAY_NATS`, `LIST_STRAY_NATS`): a prompt of few sentences otherwise pulls correct words into
 its own style, and hotwords pull sentences without any of them towards their sounds.
 

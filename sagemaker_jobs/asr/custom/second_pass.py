@@ -293,7 +293,7 @@ class SecondPass:
             or _skips_speech(heard, edited.words)
             or (
                 not adds_vocabulary
-                and _first_is_sure(heard)
+                and (not guide.context or _first_is_sure(heard))
                 and _strays_from_first(engine, piece, heard, edited, phrases, guide)
             )
         ):
@@ -357,7 +357,10 @@ the tuning sets (lab, paired, 2026-12-08; against no model): ATC dev regions -11
 (hotwords alone -16.9 %), 19 clips better and 8 worse; the devops text model (-35.5 %), Twitter
 clips (-13.3 %) and recordings (-15.7 %) unchanged, their first passes being sure of their words
 where the guard decides (mean 0.68-0.96 there, 0.22-0.64 on the radio). At 0.7 a devops clip lost
-its guard and got worse. bench/README, "A first pass unsure of its words", has the other sets."""
+its guard and got worse. Only for a model with sentences: with phrases alone the guard is what
+stops hotwords pulling an unsure window to their sounds, and without it the devops customer's
+1,000 phrases (TUNE, same session) lost a clip (-21.1 -> -20.3 %), as did pharmacy's (REPORT).
+bench/README, "A first pass unsure of its words", has the other sets."""
 LIST_STRAY_NATS = 2.0
 """The same for a window decoded with phrases alone (a phrase-list model, or a request's key
 terms), scored with no prompt at all: its hotwords pull sentences without any of them towards

@@ -207,6 +207,19 @@ def test_a_first_pass_unsure_of_most_of_its_words_does_not_hold_back_a_context_d
         assert out.text == expected, (confidences, out.text)
 
 
+def test_a_phrase_list_decode_is_held_to_an_unsure_first_pass_all_the_same() -> None:
+    # Without sentences there is no context reading to trust: the hotwords pull a window the
+    # first pass was unsure of towards their sounds, and the guard stops that.
+    artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
+    heard = words(("get", 0, 300, 0.3), ("the", 300, 500, 0.3), ("receipt", 500, 900, 0.3), ("emailed.", 900, 1300, 0.3))
+    rewrite = "get the recity mail."
+    engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(rewrite.split())))))
+    engine.likelihoods = {rewrite: -18.0}
+    out = second_pass(engine, np.zeros(16000 * 2, np.float32), result(heard), Guide.of(artifact, RequestOptions()))
+    assert engine.calls
+    assert out.text == "get the receipt emailed."
+
+
 def test_a_phrase_list_decode_that_writes_none_of_its_terms_is_judged_without_its_prompt() -> None:
     # A phrase-list model: the window's hotwords pull a sentence without any of its terms towards
     # their sounds; that rewrite is judged against the first pass by the engine alone.
