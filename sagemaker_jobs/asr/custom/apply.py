@@ -23,9 +23,9 @@ are tried in place of the words most like them, kept where the decoder itself sc
 changed text nearly as likely (`verify.confirm`). A second decode that wrote none of the
 customer's rare words must also stay about as likely for its audio as the first pass was (with
 sentences as context, only where the first pass was sure of its words: `UNSURE_FIRST`), or the
-first pass's words stand
-(`STRAY_NATS`, `LIST_STRAY_NATS`): a prompt of few sentences otherwise pulls correct words into
-its own style, and hotwords pull sentences without any of them towards their sounds.
+first pass's words stand (`STRAY_NATS`, `LIST_STRAY_NATS`): a prompt of few sentences otherwise
+pulls correct words into its own style, and hotwords pull sentences without any of them towards
+their sounds.
 
 Chosen on the tuning sets of bench/custom_model.py (the Twitter call, three radio regions, the
 synthetic devops customer) against hotwords alone and against the model's phrases as a prompt;
