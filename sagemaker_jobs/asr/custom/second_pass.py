@@ -291,11 +291,7 @@ class SecondPass:
         if (
             _loops(edited.text)
             or _skips_speech(heard, edited.words)
-            or (
-                not adds_vocabulary
-                and (not guide.context or _first_is_sure(heard))
-                and _strays_from_first(engine, piece, heard, edited, phrases, guide)
-            )
+            or (not adds_vocabulary and _strays_from_first(engine, piece, heard, edited, phrases, guide))
         ):
             return list(heard), [w.text for w in heard]
         redone = [replace(w, start=w.start + lo, end=w.end + lo) for w in edited.words]
@@ -488,8 +484,11 @@ def _strays_from_first(
     guide: Guide,
 ) -> bool:
     """A second decode that wrote none of the customer's rare words, judged against the first
-    pass: under the window's phrases with sentences as context (`STRAY_NATS`), by the engine
-    alone for phrases only (`LIST_STRAY_NATS`)."""
+    pass: under the window's phrases with sentences as context (`STRAY_NATS`), and there only
+    where the first pass was sure of its words (`UNSURE_FIRST`); by the engine alone for phrases
+    only (`LIST_STRAY_NATS`)."""
+    if guide.context and not _first_is_sure(heard):
+        return False
     nats = STRAY_NATS if guide.context else LIST_STRAY_NATS
     return _strays(engine, piece, heard, edited, _scoring_prompt(phrases, guide), nats)
 

@@ -211,7 +211,9 @@ def test_a_phrase_list_decode_is_held_to_an_unsure_first_pass_all_the_same() -> 
     # Without sentences there is no context reading to trust: the hotwords pull a window the
     # first pass was unsure of towards their sounds, and the guard stops that.
     artifact = Artifact(phrases=("Kafka", "Cilium", "Velero"), prompt="")
-    heard = words(("get", 0, 300, 0.3), ("the", 300, 500, 0.3), ("receipt", 500, 900, 0.3), ("emailed.", 900, 1300, 0.3))
+    heard = words(
+        ("get", 0, 300, 0.3), ("the", 300, 500, 0.3), ("receipt", 500, 900, 0.3), ("emailed.", 900, 1300, 0.3)
+    )
     rewrite = "get the recity mail."
     engine = FakeEngine(result(words(*((t, 300 * i, 300 * i + 250, 0.9) for i, t in enumerate(rewrite.split())))))
     engine.likelihoods = {rewrite: -18.0}
@@ -398,7 +400,9 @@ def test_words_put_back_stay_in_time_order_where_the_passes_timed_them_different
 
     heard = words(*((t, s, s + 100, 0.9) for t, s in zip("abxcd", (0, 100, 200, 300, 400))))
     # The second decode heard "y" for "x", and timed "b" and "c" later and earlier.
-    again = words(("a", 0, 100, 0.9), ("b", 220, 240, 0.9), ("y", 240, 250, 0.9), ("c", 250, 400, 0.9), ("d", 400, 500, 0.9))
+    again = words(
+        ("a", 0, 100, 0.9), ("b", 220, 240, 0.9), ("y", 240, 250, 0.9), ("c", 250, 400, 0.9), ("d", 400, 500, 0.9)
+    )
     parts = _stretches(heard, again, frozenset())
 
     out = _compose(parts, {k for k, part in enumerate(parts) if part.revertible})
