@@ -9,10 +9,16 @@ from hark_core.inference import Entity as FoundEntity
 from hark_core.inference import InferenceResult, Word
 from sagemaker_jobs.asr.timing import in_order
 
-__all__ = ["Entity", "TranscriptionResult", "Word", "decoder_words"]
+__all__ = ["Entity", "TranscriptionResult", "Word", "decoder_words", "mean_confidence"]
 
 _CONTINUES = "-'’"
 """What a word's continuation starts with when it joins it without a space ("follow-up")."""
+
+
+def mean_confidence(words: Iterable[Word]) -> float:
+    """The mean of the words' probabilities; 0.0 for no words."""
+    confidences = [w.confidence for w in words]
+    return sum(confidences) / len(confidences) if confidences else 0.0
 
 
 def decoder_words(pieces: Iterable[tuple[str, float, float, float]]) -> tuple[Word, ...]:

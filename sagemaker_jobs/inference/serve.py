@@ -48,7 +48,7 @@ from sagemaker_jobs.asr.engine import DecodeOptions, Engine, EngineSettings
 from sagemaker_jobs.asr.engines import SpeechEngines, UnknownSpeechModel
 from sagemaker_jobs.asr.errors import AsrError
 from sagemaker_jobs.asr.layout import one_decode_per_core
-from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.asr.result import TranscriptionResult, mean_confidence
 from sagemaker_jobs.env import int_from_env
 from sagemaker_jobs.inference.batching import BatchQueue, Turn
 from sagemaker_jobs.inference.model_cache import ModelCache
@@ -322,7 +322,7 @@ def _by_channel(results: list[TranscriptionResult]) -> TranscriptionResult:
         results[0],
         text=" ".join(w.text for w in words),
         words=tuple(words),
-        confidence=sum(w.confidence for w in words) / len(words) if words else 0.0,
+        confidence=mean_confidence(words),
         audio_channels=len(results),
     )
 

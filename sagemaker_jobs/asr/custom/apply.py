@@ -45,7 +45,7 @@ from sagemaker_jobs.asr.custom.edits import TranscriptEdits
 from sagemaker_jobs.asr.custom.request import RequestOptions, dedupe
 from sagemaker_jobs.asr.custom.second_pass import Guide, SecondPass
 from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
-from sagemaker_jobs.asr.result import TranscriptionResult
+from sagemaker_jobs.asr.result import TranscriptionResult, mean_confidence
 
 
 def decode_options(artifact: Artifact | None, request: RequestOptions = RequestOptions()) -> DecodeOptions:
@@ -147,7 +147,7 @@ def _append(result: TranscriptionResult, tail: TranscriptionResult, offset_ms: i
         result,
         text=f"{result.text} {tail.text}".strip(),
         words=words,
-        confidence=sum(w.confidence for w in words) / len(words),
+        confidence=mean_confidence(words),
     )
 
 

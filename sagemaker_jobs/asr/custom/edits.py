@@ -12,7 +12,7 @@ from sagemaker_jobs.asr.custom.corpus import words as split_words
 from sagemaker_jobs.asr.custom.mining import zipf
 from sagemaker_jobs.asr.custom.spotting import letters
 from sagemaker_jobs.asr.custom.style import HouseStyle
-from sagemaker_jobs.asr.result import TranscriptionResult, Word
+from sagemaker_jobs.asr.result import TranscriptionResult, Word, mean_confidence
 
 FUNCTION_WORD_ZIPF = 6.0
 
@@ -161,7 +161,7 @@ class TranscriptEdits:
             self.original,
             text=self.text.strip(),
             words=words,
-            confidence=sum(w.confidence for w in words) / len(words) if words else 0.0,
+            confidence=mean_confidence(words),
         )
 
 

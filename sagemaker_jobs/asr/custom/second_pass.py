@@ -24,7 +24,7 @@ from sagemaker_jobs.asr.custom.request import RequestOptions, dedupe
 from sagemaker_jobs.asr.custom.spotting import PhraseSpotter, doubtful_words
 from sagemaker_jobs.asr.custom.verify import confirm
 from sagemaker_jobs.asr.engine import SAMPLE_RATE, DecodeOptions, Engine
-from sagemaker_jobs.asr.result import TranscriptionResult, Word
+from sagemaker_jobs.asr.result import TranscriptionResult, Word, mean_confidence
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ class SecondPass:
             first,
             text=" ".join(t for t in texts if t),
             words=tuple(out),
-            confidence=sum(w.confidence for w in out) / len(out) if out else 0.0,
+            confidence=mean_confidence(out),
         )
 
     def _plan(self, words: Sequence[Word], start: int, end: int, *, complete: bool = True) -> "Planned":
@@ -472,7 +472,7 @@ def _adds_vocabulary(heard: Sequence[Word], edited: TranscriptionResult, vocabul
 def _first_is_sure(heard: Sequence[Word]) -> bool:
     """Whether the first pass's words in a window are sure enough to hold a second decode to
     (`UNSURE_FIRST`)."""
-    return bool(heard) and sum(w.confidence for w in heard) / len(heard) >= UNSURE_FIRST
+    return mean_confidence(heard) >= UNSURE_FIRST
 
 
 def _strays_from_first(
